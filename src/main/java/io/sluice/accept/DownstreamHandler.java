@@ -1,0 +1,484 @@
+package io.sluice.accept;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.sluice.config.RespondConfig;
+import io.sluice.exchange.Downstream;
+import io.sluice.exchange.Exchange;
+import io.sluice.exchange.RequestId;
+import io.sluice.filter.ForwardedHeaders;
+import io.sluice.filter.HeaderRewrite;
+import io.sluice.filter.HopByHopHeaders;
+import io.sluice.response.LocalReplies;
+import io.sluice.route.Route;
+import io.sluice.route.RouteTable;
+import io.sluice.tcp.RelayHandler;
+import io.sluice.upstream.ProxyCall;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of an http listener: takes decoded requests one at a time, routes each, and
+ * hands it to its action (forward, respond, static). Requests are answered in order: while one is in
+ * progress, pipelined ones wait in {@link #pending}, and the socket is not read further.
+ *
+ * <p>Auto-read is off: the handler asks for bytes only when it can use them, which is how a slow
+ * upstream slows the client down instead of filling memory.
+ */
+public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
+    private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
+    private static final long MAX_DISCARDED_BODY = 1024 * 1024;
+
+    private final ListenerContext listener;
+    private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+    private ChannelHandlerContext ctx;
+    private String clientIp;
+
+    private Exchange exchange;
+    private ProxyCall call;
+    private boolean responseDone;
+    private boolean continueAnswered;
+    private long discarded;
+    private boolean closing;
+
+    DownstreamHandler(ListenerContext listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (exchange != null && exchange.requestComplete()) {
+            pending.add(msg); // pipelined: waits for the response in progress
+        } else {
+            handle(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (call != null) {
+            call.flushRequest();
+        }
+        ctx.flush();
+        maybeRead();
+    }
+
+    private void handle(Object msg) {
+        if (msg instanceof HttpRequest request) {
+            if (exchange != null) {
+                // The decoder never starts a request inside another; guard anyway.
+                ReferenceCountUtil.release(msg);
+                abort(exchange);
+                return;
+            }
+            startExchange(request);
+            if (msg instanceof HttpContent content) {
+                onBody(content);
+            }
+        } else if (msg instanceof HttpContent content) {
+            onBody(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Reads more when the connection can use it: between requests, or for a body the consumer can take. */
+    private void maybeRead() {
+        if (closing || !ctx.channel().isActive()) {
+            return;
+        }
+        if (exchange == null) {
+            if (pending.isEmpty()) {
+                ctx.read();
+            }
+        } else if (!exchange.requestComplete() && (call == null || call.wantsMoreBody())) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void resumeReading() {
+        maybeRead();
+    }
+
+    // ---------------------------------------------------------------- a new request
+
+    private void startExchange(HttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            boolean tooLarge = cause instanceof TooLongFrameException;
+            exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
+            exchange.requestComplete(true);
+            log.debug("bad request from {}: {}", clientIp, cause.toString());
+            replyLocal(exchange, tooLarge ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : HttpResponseStatus.BAD_REQUEST, tooLarge ? "request head too large" : cause.getMessage());
+            return;
+        }
+        HttpHeaders headers = request.headers();
+        String id = headers.get(RequestId.HEADER);
+        CharSequence requestId = RequestId.acceptable(id) ? id : RequestId.generate();
+        String problem = validate(request);
+        boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
+        String uri = request.uri();
+        String path = RouteTable.pathOf(uri);
+        exchange = new Exchange(request, requestId, clientIp, path, keepAlive, System.nanoTime());
+        responseDone = false;
+        continueAnswered = false;
+        discarded = 0;
+        if (problem != null) {
+            replyLocal(exchange, HttpResponseStatus.BAD_REQUEST, problem);
+            return;
+        }
+        if (request.protocolVersion() != HttpVersion.HTTP_1_1 && request.protocolVersion() != HttpVersion.HTTP_1_0) {
+            exchange.closeAfterResponse();
+            replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, null);
+            return;
+        }
+        if (request.method() == HttpMethod.CONNECT) {
+            replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported");
+            return;
+        }
+        String expect = headers.get(HttpHeaderNames.EXPECT);
+        if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
+            replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
+            return;
+        }
+        Route route = listener.routes().match(request, path);
+        if (route == null) {
+            replyLocal(exchange, HttpResponseStatus.NOT_FOUND, "no route matches");
+            return;
+        }
+        switch (route.action()) {
+            case FORWARD -> forward(request, route, expect != null);
+            case RESPOND -> respond(route);
+            case STATIC -> serveStatic(request, route);
+            default -> throw new IllegalStateException(route.action().toString());
+        }
+    }
+
+    /** What makes a request unforwardable beyond what the decoder checks; null when it is fine. */
+    private static String validate(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        String uri = request.uri();
+        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+            // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
+            int start = uri.indexOf("//") + 2;
+            int slash = uri.indexOf('/', start);
+            int query = uri.indexOf('?', start);
+            int end = slash >= 0 ? slash : query >= 0 ? query : uri.length();
+            if (end == start) {
+                return "bad request target";
+            }
+            headers.set(HttpHeaderNames.HOST, uri.substring(start, end));
+            String rest = uri.substring(end);
+            request.setUri(rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest);
+        } else if (!uri.startsWith("/") && !("*".equals(uri) && request.method() == HttpMethod.OPTIONS)) {
+            return "bad request target";
+        }
+        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1) {
+            return "more than one Host header";
+        }
+        if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
+            return "missing Host header";
+        }
+        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+        if (te != null && !te.trim().toLowerCase(java.util.Locale.ROOT).endsWith("chunked")) {
+            return "unsupported Transfer-Encoding";
+        }
+        return null;
+    }
+
+    private void forward(HttpRequest request, Route route, boolean expectContinue) {
+        String uri = request.uri();
+        request.setUri(route.rewriteUri(uri, exchange.path()));
+        HttpHeaders headers = request.headers();
+        boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE)
+                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        if (!upgrade) {
+            headers.remove(HttpHeaderNames.UPGRADE);
+        }
+        ForwardedHeaders.apply(headers, clientIp, listener.scheme());
+        ProxyCall.prepareHead(request, route, exchange.requestId(), upgrade, chunked);
+        if (expectContinue && request.protocolVersion() == HttpVersion.HTTP_1_1) {
+            continueAnswered = true;
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        call = new ProxyCall(this, exchange, route, request);
+        call.start();
+    }
+
+    private void respond(Route route) {
+        RespondConfig respond = route.respond();
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(respond.status()), ByteBufUtil.writeUtf8(ctx.alloc(), respond.body()));
+        HttpHeaders headers = response.headers();
+        for (Map.Entry<String, String> h : respond.headers().entrySet()) {
+            headers.set(h.getKey(), h.getValue());
+        }
+        headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        finishHead(response, route);
+        exchange.status(respond.status());
+        ctx.write(response);
+        listener.localReplies().record(respond.status(), System.nanoTime() - exchange.startNanos());
+        responseFinished(exchange);
+    }
+
+    private void serveStatic(HttpRequest request, Route route) {
+        String path = RouteTable.pathOf(route.rewriteUri(request.uri(), exchange.path()));
+        Exchange current = exchange;
+        route.staticFiles().serve(ctx, request, path, response -> {
+            finishHead(response, route);
+            current.status(response.status().code());
+        });
+        listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
+        responseFinished(current);
+    }
+
+    /** Headers every response the proxy writes itself gets: route response headers, X-Request-ID, Connection. */
+    private void finishHead(HttpResponse response, Route route) {
+        HttpHeaders headers = response.headers();
+        if (route != null) {
+            HeaderRewrite.apply(route.responseHeaders(), headers);
+        }
+        headers.set(RequestId.HEADER, exchange.requestId());
+        if (!exchange.requestComplete() && !mayDiscardBody()) {
+            exchange.closeAfterResponse();
+        }
+        if (!exchange.keepAlive()) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    /** A body the client is still sending may be read and dropped, unless it was told to wait for a 100. */
+    private boolean mayDiscardBody() {
+        return !exchange.request().headers().contains(HttpHeaderNames.EXPECT) || continueAnswered;
+    }
+
+    // ---------------------------------------------------------------- the request body
+
+    private void onBody(HttpContent content) {
+        Exchange current = exchange;
+        if (current == null || current.requestComplete()) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            current.requestComplete(true);
+            current.closeAfterResponse();
+            if (call != null && call.responseStarted()) {
+                abort(current);
+            } else if (call != null) {
+                call.cancel();
+                call = null;
+                replyLocal(current, HttpResponseStatus.BAD_REQUEST, "malformed request body");
+            } else {
+                abort(current); // a local answer is already on its way
+            }
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            current.requestComplete(true);
+        }
+        if (call != null) {
+            call.onRequestContent(content);
+        } else {
+            discarded += content.content().readableBytes();
+            content.release();
+            if (discarded > MAX_DISCARDED_BODY) {
+                abort(current);
+                return;
+            }
+        }
+        if (last && responseDone) {
+            nextExchange();
+        }
+    }
+
+    // ---------------------------------------------------------------- endings
+
+    @Override
+    public void replyLocal(Exchange ex, HttpResponseStatus status, String detail) {
+        if (status.code() == 400 || status.code() == 431) {
+            ex.closeAfterResponse();
+        }
+        if (!ex.requestComplete() && !mayDiscardBody()) {
+            ex.closeAfterResponse();
+        }
+        ex.status(status.code());
+        call = null;
+        ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()));
+        listener.localReplies().record(status.code(), System.nanoTime() - ex.startNanos());
+        responseFinished(ex);
+    }
+
+    @Override
+    public void responseFinished(Exchange ex) {
+        responseDone = true;
+        if (!ex.keepAlive()) {
+            closing = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.flush();
+        if (ex.requestComplete()) {
+            nextExchange();
+        } else {
+            maybeRead(); // read and drop the rest of the body, then go on
+        }
+    }
+
+    /** Goes on with the next request: a pipelined one that waited, or a read for a new one. */
+    private void nextExchange() {
+        exchange = null;
+        call = null;
+        responseDone = false;
+        while (!closing && !pending.isEmpty() && (exchange == null || !exchange.requestComplete())) {
+            handle(pending.poll());
+        }
+        maybeRead();
+    }
+
+    @Override
+    public void abort(Exchange ex) {
+        closing = true;
+        if (call != null) {
+            call.cancel();
+            call = null;
+        }
+        ctx.close();
+    }
+
+    @Override
+    public void switchToTunnel(Exchange ex, Channel upstream, Runnable onClose) {
+        closing = true;
+        call = null;
+        ctx.flush();
+        Channel client = ctx.channel();
+        ChannelPipeline up = upstream.pipeline();
+        up.remove("idle");
+        up.replace("proxy", "relay", new RelayHandler(client, onClose));
+        ChannelPipeline down = client.pipeline();
+        down.remove("idle");
+        down.replace(this, "relay", new RelayHandler(upstream, null));
+        down.remove("encoder");
+        up.remove("http");      // bytes the upstream sent after the 101 go to the client now
+        down.remove("decoder"); // and bytes the client sent after its request go upstream
+        releasePending();
+        client.read();
+        upstream.read();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        if (call != null) {
+            call.cancel(); // the client left: stop the upstream request
+            call = null;
+        }
+        releasePending();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (call != null && ctx.channel().isWritable()) {
+            call.onDownstreamWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            // Nothing read for a while: an idle keep-alive connection, or a client stalled mid-request.
+            if (exchange == null || !exchange.requestComplete()) {
+                closing = true;
+                ctx.close();
+            }
+            return;
+        }
+        if (evt == DrainEvent.INSTANCE) {
+            if (exchange == null) {
+                closing = true;
+                ctx.close();
+            } else {
+                exchange.closeAfterResponse();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection from {} failed: {}", clientIp, cause.toString());
+        closing = true;
+        ctx.close();
+    }
+
+    private void releasePending() {
+        Object msg;
+        while ((msg = pending.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Fired on every client connection when the proxy stops: idle ones close, busy ones close after their response. */
+    public enum DrainEvent {
+        INSTANCE
+    }
+}

@@ -1,0 +1,61 @@
+package io.sluice.accept;
+
+import io.netty.util.AsciiString;
+import io.sluice.metrics.ProxyMetrics;
+import io.sluice.route.RouteTable;
+
+/**
+ * What every connection of one listener shares: the routes in force (swapped whole by a reload; a
+ * request keeps the table it started with), the scheme for X-Forwarded-Proto, and the shutdown flag.
+ */
+public final class ListenerContext {
+    private final String name;
+    private final AsciiString scheme;
+    private final ProxyMetrics.RequestMetrics localReplies;
+    private volatile RouteTable routes;
+    private volatile int maxRequestHead;
+    private volatile boolean draining;
+
+    public ListenerContext(String name, boolean tls, RouteTable routes, int maxRequestHead, ProxyMetrics metrics) {
+        this.name = name;
+        this.scheme = AsciiString.cached(tls ? "https" : "http");
+        this.routes = routes;
+        this.maxRequestHead = maxRequestHead;
+        this.localReplies = metrics.requests("", "");
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public AsciiString scheme() {
+        return scheme;
+    }
+
+    public RouteTable routes() {
+        return routes;
+    }
+
+    public void update(RouteTable routes, int maxRequestHead) {
+        this.routes = routes;
+        this.maxRequestHead = maxRequestHead;
+    }
+
+    public int maxRequestHead() {
+        return maxRequestHead;
+    }
+
+    /** The recorder for answers that did not come from an upstream. */
+    public ProxyMetrics.RequestMetrics localReplies() {
+        return localReplies;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** From now on every response closes its connection. */
+    public void drain() {
+        draining = true;
+    }
+}

@@ -1,0 +1,164 @@
+package io.sluice.accept;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.util.ByteProcessor;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * Netty's request decoder, stricter where a proxy must be (RFC 9112): the whole head (request line plus
+ * fields) is held to {@code server.max_request_head}; obsolete line folding and a Content-Length beside
+ * Transfer-Encoding are errors rather than repaired, because a repaired request may be read differently by
+ * the upstream (request smuggling). After the first bad message it decodes nothing more: the connection
+ * is answered and closed.
+ *
+ * <p>It also tells {@link ServerResponseEncoder} each request's method, so HEAD responses get no body.
+ */
+final class StrictRequestDecoder extends HttpRequestDecoder {
+    private final int maxHead;
+    private final ArrayDeque<HttpMethod> methods;
+    private final HeadScanner scanner = new HeadScanner();
+    private boolean atMessageStart = true;
+    private boolean failed;
+
+    StrictRequestDecoder(int maxHead, ArrayDeque<HttpMethod> methods) {
+        super(new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxHead)
+                .setMaxHeaderSize(maxHead)
+                .setMaxChunkSize(64 * 1024)
+                .setValidateHeaders(true)
+                .setAllowDuplicateContentLengths(false));
+        this.maxHead = maxHead;
+        this.methods = methods;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (failed) {
+            buffer.skipBytes(buffer.readableBytes());
+            return;
+        }
+        if (atMessageStart) {
+            scanner.reset();
+            int end = buffer.forEachByte(buffer.readerIndex(), Math.min(buffer.readableBytes(), maxHead + 4), scanner);
+            if (scanner.obsFold) {
+                reject(buffer, out, new IllegalArgumentException("obsolete line folding in a header field"));
+                return;
+            }
+            if (end < 0) {
+                if (buffer.readableBytes() - scanner.leading > maxHead) {
+                    reject(buffer, out, new TooLongHttpHeaderException(
+                            "request head is larger than " + maxHead + " bytes"));
+                }
+                return; // wait for the whole head
+            }
+            if (end + 1 - buffer.readerIndex() - scanner.leading > maxHead) {
+                reject(buffer, out, new TooLongHttpHeaderException("request head is larger than " + maxHead + " bytes"));
+                return;
+            }
+            atMessageStart = false;
+        }
+        int before = out.size();
+        super.decode(ctx, buffer, out);
+        for (int i = before; i < out.size(); i++) {
+            Object msg = out.get(i);
+            if (msg instanceof HttpRequest request) {
+                methods.add(request.method());
+                if (request.decoderResult().isFailure()) {
+                    failed = true;
+                }
+            }
+            if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
+                failed = true;
+            }
+            if (msg instanceof LastHttpContent) {
+                atMessageStart = true;
+            }
+        }
+    }
+
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+        throw new IllegalArgumentException("Content-Length and Transfer-Encoding together");
+    }
+
+    private void reject(ByteBuf buffer, List<Object> out, Exception cause) {
+        failed = true;
+        buffer.skipBytes(buffer.readableBytes());
+        HttpRequest invalid = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request",
+                Unpooled.EMPTY_BUFFER);
+        invalid.setDecoderResult(DecoderResult.failure(cause));
+        methods.add(HttpMethod.GET);
+        out.add(invalid);
+    }
+
+    /**
+     * Finds the blank line that ends a head, skipping the empty lines allowed before a request line, and
+     * notices a field line that starts with a space or tab (obs-fold).
+     */
+    private static final class HeadScanner implements ByteProcessor {
+        int leading;
+        boolean obsFold;
+        private boolean inHead;
+        private boolean afterLf;
+        private boolean afterLfCr;
+
+        void reset() {
+            leading = 0;
+            obsFold = false;
+            inHead = false;
+            afterLf = false;
+            afterLfCr = false;
+        }
+
+        @Override
+        public boolean process(byte b) {
+            if (!inHead) {
+                if (b == '\r' || b == '\n') {
+                    leading++;
+                    return true;
+                }
+                inHead = true;
+            }
+            if (afterLf) {
+                afterLf = false;
+                if (b == '\n') {
+                    return false; // LF LF: end of head
+                }
+                if (b == '\r') {
+                    afterLfCr = true;
+                    return true;
+                }
+                if (b == ' ' || b == '\t') {
+                    obsFold = true;
+                    return false;
+                }
+                return true;
+            }
+            if (afterLfCr) {
+                afterLfCr = false;
+                if (b == '\n') {
+                    return false; // LF CR LF: end of head
+                }
+                return true;
+            }
+            if (b == '\n') {
+                afterLf = true;
+            }
+            return true;
+        }
+    }
+}

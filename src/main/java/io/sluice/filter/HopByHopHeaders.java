@@ -1,0 +1,102 @@
+package io.sluice.filter;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/**
+ * Removes the headers that describe one connection rather than the message (RFC 9110 §7.6.1), in both
+ * directions: {@code Connection} and every header it names, {@code Keep-Alive}, {@code Proxy-Connection},
+ * {@code Transfer-Encoding} (the proxy frames each side itself), {@code TE} (kept as {@code TE: trailers}
+ * when it asks for trailers) and {@code Upgrade} unless the message is an upgrade.
+ */
+public final class HopByHopHeaders {
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+
+    private HopByHopHeaders() {
+    }
+
+    /**
+     * Strips a request's hop-by-hop headers.
+     *
+     * @param upgrade true when the request asks to upgrade (Connection: upgrade with an Upgrade header);
+     *                then {@code Upgrade} and {@code Connection: upgrade} are kept for the upstream
+     */
+    public static void stripRequest(HttpHeaders headers, boolean upgrade) {
+        boolean wantsTrailers = false;
+        List<String> te = headers.getAll(HttpHeaderNames.TE);
+        for (int i = 0; i < te.size(); i++) {
+            if (containsToken(te.get(i), "trailers")) {
+                wantsTrailers = true;
+                break;
+            }
+        }
+        CharSequence upgradeValue = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+        strip(headers);
+        if (wantsTrailers) {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
+        if (upgradeValue != null) {
+            headers.set(HttpHeaderNames.UPGRADE, upgradeValue);
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
+    }
+
+    /** Strips a response's hop-by-hop headers; a 101 keeps {@code Upgrade} and {@code Connection: upgrade}. */
+    public static void stripResponse(HttpHeaders headers, boolean switchingProtocols) {
+        CharSequence upgradeValue = switchingProtocols ? headers.get(HttpHeaderNames.UPGRADE) : null;
+        strip(headers);
+        if (upgradeValue != null) {
+            headers.set(HttpHeaderNames.UPGRADE, upgradeValue);
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
+    }
+
+    private static void strip(HttpHeaders headers) {
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+            for (int i = 0; i < connection.size(); i++) {
+                removeNamed(headers, connection.get(i));
+            }
+            headers.remove(HttpHeaderNames.CONNECTION);
+        }
+        headers.remove(HttpHeaderNames.KEEP_ALIVE);
+        headers.remove(PROXY_CONNECTION);
+        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        headers.remove(HttpHeaderNames.TE);
+        headers.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    private static void removeNamed(HttpHeaders headers, String connectionValue) {
+        int start = 0;
+        int length = connectionValue.length();
+        while (start < length) {
+            int comma = connectionValue.indexOf(',', start);
+            int end = comma < 0 ? length : comma;
+            String name = connectionValue.substring(start, end).trim();
+            if (!name.isEmpty()) {
+                headers.remove(name);
+            }
+            start = end + 1;
+        }
+    }
+
+    /** True when the comma-separated {@code value} contains {@code token} (case-insensitive, parameters ignored). */
+    public static boolean containsToken(String value, String token) {
+        int start = 0;
+        int length = value.length();
+        while (start < length) {
+            int comma = value.indexOf(',', start);
+            int end = comma < 0 ? length : comma;
+            int semicolon = value.indexOf(';', start);
+            int tokenEnd = semicolon >= 0 && semicolon < end ? semicolon : end;
+            if (value.substring(start, tokenEnd).trim().equalsIgnoreCase(token)) {
+                return true;
+            }
+            start = end + 1;
+        }
+        return false;
+    }
+}

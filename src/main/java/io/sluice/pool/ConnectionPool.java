@@ -1,0 +1,44 @@
+package io.sluice.pool;
+
+import io.netty.channel.Channel;
+import java.util.ArrayDeque;
+
+/**
+ * Idle keep-alive connections to one endpoint, owned by one event loop: only that loop touches it, so
+ * it needs no lock. Last in, first out, so the warmest connection is reused and the coldest time out.
+ */
+public final class ConnectionPool {
+    private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+
+    /** An idle, still open connection, or null. */
+    public Channel poll() {
+        Channel channel;
+        while ((channel = idle.pollLast()) != null) {
+            if (channel.isActive()) {
+                return channel;
+            }
+        }
+        return null;
+    }
+
+    public void offer(Channel channel) {
+        idle.addLast(channel);
+    }
+
+    /** Forgets a connection that closed while idle. */
+    public void remove(Channel channel) {
+        idle.removeFirstOccurrence(channel);
+    }
+
+    public int size() {
+        return idle.size();
+    }
+
+    /** Closes every idle connection (the endpoint left the configuration). */
+    public void closeAll() {
+        Channel channel;
+        while ((channel = idle.pollFirst()) != null) {
+            channel.close();
+        }
+    }
+}

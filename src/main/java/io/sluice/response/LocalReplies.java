@@ -1,0 +1,38 @@
+package io.sluice.response;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.sluice.exchange.RequestId;
+
+/**
+ * The proxy's own answers (404, 502, 503, 504, 400, 431, ...): a short plain-text body naming the
+ * problem, and the request's X-Request-ID so a user can find it in the logs.
+ */
+public final class LocalReplies {
+    private static final io.netty.util.AsciiString TEXT_PLAIN_UTF_8 = io.netty.util.AsciiString.cached("text/plain; charset=utf-8");
+    private LocalReplies() {
+    }
+
+    public static FullHttpResponse create(ByteBufAllocator alloc, HttpResponseStatus status, String detail,
+                                          CharSequence requestId, boolean close) {
+        String text = status.code() + " " + status.reasonPhrase() + (detail == null ? "" : ": " + detail) + "\n";
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                ByteBufUtil.writeUtf8(alloc, text));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN_UTF_8)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        if (requestId != null) {
+            response.headers().set(RequestId.HEADER, requestId);
+        }
+        if (close) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return response;
+    }
+}

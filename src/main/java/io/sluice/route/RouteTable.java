@@ -1,0 +1,35 @@
+package io.sluice.route;
+
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.List;
+
+/** A listener's routes in file order; the first that matches wins. Immutable. */
+public final class RouteTable {
+    private final Route[] routes;
+
+    public RouteTable(List<Route> routes) {
+        this.routes = routes.toArray(new Route[0]);
+    }
+
+    /** The first route matching {@code request} (whose path without query is {@code path}), or null. */
+    public Route match(HttpRequest request, String path) {
+        for (Route route : routes) {
+            if (route.matches(request, path)) {
+                return route;
+            }
+        }
+        return null;
+    }
+
+    /** The path part of a request target: everything before {@code ?} (and before {@code #}, which clients should not send). */
+    public static String pathOf(String uri) {
+        int end = uri.length();
+        for (int i = 0; i < end; i++) {
+            char c = uri.charAt(i);
+            if (c == '?' || c == '#') {
+                return uri.substring(0, i);
+            }
+        }
+        return uri;
+    }
+}

@@ -1,0 +1,72 @@
+package io.sluice.tcp;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * Copies bytes from its channel to a peer channel, reading only while the peer can take more: a slow
+ * reader on one side slows the writer on the other instead of filling the heap. Two of them, one on each
+ * channel, make a tunnel (tcp listeners, and HTTP connections after a 101). Both channels have auto-read
+ * off and share one event loop.
+ */
+public final class RelayHandler extends ChannelInboundHandlerAdapter {
+    private final Channel peer;
+    private final Runnable onClose;
+
+    /** @param onClose run once when this side closes (may be null) */
+    public RelayHandler(Channel peer, Runnable onClose) {
+        this.peer = peer;
+        this.onClose = onClose;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        peer.write(msg, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        peer.flush();
+        if (peer.isWritable()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // This channel drained its outbound buffer: the peer may read again.
+        if (ctx.channel().isWritable()) {
+            peer.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closeOnFlush(peer);
+        if (onClose != null) {
+            onClose.run();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    /** Closes {@code channel} once everything written to it has gone out. */
+    public static void closeOnFlush(Channel channel) {
+        if (channel.isActive()) {
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

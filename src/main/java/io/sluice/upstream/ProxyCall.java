@@ -1,0 +1,601 @@
+package io.sluice.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.cookie.Cookie;
+import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.sluice.balance.Endpoint;
+import io.sluice.balance.PickContext;
+import io.sluice.config.RetryConfig;
+import io.sluice.exchange.Downstream;
+import io.sluice.exchange.Exchange;
+import io.sluice.exchange.RequestId;
+import io.sluice.filter.HeaderRewrite;
+import io.sluice.filter.HopByHopHeaders;
+import io.sluice.pool.ConnectionPool;
+import io.sluice.route.Route;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Forwards one request to an upstream and relays the response: picks an endpoint, takes a pooled
+ * connection (or opens one), streams the request body up and the response down with backpressure both
+ * ways, and on failure retries on another endpoint or answers 502/503/504.
+ *
+ * <p>Everything runs on the downstream connection's event loop; upstream connections are opened on that
+ * same loop, so no field here needs synchronisation.
+ */
+public final class ProxyCall implements PickContext {
+    /** A request body up to this size is kept until the response starts, so the request can be retried. */
+    static final int REPLAY_LIMIT = 64 * 1024;
+
+    private final Downstream downstream;
+    private final Exchange exchange;
+    private final Route route;
+    private final Upstream upstream;
+    private final HttpRequest head;
+    private final boolean idempotent;
+    private final boolean upgradeRequest;
+    private final ChannelFutureListener startResponseTimer = this::startResponseTimer;
+    private final Runnable responseTimedOut = this::responseTimedOut;
+
+    /** Body parts the proxy still owns: unsent ones, and sent ones kept for a retry while replayable. */
+    private final ArrayList<HttpContent> held = new ArrayList<>(2);
+    private int heldSent;
+    private long bodyBytes;
+    private boolean replayable = true;
+    private boolean requestComplete;
+
+    private int attempts;
+    private Endpoint[] tried = new Endpoint[2];
+    private Endpoint endpoint;
+    private Channel channel;
+    private UpstreamHandler handler;
+    private boolean reusedConnection;
+    private boolean attemptActive;
+    private boolean requestSent;
+    private boolean headReceived;
+    private boolean interim;
+    private boolean upstreamKeepAlive;
+    private boolean switching;
+    private ScheduledFuture<?> responseTimer;
+
+    private boolean responseStarted;
+    private boolean finished;
+    private int status;
+
+    /**
+     * @param head the request as it goes upstream: target rewritten, headers already prepared (see
+     *             {@link #prepareHead})
+     */
+    public ProxyCall(Downstream downstream, Exchange exchange, Route route, HttpRequest head) {
+        this.downstream = downstream;
+        this.exchange = exchange;
+        this.route = route;
+        this.upstream = route.upstream();
+        this.head = head;
+        this.idempotent = isIdempotent(head.method());
+        this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
+    }
+
+    /**
+     * Rewrites the request head for the upstream in place: hop-by-hop headers out, the route's header
+     * operations, the request id. Forwarded-for headers are the caller's (they need the listener).
+     */
+    public static void prepareHead(HttpRequest request, Route route, CharSequence requestId, boolean upgrade,
+                                   boolean chunkedBody) {
+        HttpHeaders headers = request.headers();
+        HopByHopHeaders.stripRequest(headers, upgrade);
+        headers.remove(HttpHeaderNames.EXPECT); // the proxy answered 100 itself
+        headers.set(RequestId.HEADER, requestId);
+        HeaderRewrite.apply(route.requestHeaders(), headers);
+        if (chunkedBody) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    public void start() {
+        attempt();
+    }
+
+    // ---------------------------------------------------------------- attempts
+
+    private void attempt() {
+        Endpoint picked = upstream.balancer().pick(this);
+        if (picked == null) {
+            fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
+                    : UpstreamFailure.CONNECT_FAILURE.status(),
+                    attempts == 0 ? "no endpoint of upstream '" + upstream.name() + "' is in service"
+                            : UpstreamFailure.CONNECT_FAILURE.detail());
+            return;
+        }
+        if (attempts == tried.length) {
+            tried = java.util.Arrays.copyOf(tried, attempts * 2);
+        }
+        tried[attempts++] = picked;
+        endpoint = picked;
+        attemptActive = true;
+        picked.requestStarted();
+        Channel pooled = upstream.connector().pools().of(picked).poll();
+        if (pooled != null) {
+            reusedConnection = true;
+            bind(pooled);
+            send();
+        } else {
+            connect();
+        }
+    }
+
+    private void connect() {
+        reusedConnection = false;
+        ChannelFuture future = upstream.connector().connect(downstream.ctx().channel().eventLoop(), endpoint, upstream);
+        future.addListener((ChannelFutureListener) this::connected);
+    }
+
+    private void connected(ChannelFuture future) {
+        if (finished || !attemptActive || channel != null) {
+            future.channel().close(); // the client left (or the call ended) while we were connecting
+            return;
+        }
+        if (!future.isSuccess()) {
+            attemptFailed(UpstreamFailure.CONNECT_FAILURE);
+            return;
+        }
+        bind(future.channel());
+        send();
+    }
+
+    private void bind(Channel upstreamChannel) {
+        channel = upstreamChannel;
+        handler = upstreamChannel.pipeline().get(UpstreamHandler.class);
+        handler.attach(this);
+    }
+
+    private void send() {
+        requestSent = true;
+        channel.write(head);
+        for (int i = 0; i < held.size(); i++) {
+            HttpContent part = held.get(i);
+            writeBody(replayable ? part.retainedDuplicate() : part, part instanceof LastHttpContent);
+        }
+        if (replayable) {
+            heldSent = held.size();
+        } else {
+            held.clear(); // ownership went to the channel
+        }
+        channel.flush();
+        channel.read();
+        if (!requestComplete) {
+            downstream.resumeReading();
+        }
+    }
+
+    private void writeBody(HttpContent part, boolean last) {
+        if (last) {
+            channel.write(part).addListener(startResponseTimer);
+        } else {
+            channel.write(part);
+        }
+    }
+
+    private void attemptFailed(UpstreamFailure failure) {
+        boolean wasReused = reusedConnection;
+        Endpoint failed = endpoint;
+        endAttempt(false);
+        // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
+        // try once more on a fresh connection when the request can be replayed.
+        if (wasReused && failure == UpstreamFailure.RESET && !headReceived && replayable && !responseStarted
+                && (idempotent || !requestSentAnyBody())) {
+            reset();
+            endpoint = failed;
+            attemptActive = true;
+            failed.requestStarted();
+            connect();
+            return;
+        }
+        upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
+        if (canRetry(failure.retryCondition(), failure.status().code(), failure == UpstreamFailure.CONNECT_FAILURE)) {
+            reset();
+            attempt();
+            return;
+        }
+        fail(failure.status(), failure.detail());
+    }
+
+    private boolean requestSentAnyBody() {
+        return bodyBytes > 0;
+    }
+
+    private boolean canRetry(String condition, int code, boolean nothingSent) {
+        RetryConfig retry = upstream.config().retry();
+        if (retry == null || responseStarted || finished || attempts > retry.attempts()) {
+            return false;
+        }
+        boolean covered = (condition != null && retry.on().contains(condition))
+                || retry.on().contains(Integer.toString(code));
+        if (!covered) {
+            return false;
+        }
+        return nothingSent || (idempotent && replayable);
+    }
+
+    private void reset() {
+        channel = null;
+        handler = null;
+        heldSent = 0;
+        requestSent = false;
+        headReceived = false;
+        interim = false;
+        switching = false;
+    }
+
+    /** Ends the current attempt exactly once: the timer, the connection (back to the pool or closed), in-flight. */
+    private void endAttempt(boolean reuse) {
+        if (!attemptActive) {
+            return;
+        }
+        attemptActive = false;
+        cancelResponseTimer();
+        Channel c = channel;
+        if (c != null) {
+            if (reuse && c.isActive()) {
+                ConnectionPool pool = upstream.connector().pools().of(endpoint);
+                handler.park(pool);
+                pool.offer(c);
+                c.read(); // notice the upstream closing it while idle
+            } else {
+                handler.detach();
+                c.close();
+            }
+        }
+        endpoint.requestFinished();
+    }
+
+    // ---------------------------------------------------------------- request body from the client
+
+    /** One part of the request body, in order. The call owns {@code part} from here. */
+    public void onRequestContent(HttpContent part) {
+        if (finished) {
+            part.release();
+            return;
+        }
+        bodyBytes += part.content().readableBytes();
+        boolean last = part instanceof LastHttpContent;
+        if (last) {
+            requestComplete = true;
+        }
+        if (replayable && bodyBytes > REPLAY_LIMIT) {
+            replayable = false;
+            releaseSentParts();
+        }
+        if (channel == null || !requestSent) {
+            held.add(part); // still connecting: sent by send()
+            return;
+        }
+        if (replayable) {
+            held.add(part);
+            heldSent++;
+            writeBody(part.retainedDuplicate(), last);
+        } else {
+            writeBody(part, last);
+        }
+    }
+
+    /** The client's read burst ended: push what was written on to the upstream. */
+    public void flushRequest() {
+        if (channel != null && requestSent) {
+            channel.flush();
+        }
+    }
+
+    /** Whether the downstream may read more of the body now (the upstream connection has room). */
+    public boolean wantsMoreBody() {
+        return !finished && channel != null && requestSent && channel.isWritable();
+    }
+
+    /** Lets go of the parts already sent: they can't be replayed any more. */
+    private void releaseSentParts() {
+        for (int i = 0; i < heldSent; i++) {
+            held.get(i).release();
+        }
+        held.subList(0, heldSent).clear();
+        heldSent = 0;
+    }
+
+    private void releaseHeld() {
+        for (int i = 0; i < held.size(); i++) {
+            held.get(i).release();
+        }
+        held.clear();
+        heldSent = 0;
+    }
+
+    // ---------------------------------------------------------------- response from the upstream
+
+    void onResponseMessage(HttpObject msg) {
+        if (finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            if (responseStarted) {
+                abortResponse();
+            } else {
+                attemptFailed(UpstreamFailure.MALFORMED);
+            }
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            if (!onResponseHead(response)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(content);
+        }
+    }
+
+    /** @return false when the response was dropped (an interim one, or one that is being retried) */
+    private boolean onResponseHead(HttpResponse response) {
+        int code = response.status().code();
+        if (code < 200 && code != 101) {
+            interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
+            if (code != 100) {
+                HopByHopHeaders.stripResponse(response.headers(), false);
+                downstream.ctx().write(response);
+            }
+            return false;
+        }
+        headReceived = true;
+        cancelResponseTimer();
+        if (canRetry(null, code, false)) {
+            upstream.passiveSuccess(endpoint);
+            endAttempt(false);
+            reset();
+            attempt();
+            return false;
+        }
+        status = code;
+        exchange.status(code);
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        switching = code == 101 && upgradeRequest;
+        HttpHeaders headers = response.headers();
+        HopByHopHeaders.stripResponse(headers, switching);
+        HeaderRewrite.apply(route.responseHeaders(), headers);
+        headers.set(RequestId.HEADER, exchange.requestId());
+        boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
+        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
+                exchange.closeAfterResponse(); // the end of the body is the end of the connection
+            } else {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        if (!requestComplete && !switching) {
+            exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
+        }
+        if (!switching) {
+            if (!exchange.keepAlive()) {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+        }
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        responseStarted = true;
+        if (replayable) {
+            replayable = false;
+            releaseSentParts();
+        }
+        downstream.ctx().write(response);
+        return true;
+    }
+
+    private void onResponseContent(HttpContent content) {
+        if (interim) {
+            interim = false; // the empty end of a 1xx
+            content.release();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (switching) {
+            content.release();
+            if (last) {
+                startTunnel();
+            }
+            return;
+        }
+        ChannelHandlerContext client = downstream.ctx();
+        client.write(content);
+        if (last) {
+            finished = true;
+            upstream.passiveSuccess(endpoint);
+            upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
+            endAttempt(upstreamKeepAlive && requestComplete && held.isEmpty() && channel.isActive());
+            releaseHeld();
+            downstream.responseFinished(exchange);
+        }
+    }
+
+    void onResponseReadComplete() {
+        if (finished) {
+            return;
+        }
+        ChannelHandlerContext client = downstream.ctx();
+        if (responseStarted) {
+            client.flush();
+        }
+        if (channel != null && (!responseStarted || client.channel().isWritable())) {
+            channel.read();
+        }
+    }
+
+    /** The client can take more of the response again. */
+    public void onDownstreamWritable() {
+        if (!finished && channel != null && responseStarted) {
+            channel.read();
+        }
+    }
+
+    void onUpstreamWritable() {
+        if (!finished) {
+            downstream.resumeReading();
+        }
+    }
+
+    void onUpstreamClosed(Throwable cause) {
+        if (finished) {
+            return;
+        }
+        if (responseStarted) {
+            abortResponse();
+        } else {
+            attemptFailed(cause instanceof io.netty.handler.codec.DecoderException
+                    ? UpstreamFailure.MALFORMED : UpstreamFailure.RESET);
+        }
+    }
+
+    private void startResponseTimer(ChannelFuture written) {
+        if (!written.isSuccess() || finished || headReceived || channel != written.channel()) {
+            return;
+        }
+        long nanos = upstream.config().timeouts().response().toNanos();
+        responseTimer = written.channel().eventLoop().schedule(responseTimedOut, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void responseTimedOut() {
+        responseTimer = null;
+        if (!finished && !headReceived && attemptActive) {
+            attemptFailed(UpstreamFailure.TIMEOUT);
+        }
+    }
+
+    private void cancelResponseTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    private void startTunnel() {
+        finished = true;
+        Endpoint e = endpoint;
+        Channel up = channel;
+        attemptActive = false; // the tunnel owns the connection and the in-flight count now
+        cancelResponseTimer();
+        handler.detach();
+        releaseHeld();
+        upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
+        downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT);
+        downstream.switchToTunnel(exchange, up, e::requestFinished);
+    }
+
+    // ---------------------------------------------------------------- endings
+
+    private void fail(io.netty.handler.codec.http.HttpResponseStatus failStatus, String detail) {
+        finished = true;
+        releaseHeld();
+        downstream.replyLocal(exchange, failStatus, detail);
+    }
+
+    /** The response broke after it started: the client must see a broken response, never a complete one. */
+    private void abortResponse() {
+        finished = true;
+        upstream.passiveFailure(endpoint, downstream.ctx().channel().eventLoop());
+        upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
+        endAttempt(false);
+        releaseHeld();
+        downstream.abort(exchange);
+    }
+
+    /** The client went away or sent a broken body: stop everything, close the upstream connection. */
+    public void cancel() {
+        if (finished) {
+            releaseHeld();
+            return;
+        }
+        finished = true;
+        endAttempt(false);
+        releaseHeld();
+    }
+
+    public boolean responseStarted() {
+        return responseStarted;
+    }
+
+    // ---------------------------------------------------------------- PickContext
+
+    @Override
+    public String sourceIp() {
+        return exchange.clientIp();
+    }
+
+    @Override
+    public String uri() {
+        return exchange.request().uri();
+    }
+
+    @Override
+    public String path() {
+        return exchange.path();
+    }
+
+    @Override
+    public String header(String name) {
+        return head.headers().get(name);
+    }
+
+    @Override
+    public String cookie(String name) {
+        List<String> values = head.headers().getAll(HttpHeaderNames.COOKIE);
+        for (String value : values) {
+            for (Cookie c : ServerCookieDecoder.LAX.decodeAll(value)) {
+                if (c.name().equals(name)) {
+                    return c.value();
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String queryParam(String name) {
+        List<String> values = new QueryStringDecoder(head.uri()).parameters().get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    @Override
+    public boolean tried(Endpoint candidate) {
+        for (int i = 0; i < attempts; i++) {
+            if (tried[i] == candidate) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean isIdempotent(HttpMethod method) {
+        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.PUT
+                || method == HttpMethod.DELETE || method == HttpMethod.OPTIONS || method == HttpMethod.TRACE;
+    }
+}
