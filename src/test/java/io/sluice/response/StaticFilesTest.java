@@ -3,6 +3,7 @@ package io.sluice.response;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -44,8 +45,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -530,5 +533,41 @@ class StaticFilesTest {
         HttpResponse<byte[]> inside = get("/inlink.txt");
         assertThat(inside.statusCode()).isEqualTo(200);
         assertThat(body(inside)).isEqualTo(HELLO);
+    }
+
+    // ---------------------------------------------------------------- file handles
+
+    /** This JVM's open descriptors on big.bin (Linux /proc). */
+    private static long openHandlesOnBigFile() throws IOException {
+        Path target = root.resolve("big.bin").toRealPath();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(target);
+                } catch (IOException | UnsupportedOperationException e) {
+                    return false; // closed meanwhile, or not a link
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void theFileIsClosedAfterTheResponseAndAfterAnAbortedOne() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs /proc");
+
+        assertThat(get("/big.bin", "Range", "bytes=10-20").statusCode()).isEqualTo(206);
+        assertThat(get("/big.bin").body()).hasSize(big.length);
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> openHandlesOnBigFile() == 0);
+
+        // A client that reads a little and resets the connection: the region must still be released.
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(server.localAddress());
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(ISO_8859_1));
+            assertThat(socket.getInputStream().readNBytes(100)).hasSize(100);
+            socket.setSoLinger(true, 0);
+        }
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> openHandlesOnBigFile() == 0);
     }
 }
