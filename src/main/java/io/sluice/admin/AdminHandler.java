@@ -152,6 +152,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             response.release();
             response = headOnly;
         }
+        // Same version as the request: an HTTP/1.0 client needs an explicit "Connection: keep-alive".
+        response.setProtocolVersion(request.protocolVersion());
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpUtil.setKeepAlive(response, keepAlive);
         var written = ctx.writeAndFlush(response);
