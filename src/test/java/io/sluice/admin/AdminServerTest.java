@@ -2,6 +2,7 @@ package io.sluice.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -250,6 +251,22 @@ class AdminServerTest {
     @Test
     void nioGroupGetsNioChannel() {
         assertThat(AdminServer.serverChannelClass(group)).isEqualTo(NioServerSocketChannel.class);
+    }
+
+    @Test
+    void servesOnAnEpollGroup() throws Exception {
+        assumeTrue(io.netty.channel.epoll.Epoll.isAvailable(), "epoll not available here");
+        EventLoopGroup epoll = new MultiThreadIoEventLoopGroup(1, io.netty.channel.epoll.EpollIoHandler.newFactory());
+        try (AdminServer onEpoll = new AdminServer(new HostPort("127.0.0.1", 0), epoll, metrics, upstreams::get)) {
+            assertThat(AdminServer.serverChannelClass(epoll)).isEqualTo(io.netty.channel.epoll.EpollServerSocketChannel.class);
+            onEpoll.start();
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + onEpoll.localAddress().getPort() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.body()).isEqualTo("ok\n");
+        } finally {
+            epoll.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {
