@@ -1,15 +1,43 @@
 package io.sluice.admin;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandler;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sluice.config.HostPort;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.Objects;
 import java.util.function.Supplier;
 
-/** The admin listener: /healthz, /metrics, /api/upstreams and the status page at /. */
+/**
+ * The admin listener: /healthz, /metrics, /api/upstreams and the status page at /.
+ *
+ * <p>Runs on the event loop group it is given and never blocks it; every answer is built in memory
+ * from the registry and the upstreams. {@link #start()} and {@link #close()} are for the thread that
+ * owns the server, not for an event loop.
+ */
 public final class AdminServer implements AutoCloseable {
+
+    static final int MAX_REQUEST_BYTES = 64 * 1024;
+
+    private final HostPort address;
+    private final EventLoopGroup group;
+    private final AdminHandler handler;
+    /** Open admin connections, closed with the server so keep-alive clients do not outlive it. */
+    private final ChannelGroup connections = new DefaultChannelGroup("sluice-admin", GlobalEventExecutor.INSTANCE);
+    private volatile Channel serverChannel;
 
     /**
      * @param upstreams the upstreams of the configuration in force, read on every request (a reload
@@ -17,18 +45,86 @@ public final class AdminServer implements AutoCloseable {
      */
     public AdminServer(HostPort address, EventLoopGroup group, ProxyMetrics metrics,
                        Supplier<Collection<Upstream>> upstreams) {
+        this.address = Objects.requireNonNull(address, "address");
+        this.group = Objects.requireNonNull(group, "group");
+        this.handler = new AdminHandler(Objects.requireNonNull(metrics, "metrics").registry(),
+                Objects.requireNonNull(upstreams, "upstreams"));
     }
 
     /** Binds, waiting until the socket is listening. */
     public void start() throws InterruptedException {
+        if (serverChannel != null) {
+            throw new IllegalStateException("admin server already started on " + serverChannel.localAddress());
+        }
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(serverChannelClass(group))
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.add(ch);
+                        ch.pipeline()
+                                .addLast("codec", new HttpServerCodec())
+                                .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                                .addLast("admin", handler);
+                    }
+                });
+        serverChannel = bootstrap.bind(address.toSocketAddress()).sync().channel();
     }
 
-    /** The bound address (the real port when the configured port was 0). */
+    /** The bound address (the real port when the configured port was 0); null before {@link #start()}. */
     public InetSocketAddress localAddress() {
-        return null;
+        Channel channel = serverChannel;
+        return channel == null ? null : (InetSocketAddress) channel.localAddress();
     }
 
+    /** Stops listening and closes open admin connections; waits unless called from an event loop. */
     @Override
     public void close() {
+        Channel channel = serverChannel;
+        if (channel == null) {
+            return;
+        }
+        var closed = channel.close();
+        var connectionsClosed = connections.close();
+        if (!channel.eventLoop().inEventLoop()) {
+            closed.awaitUninterruptibly();
+            connectionsClosed.awaitUninterruptibly();
+        }
+    }
+
+    /** Epoll when the group runs epoll, NIO otherwise. */
+    static Class<? extends ServerChannel> serverChannelClass(EventLoopGroup group) {
+        if (Epoll.SERVER_CHANNEL != null && group instanceof IoEventLoopGroup ioGroup && ioGroup.isIoType(Epoll.IO_HANDLER)) {
+            return Epoll.SERVER_CHANNEL;
+        }
+        return NioServerSocketChannel.class;
+    }
+
+    /**
+     * The epoll classes, looked up by name: netty-transport-classes-epoll is a runtime-only dependency
+     * (it comes with netty-transport-native-epoll), so it is not on the compile class path. Null when
+     * absent.
+     */
+    private static final class Epoll {
+        static final Class<? extends IoHandler> IO_HANDLER;
+        static final Class<? extends ServerChannel> SERVER_CHANNEL;
+
+        static {
+            Class<? extends IoHandler> handler = null;
+            Class<? extends ServerChannel> channel = null;
+            try {
+                ClassLoader loader = AdminServer.class.getClassLoader();
+                handler = Class.forName("io.netty.channel.epoll.EpollIoHandler", false, loader)
+                        .asSubclass(IoHandler.class);
+                channel = Class.forName("io.netty.channel.epoll.EpollServerSocketChannel", false, loader)
+                        .asSubclass(ServerChannel.class);
+            } catch (ClassNotFoundException | LinkageError | ClassCastException e) {
+                handler = null;
+                channel = null;
+            }
+            IO_HANDLER = handler;
+            SERVER_CHANNEL = channel;
+        }
     }
 }

@@ -1,29 +1,179 @@
 package io.sluice.metrics;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.sluice.balance.Endpoint;
+import io.sluice.upstream.Upstream;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * The proxy's Prometheus metrics. One instance for the process, kept across reloads so counters
  * never go backwards.
+ *
+ * <ul>
+ *   <li>{@code sluice_requests_total{upstream,endpoint,code}}: finished requests; the proxy's own
+ *       answers carry {@code upstream=""} and {@code endpoint=""}.</li>
+ *   <li>{@code sluice_request_duration_seconds{upstream}}: classic histogram, 0.5 ms to 10 s.</li>
+ *   <li>{@code sluice_upstream_requests_in_flight{upstream,endpoint}} and
+ *       {@code sluice_endpoint_healthy{upstream,endpoint}}: read at scrape time from the upstreams
+ *       given to {@link #bindUpstreams}.</li>
+ *   <li>The JVM metrics of {@link JvmMetrics}.</li>
+ * </ul>
+ *
+ * <p>Thread-safe. {@link RequestMetrics#record} is called from every event loop and does not
+ * allocate once warm: each status code's counter data point is looked up once and kept, and the
+ * histogram's is kept per recorder. ("Warm" includes JIT compilation: the library's
+ * {@code Histogram.DataPoint.observe} creates a capturing lambda per call, which C2 removes by escape
+ * analysis; {@code ProxyMetricsTest} checks that.)
  */
 public final class ProxyMetrics {
+
+    /** Upper bounds in seconds: a proxy's answers range from sub-millisecond local replies to slow upstreams. */
+    static final double[] DURATION_BUCKETS = {
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    private static final int MIN_CACHED_STATUS = 100;
+    private static final int MAX_CACHED_STATUS = 599;
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requestsTotal;
+    private final Histogram requestDuration;
+    private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
+    private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
+
+    /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
+    public ProxyMetrics() {
+        // No exemplars: without a tracer they carry nothing, and sampling them costs on the hot path.
+        requestsTotal = Counter.builder()
+                .name("sluice_requests_total")
+                .help("Requests answered, by upstream, endpoint and status code; the proxy's own answers have empty upstream and endpoint")
+                .labelNames("upstream", "endpoint", "code")
+                .withoutExemplars()
+                .register(registry);
+        requestDuration = Histogram.builder()
+                .name("sluice_request_duration_seconds")
+                .help("Time from receiving a request to finishing its response, by upstream")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .labelNames("upstream")
+                .classicOnly()
+                .classicUpperBounds(DURATION_BUCKETS)
+                .withoutExemplars()
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_upstream_requests_in_flight")
+                .help("Requests sent to an endpoint and not yet finished")
+                .labelNames("upstream", "endpoint")
+                .callback(callback -> forEachEndpoint(
+                        (upstream, endpoint) -> callback.call(endpoint.inFlight(), upstream, endpoint.address())))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_endpoint_healthy")
+                .help("1 when the endpoint takes new requests, 0 when unhealthy or draining")
+                .labelNames("upstream", "endpoint")
+                .callback(callback -> forEachEndpoint(
+                        (upstream, endpoint) -> callback.call(endpoint.inService() ? 1 : 0, upstream, endpoint.address())))
+                .register(registry);
+        JvmMetrics.builder().register(registry);
+    }
 
     public PrometheusRegistry registry() {
         return registry;
     }
 
     /**
+     * Makes the per-endpoint gauges read {@code upstreams} at every scrape. Call once at startup with a
+     * supplier of the configuration in force; a reload then needs no call.
+     */
+    public void bindUpstreams(Supplier<? extends Collection<Upstream>> upstreams) {
+        this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
+    }
+
+    /**
      * The recorder for requests answered through {@code endpoint} of {@code upstream}; both are ""
-     * for the proxy's own answers. Callers keep it: looking it up is not for every request.
+     * for the proxy's own answers. Callers keep it: looking it up is not for every request. The same
+     * pair always gives the same recorder, so one looked up again after a reload continues the series.
      */
     public RequestMetrics requests(String upstream, String endpoint) {
-        return (status, nanos) -> { };
+        Objects.requireNonNull(upstream, "upstream");
+        Objects.requireNonNull(endpoint, "endpoint");
+        return recorders.computeIfAbsent(List.of(upstream, endpoint), key -> new Recorder(upstream, endpoint));
     }
 
     /** Records one finished request. Implementations do not allocate per call once warm. */
     @FunctionalInterface
     public interface RequestMetrics {
         void record(int status, long durationNanos);
+    }
+
+    private interface EndpointVisitor {
+        void visit(String upstream, Endpoint endpoint);
+    }
+
+    /**
+     * Runs at scrape time. A label pair seen twice (an address listed twice in one upstream) is reported
+     * once: a snapshot with duplicate labels would fail the whole scrape.
+     */
+    private void forEachEndpoint(EndpointVisitor visitor) {
+        Collection<Upstream> current = upstreams.get();
+        if (current == null) {
+            return;
+        }
+        Set<List<String>> seen = new HashSet<>();
+        for (Upstream upstream : current) {
+            for (Endpoint endpoint : upstream.endpoints()) {
+                if (seen.add(List.of(upstream.name(), endpoint.address()))) {
+                    visitor.visit(upstream.name(), endpoint);
+                }
+            }
+        }
+    }
+
+    /** The data points of one (upstream, endpoint) pair, looked up from the registry once and kept. */
+    private final class Recorder implements RequestMetrics {
+        private final String upstream;
+        private final String endpoint;
+        private final DistributionDataPoint duration;
+        /** Index status - 100; filled lazily. A race fills a slot twice with the same data point. */
+        private final AtomicReferenceArray<CounterDataPoint> byStatus =
+                new AtomicReferenceArray<>(MAX_CACHED_STATUS - MIN_CACHED_STATUS + 1);
+
+        Recorder(String upstream, String endpoint) {
+            this.upstream = upstream;
+            this.endpoint = endpoint;
+            this.duration = requestDuration.labelValues(upstream);
+        }
+
+        /** Any thread. */
+        @Override
+        public void record(int status, long durationNanos) {
+            counter(status).inc();
+            duration.observe(Math.max(0L, durationNanos) / 1e9);
+        }
+
+        private CounterDataPoint counter(int status) {
+            if (status < MIN_CACHED_STATUS || status > MAX_CACHED_STATUS) {
+                return requestsTotal.labelValues(upstream, endpoint, Integer.toString(status)); // not HTTP; rare
+            }
+            int slot = status - MIN_CACHED_STATUS;
+            CounterDataPoint point = byStatus.get(slot);
+            if (point == null) {
+                point = requestsTotal.labelValues(upstream, endpoint, Integer.toString(status));
+                byStatus.set(slot, point);
+            }
+            return point;
+        }
     }
 }

@@ -1,18 +1,67 @@
 package io.sluice.response;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Date;
+import java.util.Objects;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Serves files under one root for a {@code static:} route. */
+/**
+ * Serves files under one root for a {@code static:} route, the way nginx's static module does: GET and
+ * HEAD, {@code index.html} for a directory (no listings), a 301 to add the slash to a directory, validators
+ * (Last-Modified, weak ETag) with 304s, and a single byte range. The body goes out zero-copy as a
+ * {@link DefaultFileRegion}.
+ *
+ * <p>Containment has two guards: {@link StaticPath} decodes and resolves dot-segments before anything
+ * touches the file system (so no encoded or plain {@code ..} climbs above the root), and the file's real
+ * path, symlinks resolved, must lie under the root's real path. Symlinks that stay inside the root are
+ * followed. Left open: a directory inside the root swapped for an outside symlink between the check and
+ * the open (the last component is opened with NOFOLLOW_LINKS, so only intermediate directories could race).
+ *
+ * <p>Threading: {@link #serve} runs on the channel's event loop; the file-attribute reads and the open are
+ * short blocking calls there, as in nginx. Instances are immutable and shared by all workers.
+ */
 public final class StaticFiles {
+    private static final Logger log = LoggerFactory.getLogger(StaticFiles.class);
+
+    private static final String INDEX = "index.html";
+    private static final String ALLOW = "GET, HEAD";
+    private static final String TEXT_PLAIN = "text/plain; charset=utf-8";
+
     private final Path root;
 
     public StaticFiles(Path root) {
-        this.root = root;
+        this.root = Objects.requireNonNull(root, "root");
     }
 
     public Path root() {
@@ -29,6 +78,191 @@ public final class StaticFiles {
      */
     public ChannelFuture serve(ChannelHandlerContext ctx, HttpRequest request, String path,
                                Consumer<HttpResponse> decorate) {
-        throw new UnsupportedOperationException("TODO");
+        Objects.requireNonNull(decorate, "decorate");
+        HttpMethod method = request.method();
+        boolean head = HttpMethod.HEAD.equals(method);
+        if (!head && !HttpMethod.GET.equals(method)) {
+            FullHttpResponse reply = text(HttpResponseStatus.METHOD_NOT_ALLOWED, false);
+            reply.headers().set(HttpHeaderNames.ALLOW, ALLOW);
+            return send(ctx, reply, decorate);
+        }
+        StaticPath target;
+        try {
+            target = StaticPath.parse(path);
+        } catch (IllegalArgumentException e) {
+            log.debug("400 for static path: {}", e.getMessage());
+            return send(ctx, text(HttpResponseStatus.BAD_REQUEST, head), decorate);
+        }
+        try {
+            Path rootReal = root.toRealPath();
+            Path file = rootReal;
+            for (String segment : target.segments()) {
+                file = file.resolve(segment);
+            }
+            file = contained(file, rootReal);
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            if (attributes.isDirectory()) {
+                if (!target.directoryForm()) {
+                    return send(ctx, redirectToSlash(request.uri(), head), decorate);
+                }
+                file = contained(file.resolve(INDEX), rootReal);
+                attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            } else if (target.directoryForm()) {
+                throw new NoSuchFileException(file + "/"); // "/file.txt/" names no directory
+            }
+            if (!attributes.isRegularFile()) {
+                throw new NoSuchFileException(file.toString()); // a directory named index.html, a FIFO, ...
+            }
+            return serveFile(ctx, request, head, file, attributes, decorate);
+        } catch (InvalidPathException e) {
+            log.debug("400 for static path {}: {}", path, e.getMessage());
+            return send(ctx, text(HttpResponseStatus.BAD_REQUEST, head), decorate);
+        } catch (IOException e) {
+            HttpResponseStatus status = statusFor(e);
+            if (status == HttpResponseStatus.INTERNAL_SERVER_ERROR) {
+                log.warn("static file {} under {} failed", path, root, e);
+            }
+            return send(ctx, text(status, head), decorate);
+        }
+    }
+
+    /** The real path of {@code file}; NoSuchFileException when it (through a symlink) lies outside the root. */
+    private static Path contained(Path file, Path rootReal) throws IOException {
+        Path real = file.toRealPath();
+        if (!real.startsWith(rootReal)) {
+            log.debug("{} resolves to {}, outside the root {}", file, real, rootReal);
+            throw new NoSuchFileException(file.toString());
+        }
+        return real;
+    }
+
+    private static HttpResponseStatus statusFor(IOException e) {
+        if (e instanceof NoSuchFileException || e instanceof NotDirectoryException) {
+            return HttpResponseStatus.NOT_FOUND;
+        }
+        if (e instanceof AccessDeniedException) {
+            return HttpResponseStatus.FORBIDDEN;
+        }
+        if (e instanceof FileSystemException) {
+            return HttpResponseStatus.NOT_FOUND; // a symlink loop, a name too long: nothing to serve there
+        }
+        return HttpResponseStatus.INTERNAL_SERVER_ERROR;
+    }
+
+    private ChannelFuture serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head, Path file,
+                                    BasicFileAttributes attributes, Consumer<HttpResponse> decorate)
+            throws IOException {
+        long size = attributes.size();
+        long modifiedMillis = attributes.lastModifiedTime().toMillis();
+        long modifiedSecond = Math.floorDiv(modifiedMillis, 1000L);
+        String etag = "W/\"" + Long.toHexString(size) + "-" + Long.toHexString(modifiedMillis) + "\"";
+        String lastModified = DateFormatter.format(new Date(modifiedSecond * 1000L));
+
+        HttpHeaders requestHeaders = request.headers();
+        if (Conditionals.notModified(requestHeaders, etag, modifiedSecond)) {
+            FullHttpResponse reply = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
+            reply.headers()
+                    .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()))
+                    .set(HttpHeaderNames.ETAG, etag)
+                    .set(HttpHeaderNames.LAST_MODIFIED, lastModified);
+            return send(ctx, reply, decorate);
+        }
+
+        // Range is defined for GET only (RFC 9110 §14.2): HEAD gets the 200 headers.
+        ByteRange.Request range = !head && Conditionals.ifRangeHolds(requestHeaders, modifiedSecond)
+                ? ByteRange.parse(requestHeaders.get(HttpHeaderNames.RANGE), size)
+                : ByteRange.Request.IGNORE;
+        if (range.kind() == ByteRange.Kind.UNSATISFIABLE) {
+            FullHttpResponse reply = text(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, false);
+            reply.headers()
+                    .set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size)
+                    .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+            return send(ctx, reply, decorate);
+        }
+        HttpResponseStatus status = HttpResponseStatus.OK;
+        long first = 0;
+        long length = size;
+        if (range.kind() == ByteRange.Kind.PARTIAL) {
+            status = HttpResponseStatus.PARTIAL_CONTENT;
+            first = range.range().first();
+            length = range.range().length();
+        }
+
+        HttpResponse response = head || length == 0
+                ? new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER)
+                : new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+        response.headers()
+                .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()))
+                .set(HttpHeaderNames.CONTENT_TYPE, MediaTypes.forFileName(file.getFileName().toString()))
+                .set(HttpHeaderNames.CONTENT_LENGTH, length)
+                .set(HttpHeaderNames.LAST_MODIFIED, lastModified)
+                .set(HttpHeaderNames.ETAG, etag)
+                .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+        if (status == HttpResponseStatus.PARTIAL_CONTENT) {
+            response.headers().set(HttpHeaderNames.CONTENT_RANGE,
+                    "bytes " + first + "-" + (first + length - 1) + "/" + size);
+        }
+        if (response instanceof FullHttpResponse full) {
+            return send(ctx, full, decorate);
+        }
+
+        // Opened before anything is written, so a failure here still gets its own status. The region owns
+        // the channel and closes it when it is released: after the transfer, or when the write fails.
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        DefaultFileRegion region = new DefaultFileRegion(channel, first, length);
+        try {
+            decorate.accept(response);
+        } catch (RuntimeException e) {
+            region.release();
+            throw e;
+        }
+        ctx.write(response);
+        ctx.write(region).addListener(f -> {
+            if (!f.isSuccess()) {
+                // Content-Length was promised; a short body (file truncated meanwhile) must end the connection.
+                log.debug("sending {} failed", file, f.cause());
+                ctx.channel().close();
+            }
+        });
+        return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    /** 301 to the same request-target with a slash after the path, query kept. */
+    private static FullHttpResponse redirectToSlash(String uri, boolean head) {
+        int query = uri.indexOf('?');
+        String location = query < 0 ? uri + "/" : uri.substring(0, query) + "/" + uri.substring(query);
+        if (location.startsWith("//")) {
+            // "//evil.example/dir" would be a protocol-relative redirect to another host
+            location = "/" + location.replaceFirst("^/+", "");
+        }
+        FullHttpResponse reply = text(HttpResponseStatus.MOVED_PERMANENTLY, head);
+        reply.headers().set(HttpHeaderNames.LOCATION, location);
+        return reply;
+    }
+
+    /**
+     * A short plain-text answer such as {@code 404 Not Found}; for HEAD the same headers without the body.
+     */
+    private static FullHttpResponse text(HttpResponseStatus status, boolean head) {
+        byte[] body = (status.code() + " " + status.reasonPhrase() + "\n").getBytes(StandardCharsets.UTF_8);
+        ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body);
+        FullHttpResponse reply = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        reply.headers()
+                .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()))
+                .set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN)
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return reply;
+    }
+
+    private static ChannelFuture send(ChannelHandlerContext ctx, FullHttpResponse reply,
+                                      Consumer<HttpResponse> decorate) {
+        try {
+            decorate.accept(reply);
+        } catch (RuntimeException e) {
+            reply.release();
+            throw e;
+        }
+        return ctx.writeAndFlush(reply);
     }
 }
