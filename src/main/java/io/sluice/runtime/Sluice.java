@@ -1,0 +1,346 @@
+package io.sluice.runtime;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sluice.accept.DownstreamHandler;
+import io.sluice.accept.HttpListenerInitializer;
+import io.sluice.accept.ListenerContext;
+import io.sluice.admin.AdminServer;
+import io.sluice.balance.Endpoint;
+import io.sluice.balance.EndpointState;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.Protocol;
+import io.sluice.config.RouteConfig;
+import io.sluice.config.SluiceConfig;
+import io.sluice.config.UpstreamConfig;
+import io.sluice.metrics.ProxyMetrics;
+import io.sluice.route.Route;
+import io.sluice.route.RouteTable;
+import io.sluice.tcp.TcpFrontendHandler;
+import io.sluice.tcp.TcpListenerContext;
+import io.sluice.upstream.Upstream;
+import io.sluice.upstream.UpstreamConnector;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running proxy: the event loops, the listeners, the upstreams and the admin server built from one
+ * {@link SluiceConfig}. {@link #reload} swaps in a new configuration without closing connections;
+ * {@link #stop} drains gracefully. Reload and stop are called from one control thread (signals, tests).
+ */
+public final class Sluice implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Sluice.class);
+
+    private final Transport transport = Transport.detect();
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
+    private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
+    private EventLoopGroup workers;
+    private UpstreamConnector connector;
+    private AdminServer admin;
+    private volatile SluiceConfig config;
+    private volatile Map<String, Upstream> upstreams = Map.of();
+
+    public Sluice(SluiceConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** Binds every listener; throws (after undoing what it did) when one cannot be bound. */
+    public synchronized void start() throws Exception {
+        workers = transport.newGroup(config.server().workers(), "sluice-worker");
+        connector = new UpstreamConnector(transport.socketChannelClass());
+        metrics.bindUpstreams(() -> upstreams.values());
+        try {
+            upstreams = buildUpstreams(config, Map.of());
+            for (ListenerConfig listener : config.listeners()) {
+                listeners.put(listener.name(), bind(listener));
+            }
+            startAdmin(config);
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+        log.info("sluice started ({} transport, {} worker threads): {}", transport.name(),
+                ((io.netty.util.concurrent.MultithreadEventExecutorGroup) workers).executorCount(), describeListeners());
+    }
+
+    private String describeListeners() {
+        List<String> parts = new ArrayList<>();
+        for (RunningListener l : listeners.values()) {
+            parts.add(l.config.name() + " " + l.config.protocol().name().toLowerCase() + "://" + l.channel.localAddress());
+        }
+        if (admin != null) {
+            parts.add("admin http://" + admin.localAddress());
+        }
+        return String.join(", ", parts);
+    }
+
+    private void startAdmin(SluiceConfig cfg) throws InterruptedException {
+        if (cfg.admin() != null) {
+            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values());
+            admin.start();
+        }
+    }
+
+    private Map<String, Upstream> buildUpstreams(SluiceConfig cfg, Map<String, Upstream> previous) {
+        Map<String, Upstream> built = new LinkedHashMap<>();
+        for (UpstreamConfig upstreamConfig : cfg.upstreams().values()) {
+            Map<String, Endpoint> old = new HashMap<>();
+            Upstream before = previous.get(upstreamConfig.name());
+            if (before != null) {
+                for (Endpoint e : before.endpoints()) {
+                    old.put(e.address(), e);
+                }
+            }
+            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old));
+        }
+        return built;
+    }
+
+    private RouteTable buildRoutes(ListenerConfig listener, Map<String, Upstream> ups) {
+        List<Route> routes = new ArrayList<>();
+        for (RouteConfig route : listener.routes()) {
+            routes.add(new Route(route, route.upstream() == null ? null : ups.get(route.upstream())));
+        }
+        return new RouteTable(routes);
+    }
+
+    private RunningListener bind(ListenerConfig listener) throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(workers)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true);
+        RunningListener running = new RunningListener(listener);
+        if (listener.protocol() == Protocol.TCP) {
+            running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()));
+            bootstrap.childHandler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    connections.add(ch);
+                    ch.pipeline().addLast("frontend",
+                            new TcpFrontendHandler(running.tcp, transport.socketChannelClass()));
+                }
+            });
+        } else {
+            if (listener.protocol() == Protocol.HTTPS) {
+                throw new IllegalStateException("listener '" + listener.name()
+                        + "': https listeners are not supported yet");
+            }
+            running.http = new ListenerContext(listener.name(), false, buildRoutes(listener, upstreams),
+                    config.server().maxRequestHead(), metrics);
+            bootstrap.childHandler(new HttpListenerInitializer(running.http, connections));
+        }
+        try {
+            running.channel = bootstrap.bind(listener.address().toSocketAddress()).sync().channel();
+        } catch (Exception e) {
+            throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
+                    + listener.address() + ": " + e.getMessage(), e);
+        }
+        return running;
+    }
+
+    /**
+     * Swaps in {@code next}: new routes and upstreams for new requests, requests in flight finish on the
+     * ones they started with. Listeners whose address changed are re-bound; a failure to bind leaves the
+     * old configuration in force and is thrown.
+     */
+    public synchronized void reload(SluiceConfig next) throws Exception {
+        Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
+        Map<String, RunningListener> kept = new LinkedHashMap<>();
+        List<RunningListener> added = new ArrayList<>();
+        Map<String, Upstream> previousUpstreams = upstreams;
+        upstreams = nextUpstreams; // bind() reads it for tcp listeners
+        try {
+            for (ListenerConfig lc : next.listeners()) {
+                RunningListener current = listeners.get(lc.name());
+                if (current != null && current.config.address().equals(lc.address())
+                        && current.config.protocol() == lc.protocol()) {
+                    kept.put(lc.name(), current);
+                } else {
+                    RunningListener sameAddress = findByAddress(lc);
+                    if (sameAddress != null && sameAddress.config.protocol() == lc.protocol()
+                            && !kept.containsValue(sameAddress)) {
+                        kept.put(lc.name(), sameAddress); // renamed: keep the socket
+                    } else {
+                        RunningListener fresh = bind(lc);
+                        added.add(fresh);
+                        kept.put(lc.name(), fresh);
+                    }
+                }
+            }
+        } catch (Exception e) {
+            for (RunningListener r : added) {
+                r.channel.close();
+            }
+            upstreams = previousUpstreams;
+            throw e;
+        }
+        for (Map.Entry<String, RunningListener> entry : kept.entrySet()) {
+            RunningListener r = entry.getValue();
+            ListenerConfig lc = next.listeners().stream().filter(l -> l.name().equals(entry.getKey())).findFirst()
+                    .orElseThrow();
+            r.config = lc;
+            if (r.http != null) {
+                r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
+            } else if (r.tcp != null) {
+                r.tcp.update(nextUpstreams.get(lc.upstream()));
+            }
+        }
+        for (RunningListener old : listeners.values()) {
+            if (!kept.containsValue(old)) {
+                old.channel.close(); // its connections finish what they started
+            }
+        }
+        listeners.clear();
+        listeners.putAll(kept);
+        retireRemovedEndpoints(previousUpstreams, nextUpstreams);
+        if (!Objects.equals(config.admin(), next.admin())) {
+            if (admin != null) {
+                admin.close();
+                admin = null;
+            }
+            startAdmin(next);
+        }
+        config = next;
+        log.info("configuration reloaded: {}", describeListeners());
+    }
+
+    private RunningListener findByAddress(ListenerConfig lc) {
+        for (RunningListener r : listeners.values()) {
+            if (r.config.address().equals(lc.address())) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private void retireRemovedEndpoints(Map<String, Upstream> before, Map<String, Upstream> after) {
+        List<Endpoint> gone = new ArrayList<>();
+        for (Upstream old : before.values()) {
+            Upstream now = after.get(old.name());
+            for (Endpoint e : old.endpoints()) {
+                if (now == null || !now.endpoints().contains(e)) {
+                    e.state(EndpointState.DRAINING);
+                    gone.add(e);
+                }
+            }
+        }
+        if (gone.isEmpty()) {
+            return;
+        }
+        for (EventExecutor loop : workers) {
+            loop.execute(() -> gone.forEach(connector.pools()::retire));
+        }
+    }
+
+    /**
+     * Stops gracefully: listening sockets close at once, idle connections close, requests in flight get up
+     * to {@code timeout} to finish, then everything closes.
+     */
+    public void stop(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            for (RunningListener r : listeners.values()) {
+                if (r.channel != null) {
+                    r.channel.close().syncUninterruptibly();
+                }
+                if (r.http != null) {
+                    r.http.drain();
+                }
+            }
+        }
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(DownstreamHandler.DrainEvent.INSTANCE));
+        }
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            Channel any = connections.iterator().hasNext() ? connections.iterator().next() : null;
+            if (any != null) {
+                long left = deadline - System.nanoTime();
+                any.closeFuture().awaitUninterruptibly(Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100))),
+                        TimeUnit.NANOSECONDS);
+            }
+        }
+        if (!connections.isEmpty()) {
+            log.warn("shutdown timeout: closing {} connection(s) still busy", connections.size());
+        }
+        close();
+    }
+
+    @Override
+    public synchronized void close() {
+        for (RunningListener r : listeners.values()) {
+            if (r.channel != null) {
+                r.channel.close();
+            }
+        }
+        listeners.clear();
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (workers != null) {
+            workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The bound address of listener {@code name} (the real port when the file said 0). */
+    public synchronized InetSocketAddress listenerAddress(String name) {
+        RunningListener r = listeners.get(name);
+        return r == null ? null : (InetSocketAddress) r.channel.localAddress();
+    }
+
+    public synchronized InetSocketAddress adminAddress() {
+        return admin == null ? null : admin.localAddress();
+    }
+
+    public SluiceConfig config() {
+        return config;
+    }
+
+    public Collection<Upstream> upstreams() {
+        return upstreams.values();
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** One bound listener and the context its connections share. */
+    private static final class RunningListener {
+        ListenerConfig config;
+        Channel channel;
+        ListenerContext http;
+        TcpListenerContext tcp;
+
+        RunningListener(ListenerConfig config) {
+            this.config = config;
+        }
+    }
+
+    /** For tests: the event loop a channel of this proxy would run on. */
+    EventLoop anyLoop() {
+        return workers.next();
+    }
+}

@@ -1,0 +1,104 @@
+package io.sluice.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.sluice.balance.Endpoint;
+import io.sluice.balance.PickContext;
+import io.sluice.upstream.Upstream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A tcp listener's client connection: picks an endpoint, connects to it on the same event loop (trying
+ * the next endpoint when a connect fails), then relays bytes both ways with {@link RelayHandler}. The
+ * client is not read until the upstream connection is up.
+ */
+public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
+    private final TcpListenerContext listener;
+    private final Class<? extends SocketChannel> channelClass;
+    private final List<Endpoint> tried = new ArrayList<>(2);
+    private String clientIp;
+
+    public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass) {
+        this.listener = listener;
+        this.channelClass = channelClass;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        clientIp = remote == null ? null : remote.getAddress().getHostAddress();
+        connect(ctx, listener.upstream());
+    }
+
+    private void connect(ChannelHandlerContext ctx, Upstream upstream) {
+        Endpoint endpoint = upstream.balancer().pick(pickContext());
+        if (endpoint == null || tried.contains(endpoint)) {
+            ctx.close(); // no endpoint left to try
+            return;
+        }
+        tried.add(endpoint);
+        endpoint.requestStarted();
+        Channel client = ctx.channel();
+        ChannelFuture connect = new Bootstrap()
+                .group(client.eventLoop())
+                .channel(channelClass)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) upstream.config().timeouts().connect().toMillis())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("relay", new RelayHandler(client, endpoint::requestFinished));
+                    }
+                })
+                .connect(endpoint.socketAddress());
+        connect.addListener((ChannelFutureListener) future -> {
+            if (!future.isSuccess()) {
+                endpoint.requestFinished();
+                if (client.isActive()) {
+                    connect(ctx, upstream);
+                }
+                return;
+            }
+            if (!client.isActive()) {
+                future.channel().close();
+                return;
+            }
+            ctx.pipeline().replace(this, "relay", new RelayHandler(future.channel(), null));
+            client.read();
+        });
+    }
+
+    private PickContext pickContext() {
+        return new PickContext() {
+            @Override public String sourceIp() { return clientIp; }
+            @Override public String uri() { return "/"; }
+            @Override public String path() { return "/"; }
+            @Override public String header(String name) { return null; }
+            @Override public String cookie(String name) { return null; }
+            @Override public String queryParam(String name) { return null; }
+            @Override public boolean tried(Endpoint endpoint) { return tried.contains(endpoint); }
+        };
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg); // not read before the relay is in place; never reached
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}
