@@ -23,8 +23,7 @@ public final class Addresses {
 
     /** A listening address: {@code host:port} or {@code [v6]:port}. */
     public static HostPort listen(String text) {
-        HostPort hp = hostPort(text, -1, LISTEN_EXPECTED);
-        return hp;
+        return hostPort(text, -1, LISTEN_EXPECTED);
     }
 
     /** An endpoint address with its weight; {@link EndpointConfig#address()} keeps {@code text} as written. */
