@@ -1,19 +1,73 @@
 package io.sluice.config;
 
+import java.io.IOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
  * Reads a YAML 1.2 (core schema) configuration file into a validated {@link SluiceConfig}.
  * Collects every error with its line and column instead of stopping at the first.
+ *
+ * <p>The YAML is composed into a node tree (which keeps positions) and bound to the records by hand:
+ * {@link YamlReader} turns nodes into values and records errors, {@link UpstreamBinder} and
+ * {@link RouteBinder} bind their parts, and this class binds the rest and runs the checks that span parts
+ * (listener names and addresses). Safe to call from any thread; every call is independent.
  */
 public final class ConfigLoader {
+
+    static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin");
+    static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head");
+    static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream");
+    static final List<String> TLS_KEYS = List.of("certificates");
+    static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
+    static final List<String> ADMIN_KEYS = List.of("address");
+    static final List<String> PROTOCOLS = List.of("http", "https", "tcp");
+    static final long MIN_REQUEST_HEAD = 1024;
+    static final long MAX_REQUEST_HEAD = 1024 * 1024;
 
     private ConfigLoader() {
     }
 
     /** Loads and validates {@code file}; relative paths in it resolve against its directory. */
     public static SluiceConfig load(Path file) throws ConfigException {
-        throw new UnsupportedOperationException("TODO");
+        return load(file, System.getenv());
+    }
+
+    /** As {@link #load(Path)}, expanding {@code ${NAME}} from {@code env} instead of the process environment. */
+    public static SluiceConfig load(Path file, Map<String, String> env) throws ConfigException {
+        String name = file.toString();
+        String text;
+        try {
+            if (Files.isDirectory(file)) {
+                throw fileError(name, "cannot read the configuration: it is a directory");
+            }
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw fileError(name, "cannot read the configuration: no such file");
+        } catch (AccessDeniedException e) {
+            throw fileError(name, "cannot read the configuration: permission denied");
+        } catch (MalformedInputException e) {
+            throw fileError(name, "cannot read the configuration: it is not valid UTF-8");
+        } catch (IOException e) {
+            throw fileError(name, "cannot read the configuration: " + e.getMessage());
+        }
+        return parse(text, file, env);
     }
 
     /**
@@ -21,6 +75,262 @@ public final class ConfigLoader {
      * resolving relative paths; the file itself is not read).
      */
     public static SluiceConfig parse(String yaml, Path file) throws ConfigException {
-        throw new UnsupportedOperationException("TODO");
+        return parse(yaml, file, System.getenv());
+    }
+
+    /** As {@link #parse(String, Path)}, expanding {@code ${NAME}} from {@code env}. */
+    public static SluiceConfig parse(String yaml, Path file, Map<String, String> env) throws ConfigException {
+        String name = file == null ? "<config>" : file.toString();
+        Path dir = file == null ? null : file.toAbsolutePath().getParent();
+        YamlReader r = new YamlReader(name, dir == null ? Path.of("").toAbsolutePath() : dir, env);
+        Node root;
+        try {
+            LoadSettings settings = LoadSettings.builder()
+                    .setSchema(new CoreSchema())
+                    .setLabel(name)
+                    .setUseMarks(true)
+                    .setAllowDuplicateKeys(false)
+                    .build();
+            String text = yaml.startsWith("\uFEFF") ? yaml.substring(1) : yaml;
+            root = new Compose(settings).composeString(text).orElse(null);
+        } catch (MarkedYamlEngineException e) {
+            r.error(e.getProblemMark().orElse(e.getContextMark().orElse(null)), syntaxMessage(e));
+            throw new ConfigException(r.errors());
+        } catch (YamlEngineException e) {
+            r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
+            throw new ConfigException(r.errors());
+        }
+        if (root == null) {
+            r.error((org.snakeyaml.engine.v2.exceptions.Mark) null,
+                    "the configuration is empty (expected at least 'listeners')");
+            throw new ConfigException(r.errors());
+        }
+        SluiceConfig config = bind(r, root, file);
+        if (r.hasErrors() || config == null) {
+            throw new ConfigException(r.errors());
+        }
+        return config;
+    }
+
+    private static ConfigException fileError(String file, String message) {
+        return new ConfigException(List.of(new ConfigError(file, 1, 1, message)));
+    }
+
+    private static String syntaxMessage(MarkedYamlEngineException e) {
+        String problem = e.getProblem() == null ? "" : e.getProblem().strip();
+        String context = e.getContext() == null ? "" : e.getContext().strip();
+        String msg = context.isEmpty() ? problem : problem.isEmpty() ? context : context + ": " + problem;
+        return "bad YAML: " + msg.replaceAll("\\s+", " ");
+    }
+
+    private static SluiceConfig bind(YamlReader r, Node root, Path file) {
+        Fields top = r.fields(root, "configuration", "at the top level", TOP_KEYS);
+        if (top == null) {
+            return null;
+        }
+        Set<String> upstreamNames = new LinkedHashSet<>();
+        Map<String, UpstreamConfig> upstreams = top.has("upstreams")
+                ? new UpstreamBinder(r).bindAll(top.node("upstreams"), upstreamNames) : Map.of();
+        ServerConfig server = top.has("server") ? server(r, top.node("server")) : ServerConfig.DEFAULTS;
+        List<Bound> listeners = new ArrayList<>();
+        if (top.require("listeners")) {
+            List<Node> items = r.list(top.node("listeners"), "listeners");
+            if (items != null && items.isEmpty()) {
+                r.error(top.node("listeners"), "'listeners' is empty (expected at least one listener)");
+            }
+            for (int i = 0; items != null && i < items.size(); i++) {
+                Bound b = listener(r, items.get(i), i + 1, upstreamNames);
+                if (b != null) {
+                    listeners.add(b);
+                }
+            }
+        }
+        Bound admin = top.has("admin") ? admin(r, top.node("admin")) : null;
+        crossCheck(r, listeners, admin);
+        if (r.hasErrors()) {
+            return null;
+        }
+        return new SluiceConfig(file, server, listeners.stream().map(b -> b.listener).toList(), upstreams,
+                admin == null ? null : new AdminConfig(admin.address));
+    }
+
+    /** A bound listener (or the admin block) with the nodes the cross checks point at. */
+    private record Bound(ListenerConfig listener, HostPort address, Node nameNode, Node addressNode) {
+    }
+
+    private static ServerConfig server(YamlReader r, Node node) {
+        ServerConfig d = ServerConfig.DEFAULTS;
+        Fields f = r.fields(node, "server", "in server", SERVER_KEYS);
+        if (f == null) {
+            return d;
+        }
+        int workers = f.integer("workers", d.workers(), 0, Integer.MAX_VALUE);
+        long head = f.value("max_request_head", (long) d.maxRequestHead(), Sizes::parse);
+        if (head < MIN_REQUEST_HEAD || head > MAX_REQUEST_HEAD) {
+            r.error(f.node("max_request_head"), "max_request_head " + Sizes.format(head)
+                    + " out of range (expected 1KiB to 1MiB)");
+            head = d.maxRequestHead();
+        }
+        return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head);
+    }
+
+    private static Bound admin(YamlReader r, Node node) {
+        Fields f = r.fields(node, "admin", "in admin", ADMIN_KEYS);
+        if (f == null || !f.require("address")) {
+            return null;
+        }
+        HostPort address = f.value("address", null, Addresses::listen);
+        return address == null ? null : new Bound(null, address, null, f.node("address"));
+    }
+
+    private static Protocol protocol(String s) {
+        if (PROTOCOLS.contains(s)) {
+            return Protocol.valueOf(s.toUpperCase(Locale.ROOT));
+        }
+        String hint = Suggestions.didYouMean(s, PROTOCOLS);
+        throw new IllegalArgumentException("unknown protocol '" + s + "'"
+                + (hint.isEmpty() ? " (expected http, https or tcp)" : hint));
+    }
+
+    private static Bound listener(YamlReader r, Node node, int index, Set<String> upstreamNames) {
+        Fields f = r.fields(node, "listeners", "in listener", LISTENER_KEYS);
+        if (f == null) {
+            return null;
+        }
+        String name = f.name("name", "listener-" + index);
+        HostPort address = f.require("address") ? f.value("address", null, Addresses::listen) : null;
+        Protocol protocol = f.value("protocol", null, ConfigLoader::protocol);
+        if (protocol == null) {
+            if (f.has("protocol")) {
+                // the bad protocol was reported; checking the rest against a guess would only add noise
+                return null;
+            }
+            protocol = Protocol.HTTP;
+        }
+        Node where = f.has("protocol") ? f.node("protocol") : f.at();
+        String who = protocol.name().toLowerCase(Locale.ROOT) + " listener '" + name + "'";
+
+        TlsConfig tls = null;
+        if (protocol == Protocol.HTTPS) {
+            if (f.has("tls")) {
+                tls = tls(r, f.node("tls"));
+            } else {
+                r.error(where, who + " needs 'tls' with at least one certificate");
+            }
+        } else if (f.has("tls")) {
+            r.error(f.keyNode("tls"), "'tls' is only for https listeners (" + who + ")");
+        }
+
+        List<RouteConfig> routes = List.of();
+        String upstream = null;
+        if (protocol == Protocol.TCP) {
+            if (f.has("routes")) {
+                r.error(f.keyNode("routes"), "'routes' is only for http and https listeners (tcp listeners"
+                        + " forward to 'upstream')");
+            }
+            if (f.has("upstream")) {
+                upstream = f.name("upstream", null);
+                if (upstream != null && !upstreamNames.contains(upstream)) {
+                    r.error(f.node("upstream"), RouteBinder.unknownUpstream("listener '" + name + "'", upstream,
+                            upstreamNames));
+                }
+            } else {
+                r.error(where, who + " needs 'upstream' (where its connections go)");
+            }
+        } else {
+            if (f.has("upstream")) {
+                r.error(f.keyNode("upstream"), "'upstream' is only for tcp listeners (" + who
+                        + " uses routes)");
+            }
+            if (f.has("routes")) {
+                List<Node> items = r.list(f.node("routes"), "routes");
+                if (items != null && items.isEmpty()) {
+                    r.error(f.node("routes"), "'routes' is empty (expected at least one route)");
+                }
+                if (items != null) {
+                    routes = new RouteBinder(r, upstreamNames).bindAll(items);
+                }
+            } else {
+                r.error(where, who + " needs 'routes'");
+            }
+        }
+        if (address == null) {
+            return null;
+        }
+        Node nameNode = f.has("name") ? f.node("name") : f.at();
+        return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream), address, nameNode,
+                f.node("address"));
+    }
+
+    private static TlsConfig tls(YamlReader r, Node node) {
+        Fields f = r.fields(node, "tls", "in tls", TLS_KEYS);
+        if (f == null || !f.require("certificates")) {
+            return null;
+        }
+        List<Node> items = r.list(f.node("certificates"), "certificates");
+        if (items == null) {
+            return null;
+        }
+        if (items.isEmpty()) {
+            r.error(f.node("certificates"), "'certificates' is empty (expected at least one {cert, key})");
+        }
+        List<TlsConfig.Certificate> certs = new ArrayList<>();
+        for (Node item : items) {
+            Fields c = r.fields(item, "certificates", "in certificate", CERTIFICATE_KEYS);
+            if (c == null) {
+                continue;
+            }
+            boolean both = c.require("cert") & c.require("key");
+            java.nio.file.Path cert = existingFile(r, c, "cert", "certificate");
+            java.nio.file.Path key = existingFile(r, c, "key", "key");
+            if (both && cert != null && key != null) {
+                certs.add(new TlsConfig.Certificate(cert, key));
+            }
+        }
+        return new TlsConfig(certs);
+    }
+
+    private static Path existingFile(YamlReader r, Fields f, String key, String what) {
+        if (!f.has(key)) {
+            return null;
+        }
+        String text = f.name(key, null);
+        if (text == null) {
+            return null;
+        }
+        Path p = r.resolve(text);
+        if (!Files.exists(p)) {
+            r.error(f.node(key), what + " file '" + text + "' does not exist (resolved to " + p + ")");
+        } else if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            r.error(f.node(key), what + " file '" + text + "' is not a readable file (resolved to " + p + ")");
+        }
+        return p;
+    }
+
+    private static void crossCheck(YamlReader r, List<Bound> listeners, Bound admin) {
+        Map<String, Bound> byName = new HashMap<>();
+        Map<HostPort, Bound> byAddress = new HashMap<>();
+        for (Bound b : listeners) {
+            Bound first = byName.putIfAbsent(b.listener.name(), b);
+            if (first != null) {
+                r.error(b.nameNode, "duplicate listener name '" + b.listener.name() + "' (first on line "
+                        + line(first.nameNode) + ")");
+            }
+            if (b.address.port() != 0) {
+                Bound same = byAddress.putIfAbsent(b.address, b);
+                if (same != null) {
+                    r.error(b.addressNode, "listener '" + b.listener.name() + "' has the same address as listener '"
+                            + same.listener.name() + "' (" + b.address + ")");
+                }
+            }
+        }
+        if (admin != null && admin.address.port() != 0 && byAddress.containsKey(admin.address)) {
+            r.error(admin.addressNode, "the admin address is the same as listener '"
+                    + byAddress.get(admin.address).listener.name() + "' (" + admin.address + ")");
+        }
+    }
+
+    private static int line(Node node) {
+        return node.getStartMark().map(m -> m.getLine() + 1).orElse(1);
     }
 }

@@ -1,0 +1,118 @@
+package io.sluice.config;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Parses the two address forms of the configuration. Listening addresses ({@code listeners[].address},
+ * {@code admin.address}, quick mode's {@code --from}) are {@code host:port} or {@code [v6]:port}, port 0
+ * to 65535 (0: any free port). Endpoint addresses are {@code host:port}, {@code http://host[:port]} or
+ * {@code https://host[:port]} (80 and 443 when the port is omitted), with IPv6 hosts in brackets.
+ * Failures throw IllegalArgumentException with a message for people.
+ */
+public final class Addresses {
+
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?");
+    static final String LISTEN_EXPECTED = "expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080";
+    static final String ENDPOINT_EXPECTED =
+            "expected host:port, http://host[:port] or https://host[:port], e.g. 127.0.0.1:9001";
+
+    private Addresses() {
+    }
+
+    /** A listening address: {@code host:port} or {@code [v6]:port}. */
+    public static HostPort listen(String text) {
+        return hostPort(text, -1, LISTEN_EXPECTED);
+    }
+
+    /** An endpoint address with its weight; {@link EndpointConfig#address()} keeps {@code text} as written. */
+    public static EndpointConfig endpoint(String text, int weight) {
+        String rest = text;
+        boolean tls = false;
+        int defaultPort = -1;
+        int scheme = text.indexOf("://");
+        if (scheme >= 0) {
+            String s = text.substring(0, scheme).toLowerCase(Locale.ROOT);
+            if (s.equals("https")) {
+                tls = true;
+                defaultPort = 443;
+            } else if (s.equals("http")) {
+                defaultPort = 80;
+            } else {
+                throw new IllegalArgumentException("bad address '" + text + "' (unknown scheme '"
+                        + text.substring(0, scheme) + "'; expected http or https)");
+            }
+            rest = text.substring(scheme + 3);
+            if (rest.endsWith("/")) {
+                rest = rest.substring(0, rest.length() - 1);
+            }
+            if (rest.indexOf('/') >= 0 || rest.indexOf('?') >= 0) {
+                throw new IllegalArgumentException("bad address '" + text
+                        + "' (an endpoint address has no path; expected scheme://host[:port])");
+            }
+        }
+        HostPort hp = hostPort(rest, defaultPort, ENDPOINT_EXPECTED, text);
+        if (hp.port() == 0) {
+            throw new IllegalArgumentException("bad address '" + text + "' (port must be 1 to 65535)");
+        }
+        return new EndpointConfig(text, hp.host(), hp.port(), tls, weight);
+    }
+
+    private static HostPort hostPort(String text, int defaultPort, String expected) {
+        return hostPort(text, defaultPort, expected, text);
+    }
+
+    private static HostPort hostPort(String text, int defaultPort, String expected, String original) {
+        String host;
+        String port;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                throw bad(original, expected);
+            }
+            host = text.substring(1, close);
+            if (!IPV6.matcher(host).matches() || host.indexOf(':') < 0) {
+                throw new IllegalArgumentException("bad address '" + original
+                        + "' (expected an IPv6 address in the brackets)");
+            }
+            String after = text.substring(close + 1);
+            if (after.isEmpty() && defaultPort >= 0) {
+                return new HostPort(host, defaultPort);
+            }
+            if (!after.startsWith(":")) {
+                throw bad(original, expected);
+            }
+            port = after.substring(1);
+        } else {
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                if (defaultPort >= 0 && HOST_NAME.matcher(text).matches()) {
+                    return new HostPort(text, defaultPort);
+                }
+                throw bad(original, expected);
+            }
+            host = text.substring(0, colon);
+            port = text.substring(colon + 1);
+            if (host.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("bad address '" + original
+                        + "' (put IPv6 addresses in brackets, e.g. [::1]:8080)");
+            }
+            if (!HOST_NAME.matcher(host).matches()) {
+                throw bad(original, expected);
+            }
+        }
+        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw bad(original, expected);
+        }
+        int p = Integer.parseInt(port);
+        if (p > 65535) {
+            throw new IllegalArgumentException("bad address '" + original + "' (port must be 0 to 65535)");
+        }
+        return new HostPort(host, p);
+    }
+
+    private static IllegalArgumentException bad(String text, String expected) {
+        return new IllegalArgumentException("bad address '" + text + "' (" + expected + ")");
+    }
+}

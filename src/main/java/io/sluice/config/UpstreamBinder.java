@@ -1,0 +1,276 @@
+package io.sluice.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+
+/** Binds the {@code upstreams:} mapping to {@link UpstreamConfig}s, reporting errors through the reader. */
+final class UpstreamBinder {
+
+    static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
+            "slow_start", "endpoints", "health_check", "passive", "retry", "timeouts");
+    static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
+    static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
+            "unhealthy_threshold", "expect_status");
+    static final List<String> PASSIVE_KEYS = List.of("max_failures", "fail_timeout");
+    static final List<String> RETRY_KEYS = List.of("attempts", "on");
+    static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle");
+    static final List<String> RETRY_CONDITIONS = List.of("connect_failure", "timeout", "reset");
+    static final String CONSISTENT_HASH = "consistent_hash";
+    static final String HASH_ON_EXPECTED = "source_ip, uri, path, header:NAME, cookie:NAME or query:NAME";
+
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern STATUS_RANGE = Pattern.compile("([0-9]{3})(?:\\s*-\\s*([0-9]{3}))?");
+    private static final Pattern FACTOR = Pattern.compile("[0-9]+(\\.[0-9]+)?");
+
+    private final YamlReader r;
+
+    UpstreamBinder(YamlReader reader) {
+        this.r = reader;
+    }
+
+    /**
+     * Binds every upstream. The result holds the upstreams bound without errors; {@code names} receives
+     * every name given, so that references to an upstream with an error are not reported as unknown too.
+     */
+    Map<String, UpstreamConfig> bindAll(Node node, Set<String> names) {
+        Map<String, UpstreamConfig> out = new LinkedHashMap<>();
+        Map<String, NodeTuple> entries = r.entries(node, "upstreams");
+        if (entries == null) {
+            return out;
+        }
+        for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+            String name = e.getKey();
+            names.add(name);
+            if (!NAME.matcher(name).matches()) {
+                r.error(e.getValue().getKeyNode(), "bad upstream name '" + name
+                        + "' (expected letters, digits, '_', '-' and '.')");
+            }
+            UpstreamConfig u = bind(name, e.getValue().getValueNode());
+            if (u != null) {
+                out.put(name, u);
+            }
+        }
+        return out;
+    }
+
+    /** Balancer names as the error messages show them. */
+    static String balancerError(String name) {
+        String hint = Suggestions.didYouMean(name, UpstreamConfig.BALANCERS);
+        return "unknown balancer '" + name + "'"
+                + (hint.isEmpty() ? " (expected one of " + String.join(", ", UpstreamConfig.BALANCERS) + ")" : hint);
+    }
+
+    static String checkBalancer(String name) {
+        if (!UpstreamConfig.BALANCERS.contains(name)) {
+            throw new IllegalArgumentException(balancerError(name));
+        }
+        return name;
+    }
+
+    private UpstreamConfig bind(String name, Node node) {
+        Fields f = r.fields(node, name, "in upstream", KEYS);
+        if (f == null) {
+            return null;
+        }
+        String balancer = f.value("balancer", null, UpstreamBinder::checkBalancer);
+        boolean badBalancer = balancer == null && f.has("balancer");
+        balancer = balancer == null ? UpstreamConfig.DEFAULT_BALANCER : balancer;
+        boolean hashing = balancer.equals(CONSISTENT_HASH);
+        for (String key : List.of("hash_on", "virtual_nodes", "hash_balance_factor")) {
+            if (f.has(key) && !hashing && !badBalancer) {
+                r.error(f.keyNode(key), "'" + key + "' is only for balancer consistent_hash (this upstream uses "
+                        + balancer + ")");
+            }
+        }
+        String hashOn = null;
+        int virtualNodes = UpstreamConfig.DEFAULT_VIRTUAL_NODES;
+        double factor = 0;
+        if (hashing) {
+            if (!f.has("hash_on")) {
+                r.error(f.node("balancer"), "balancer consistent_hash needs 'hash_on' (" + HASH_ON_EXPECTED + ")");
+            }
+            hashOn = f.value("hash_on", null, UpstreamBinder::hashOn);
+            virtualNodes = f.integer("virtual_nodes", virtualNodes, 1, 10_000);
+            factor = f.value("hash_balance_factor", 0.0, UpstreamBinder::factor);
+        }
+        Duration slowStart = f.duration("slow_start", Duration.ZERO, false);
+        List<EndpointConfig> endpoints = endpoints(f, name);
+        HealthCheckConfig health = f.has("health_check") ? healthCheck(f.node("health_check")) : null;
+        PassiveConfig passive = f.has("passive") ? passive(f.node("passive")) : null;
+        RetryConfig retry = f.has("retry") ? retry(f.node("retry")) : null;
+        TimeoutsConfig timeouts = f.has("timeouts") ? timeouts(f.node("timeouts")) : TimeoutsConfig.DEFAULTS;
+        return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
+                passive, retry, timeouts);
+    }
+
+    /** Checks a {@code hash_on} value: source_ip, uri, path, header:NAME, cookie:NAME or query:NAME. */
+    static String hashOn(String s) {
+        if (s.equals("source_ip") || s.equals("uri") || s.equals("path")) {
+            return s;
+        }
+        int colon = s.indexOf(':');
+        if (colon > 0) {
+            String kind = s.substring(0, colon);
+            String name = s.substring(colon + 1);
+            if ((kind.equals("header") || kind.equals("cookie") || kind.equals("query"))) {
+                if (!TOKEN.matcher(name).matches()) {
+                    throw new IllegalArgumentException("bad hash_on '" + s + "' (expected a name after '"
+                            + kind + ":', e.g. " + kind + ":X-User)");
+                }
+                return s;
+            }
+        }
+        String name = colon >= 0 ? s.substring(colon + 1) : "NAME";
+        String hint = Suggestions.didYouMean(s, List.of("source_ip", "uri", "path",
+                "header:" + name, "cookie:" + name, "query:" + name));
+        throw new IllegalArgumentException("bad hash_on '" + s + "'"
+                + (hint.isEmpty() ? " (expected " + HASH_ON_EXPECTED + ")" : hint));
+    }
+
+    private static Double factor(String s) {
+        if (!FACTOR.matcher(s.strip()).matches()) {
+            throw new IllegalArgumentException("bad hash_balance_factor '" + s
+                    + "' (expected a number >= 0, e.g. 0.25; 0 turns it off)");
+        }
+        return Double.parseDouble(s.strip());
+    }
+
+    private List<EndpointConfig> endpoints(Fields f, String upstream) {
+        List<EndpointConfig> out = new ArrayList<>();
+        if (!f.require("endpoints")) {
+            return out;
+        }
+        List<Node> items = r.list(f.node("endpoints"), "endpoints");
+        if (items == null) {
+            return out;
+        }
+        if (items.isEmpty()) {
+            r.error(f.node("endpoints"), "upstream '" + upstream + "' has no endpoints (expected at least one)");
+        }
+        Set<String> seen = new HashSet<>();
+        for (Node item : items) {
+            Fields e = r.fields(item, "endpoints", "in endpoint", ENDPOINT_KEYS);
+            if (e == null || !e.require("address")) {
+                continue;
+            }
+            int weight = e.integer("weight", 1, 1, 1000);
+            EndpointConfig ep = e.value("address", null, text -> Addresses.endpoint(text, weight));
+            if (ep == null) {
+                continue;
+            }
+            String key = ep.host().toLowerCase(Locale.ROOT) + "|" + ep.port() + "|" + ep.tls();
+            if (!seen.add(key)) {
+                r.error(e.node("address"), "endpoint '" + ep.address() + "' is listed twice in upstream '"
+                        + upstream + "'");
+            }
+            out.add(ep);
+        }
+        return out;
+    }
+
+    private HealthCheckConfig healthCheck(Node node) {
+        HealthCheckConfig d = HealthCheckConfig.DEFAULTS;
+        Fields f = r.fields(node, "health_check", "in health_check", HEALTH_CHECK_KEYS);
+        if (f == null) {
+            return d;
+        }
+        String path = f.value("path", d.path(), p -> {
+            if (!p.startsWith("/")) {
+                throw new IllegalArgumentException("bad health_check path '" + p + "' (expected a path starting with '/')");
+            }
+            return p;
+        });
+        int[] status = f.value("expect_status", new int[] {d.expectStatusMin(), d.expectStatusMax()},
+                UpstreamBinder::statusRange);
+        return new HealthCheckConfig(path,
+                f.duration("interval", d.interval(), true),
+                f.duration("timeout", d.timeout(), true),
+                f.integer("healthy_threshold", d.healthyThreshold(), 1, 1000),
+                f.integer("unhealthy_threshold", d.unhealthyThreshold(), 1, 1000),
+                status[0], status[1]);
+    }
+
+    private static int[] statusRange(String s) {
+        var m = STATUS_RANGE.matcher(s.strip());
+        String expected = " (expected a status such as 200 or a range such as 200-399, within 100-599)";
+        if (!m.matches()) {
+            throw new IllegalArgumentException("bad expect_status '" + s + "'" + expected);
+        }
+        int min = Integer.parseInt(m.group(1));
+        int max = m.group(2) == null ? min : Integer.parseInt(m.group(2));
+        if (min < 100 || max > 599 || min > max) {
+            throw new IllegalArgumentException("bad expect_status '" + s + "'" + expected);
+        }
+        return new int[] {min, max};
+    }
+
+    private PassiveConfig passive(Node node) {
+        PassiveConfig d = PassiveConfig.DEFAULTS;
+        Fields f = r.fields(node, "passive", "in passive", PASSIVE_KEYS);
+        if (f == null) {
+            return d;
+        }
+        return new PassiveConfig(f.integer("max_failures", d.maxFailures(), 1, 1000),
+                f.duration("fail_timeout", d.failTimeout(), true));
+    }
+
+    private RetryConfig retry(Node node) {
+        Fields f = r.fields(node, "retry", "in retry", RETRY_KEYS);
+        if (f == null) {
+            return new RetryConfig(1, RetryConfig.DEFAULT_ON);
+        }
+        int attempts = f.integer("attempts", 1, 1, 100);
+        Set<String> on = RetryConfig.DEFAULT_ON;
+        if (f.has("on")) {
+            List<Node> items = r.list(f.node("on"), "on");
+            if (items != null && items.isEmpty()) {
+                r.error(f.node("on"), "'on' is empty (expected at least one of connect_failure, timeout, reset"
+                        + " or a 5xx status)");
+            }
+            if (items != null && !items.isEmpty()) {
+                on = new LinkedHashSet<>();
+                for (Node item : items) {
+                    String c = r.value(item, "on", UpstreamBinder::retryCondition);
+                    if (c != null) {
+                        on.add(c);
+                    }
+                }
+            }
+        }
+        return new RetryConfig(attempts, on);
+    }
+
+    private static String retryCondition(String s) {
+        if (RETRY_CONDITIONS.contains(s) || s.matches("5[0-9][0-9]")) {
+            return s;
+        }
+        if (s.matches("[0-9]{3}")) {
+            throw new IllegalArgumentException("retry on status " + s + " is not allowed (expected a 5xx status)");
+        }
+        String hint = Suggestions.didYouMean(s, RETRY_CONDITIONS);
+        throw new IllegalArgumentException("unknown retry condition '" + s + "'"
+                + (hint.isEmpty() ? " (expected connect_failure, timeout, reset or a 5xx status such as 503)" : hint));
+    }
+
+    private TimeoutsConfig timeouts(Node node) {
+        TimeoutsConfig d = TimeoutsConfig.DEFAULTS;
+        Fields f = r.fields(node, "timeouts", "in timeouts", TIMEOUT_KEYS);
+        if (f == null) {
+            return d;
+        }
+        return new TimeoutsConfig(f.duration("connect", d.connect(), true),
+                f.duration("response", d.response(), true),
+                f.duration("idle", d.idle(), true));
+    }
+}
