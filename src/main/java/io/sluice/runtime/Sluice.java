@@ -85,10 +85,11 @@ public final class Sluice implements AutoCloseable {
     private String describeListeners() {
         List<String> parts = new ArrayList<>();
         for (RunningListener l : listeners.values()) {
-            parts.add(l.config.name() + " " + l.config.protocol().name().toLowerCase() + "://" + l.channel.localAddress());
+            InetSocketAddress a = (InetSocketAddress) l.channel.localAddress();
+            parts.add(l.config.name() + " " + l.config.protocol().name().toLowerCase() + "://" + a.getHostString() + ":" + a.getPort());
         }
         if (admin != null) {
-            parts.add("admin http://" + admin.localAddress());
+            parts.add("admin http://" + admin.localAddress().getHostString() + ":" + admin.localAddress().getPort());
         }
         return String.join(", ", parts);
     }
