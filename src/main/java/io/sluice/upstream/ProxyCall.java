@@ -53,6 +53,7 @@ public final class ProxyCall implements PickContext {
     private final HttpRequest head;
     private final boolean idempotent;
     private final boolean upgradeRequest;
+    private final boolean hostFromEndpoint;
     private final ChannelFutureListener startResponseTimer = this::startResponseTimer;
     private final Runnable responseTimedOut = this::responseTimedOut;
 
@@ -93,6 +94,8 @@ public final class ProxyCall implements PickContext {
         this.head = head;
         this.idempotent = isIdempotent(head.method());
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
+        // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
+        this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
     }
 
     /**
@@ -171,6 +174,9 @@ public final class ProxyCall implements PickContext {
 
     private void send() {
         requestSent = true;
+        if (hostFromEndpoint) {
+            head.headers().set(HttpHeaderNames.HOST, endpoint.address());
+        }
         channel.write(head);
         for (int i = 0; i < held.size(); i++) {
             HttpContent part = held.get(i);
