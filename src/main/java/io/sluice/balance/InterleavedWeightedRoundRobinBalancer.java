@@ -17,6 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * so a a b a b c a b c, then again (period sum / gcd = 9). Endpoints out of service (or of weight 0) are
  * left out.
  *
+ * <p>The rotation starts with the first endpoint listed and keeps its position when an endpoint goes out,
+ * comes back or changes weight (it does not restart at the first one: a flapping endpoint would skew
+ * traffic toward the top of the list); after such a change the order above holds, entered mid-way.
+ *
  * <p>Thread-safety: the snapshot precomputes one period ({@link Schedule}) and a pick is one
  * {@code getAndIncrement}. When the period is too long to precompute, the scan position and {@code cw}
  * are packed into one {@code long} and advanced by compare-and-set: still no lock.

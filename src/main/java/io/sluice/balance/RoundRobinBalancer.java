@@ -12,6 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * whose turn it is was already tried by this request, the next one in the rotation is taken instead
  * (without consuming another turn).
  *
+ * <p>The rotation starts with the first endpoint listed and keeps its position when an endpoint goes out,
+ * comes back or changes weight (it does not restart at the first one: a flapping endpoint would skew
+ * traffic toward the top of the list); after such a change the order above holds, entered mid-way.
+ *
  * <p>Thread-safety: one shared {@link AtomicLong} turn counter; the endpoints in service come from an
  * immutable snapshot rebuilt when an endpoint's state changes.
  */

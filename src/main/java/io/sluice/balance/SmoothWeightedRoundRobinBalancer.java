@@ -24,6 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  * so a a b a c a a, then again. Endpoints out of service (or of weight 0) are left out of the rotation.
  *
+ * <p>The rotation starts with the first endpoint listed and keeps its position when an endpoint goes out,
+ * comes back or changes weight (it does not restart at the first one: a flapping endpoint would skew
+ * traffic toward the top of the list); after such a change the order above holds, entered mid-way.
+ *
  * <p>Thread-safety: nginx keeps the current weights per worker process; here the rotation is shared by
  * every event loop, so it must advance atomically. The sequence is periodic (sum of weight / gcd picks),
  * so the snapshot precomputes one period ({@link Schedule}) and a pick is one {@code getAndIncrement}:
