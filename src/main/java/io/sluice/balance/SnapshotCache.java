@@ -1,18 +1,20 @@
 package io.sluice.balance;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
  * A balancer's immutable view of its endpoints, rebuilt on the first pick after the {@link EndpointSet}'s
  * version moved. A pick costs one volatile read of the version and one of the snapshot; it allocates
- * only when it rebuilds. Two threads may rebuild at once after a change: both results are correct and
- * the later write wins, so no lock is needed.
+ * only when it rebuilds. Two threads may rebuild at once after a change; the snapshot is published by
+ * compare-and-set and the loser adopts the winner's, so every pick for one version uses the same snapshot
+ * (snapshots that carry rotation state, like the live weighted round robins, depend on that).
  */
 final class SnapshotCache<S> {
     private final EndpointSet endpoints;
     private final Function<List<Endpoint>, S> builder;
-    private volatile Versioned<S> current;
+    private final AtomicReference<Versioned<S>> current = new AtomicReference<>();
 
     private record Versioned<S>(long version, S snapshot) {
     }
@@ -23,14 +25,17 @@ final class SnapshotCache<S> {
     }
 
     S get() {
-        long version = endpoints.version(); // before reading the endpoints: see EndpointSet.version()
-        Versioned<S> c = current;
-        if (c != null && c.version == version) {
-            return c.snapshot;
+        while (true) {
+            long version = endpoints.version(); // before reading the endpoints: see EndpointSet.version()
+            Versioned<S> c = current.get();
+            if (c != null && c.version >= version) {
+                return c.snapshot; // newer only if another thread read a later version meanwhile
+            }
+            Versioned<S> built = new Versioned<>(version, builder.apply(endpoints.all()));
+            if (current.compareAndSet(c, built)) {
+                return built.snapshot;
+            }
         }
-        S snapshot = builder.apply(endpoints.all());
-        current = new Versioned<>(version, snapshot);
-        return snapshot;
     }
 
     /** The endpoints in service, in configuration order; with {@code weighted}, also weight >= 1. */
