@@ -26,8 +26,8 @@ import java.util.List;
  * Under concurrency the counts are read live, so the bound holds per pick, not as a global invariant.
  *
  * <p>Worked example, endpoints a, b, c of weight 1, 2 points each, and (positions in 0..99 for
- * readability) points a@10 a@60 b@30 b@80 c@45 c@95: key hashes 5 → a, 31 → c, 70 → b, 97 → a (wraps).
- * With c out: 31 → a@60, 97 → a; 5 and 70 do not move.
+ * readability) points a@10 a@60 b@30 b@80 c@45 c@95: key hashes 5 → a, 31 → c, 70 → b, 90 → c, 97 → a
+ * (wraps). With c out: 31 → a (a@60), 90 → a (wraps to a@10); 5, 70 and 97 do not move.
  */
 public final class ConsistentHashBalancer implements Balancer {
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
