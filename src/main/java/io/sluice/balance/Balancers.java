@@ -7,14 +7,30 @@ import java.util.function.BiFunction;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The balancers by their configuration name. */
+/**
+ * The balancers by their configuration name, one final class per algorithm. Production randomness is the
+ * calling thread's {@link java.util.concurrent.ThreadLocalRandom} and time is {@link System#nanoTime()};
+ * tests build the classes directly with a seeded generator and a fake clock.
+ */
 public final class Balancers {
 
     private static final Map<String, BiFunction<UpstreamConfig, List<Endpoint>, Balancer>> FACTORIES =
             new LinkedHashMap<>();
 
     static {
+        FACTORIES.put("random", (config, endpoints) -> new RandomBalancer(endpoints));
+        FACTORIES.put("weighted_random", (config, endpoints) -> new WeightedRandomBalancer(endpoints));
         FACTORIES.put("round_robin", (config, endpoints) -> new RoundRobinBalancer(endpoints));
+        FACTORIES.put("weighted_round_robin", (config, endpoints) -> new SmoothWeightedRoundRobinBalancer(endpoints));
+        FACTORIES.put("lvs_weighted_round_robin",
+                (config, endpoints) -> new InterleavedWeightedRoundRobinBalancer(endpoints));
+        FACTORIES.put("least_connections", (config, endpoints) -> new LeastConnectionsBalancer(endpoints));
+        FACTORIES.put("power_of_two_choices", (config, endpoints) -> new PowerOfTwoChoicesBalancer(endpoints));
+        FACTORIES.put("consistent_hash", (config, endpoints) -> new ConsistentHashBalancer(endpoints,
+                config.hashOn() == null ? HashKey.SOURCE_IP : HashKey.parse(config.hashOn()),
+                config.virtualNodes() > 0 ? config.virtualNodes() : UpstreamConfig.DEFAULT_VIRTUAL_NODES,
+                config.hashBalanceFactor()));
+        FACTORIES.put("peak_ewma", (config, endpoints) -> new PeakEwmaBalancer(endpoints));
     }
 
     private Balancers() {
@@ -25,7 +41,11 @@ public final class Balancers {
         return FACTORIES.keySet();
     }
 
-    /** A new balancer over {@code endpoints} for {@code config} (whose balancer name is one of {@link #names()}). */
+    /**
+     * A new balancer over {@code endpoints} for {@code config} (whose balancer name is one of {@link #names()}).
+     * For {@code consistent_hash}, a missing {@code hash_on} means {@code source_ip} and a bad one throws
+     * {@link IllegalArgumentException} (validate it earlier with {@link HashKey#parse}).
+     */
     public static Balancer create(UpstreamConfig config, List<Endpoint> endpoints) {
         var factory = FACTORIES.get(config.balancer());
         if (factory == null) {
