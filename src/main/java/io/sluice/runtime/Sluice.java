@@ -216,6 +216,7 @@ public final class Sluice implements AutoCloseable {
         listeners.clear();
         listeners.putAll(kept);
         retireRemovedEndpoints(previousUpstreams, nextUpstreams);
+        previousUpstreams.values().forEach(Upstream::retire);
         if (!Objects.equals(config.admin(), next.admin())) {
             if (admin != null) {
                 admin.close();

@@ -77,6 +77,7 @@ public final class ProxyCall implements PickContext {
     private boolean upstreamKeepAlive;
     private boolean switching;
     private ScheduledFuture<?> responseTimer;
+    private long attemptStartNanos;
 
     private boolean responseStarted;
     private boolean finished;
@@ -135,6 +136,7 @@ public final class ProxyCall implements PickContext {
         }
         tried[attempts++] = picked;
         endpoint = picked;
+        attemptStartNanos = System.nanoTime();
         attemptActive = true;
         picked.requestStarted();
         Channel pooled = upstream.connector().pools().of(picked).poll();
@@ -374,6 +376,8 @@ public final class ProxyCall implements PickContext {
         }
         headReceived = true;
         cancelResponseTimer();
+        long now = System.nanoTime();
+        endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
         if (canRetry(null, code, false)) {
             upstream.passiveSuccess(endpoint);
             endAttempt(false);
@@ -492,6 +496,8 @@ public final class ProxyCall implements PickContext {
     private void responseTimedOut() {
         responseTimer = null;
         if (!finished && !headReceived && attemptActive) {
+            long now = System.nanoTime();
+            endpoint.recordLatency(now - attemptStartNanos, now);
             attemptFailed(UpstreamFailure.TIMEOUT);
         }
     }

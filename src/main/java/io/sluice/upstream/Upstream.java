@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.sluice.balance.Balancer;
 import io.sluice.balance.Balancers;
 import io.sluice.balance.Endpoint;
+import io.sluice.balance.EndpointSet;
 import io.sluice.config.EndpointConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.ProxyMetrics;
@@ -19,6 +20,7 @@ import java.util.Map;
 public final class Upstream {
     private final UpstreamConfig config;
     private final List<Endpoint> endpoints;
+    private final EndpointSet endpointSet;
     private final Balancer balancer;
     private final UpstreamConnector connector;
     private final ProxyMetrics.RequestMetrics[] metrics;
@@ -44,7 +46,8 @@ public final class Upstream {
             }
         }
         this.endpoints = List.copyOf(list);
-        this.balancer = Balancers.create(config, endpoints);
+        this.endpointSet = new EndpointSet(endpoints);
+        this.balancer = Balancers.create(config, endpointSet);
         this.metrics = new ProxyMetrics.RequestMetrics[endpoints.size()];
         for (int i = 0; i < metrics.length; i++) {
             metrics[i] = proxyMetrics.requests(config.name(), endpoints.get(i).address());
@@ -80,6 +83,11 @@ public final class Upstream {
     /** The request recorder of {@code endpoint} (one of {@link #endpoints()}). */
     public ProxyMetrics.RequestMetrics metrics(Endpoint endpoint) {
         return metrics[endpoint.index()];
+    }
+
+    /** This upstream was replaced by a reload: its balancer stops following endpoints that live on. */
+    public void retire() {
+        endpointSet.close();
     }
 
     void passiveFailure(Endpoint endpoint, EventExecutor timer) {
