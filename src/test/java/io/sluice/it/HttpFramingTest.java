@@ -210,6 +210,91 @@ class HttpFramingTest {
         }
     }
 
+    @Test
+    void largeBodiesStreamBothWays() throws Exception {
+        byte[] big = new byte[3 * 1024 * 1024 + 17];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) ('a' + i % 26);
+        }
+        try (TestUpstream up = TestUpstream.start("echo", exchange -> {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                if (exchange.getRequestMethod().equals("GET")) {
+                    body = big;
+                    exchange.sendResponseHeaders(200, 0); // chunked from the upstream
+                } else {
+                    exchange.sendResponseHeaders(200, body.length);
+                }
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send(("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: " + big.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            client.send(big);
+            RawHttp.Response echoed = client.read();
+            assertThat(echoed.status()).isEqualTo(200);
+            assertThat(echoed.body()).isEqualTo(big);
+
+            StringBuilder chunked = new StringBuilder("PUT /big-chunked HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+            String piece = "0123456789abcdef".repeat(4096); // 64 KiB
+            for (int i = 0; i < 5; i++) {
+                chunked.append(Integer.toHexString(piece.length())).append("\r\n").append(piece).append("\r\n");
+            }
+            chunked.append("0\r\n\r\n");
+            client.send(chunked.toString());
+            RawHttp.Response put = client.read();
+            assertThat(put.status()).isEqualTo(200);
+            assertThat(put.bodyText()).isEqualTo(piece.repeat(5));
+
+            client.send("GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response got = client.read();
+            assertThat(got.status()).isEqualTo(200);
+            assertThat(got.body()).isEqualTo(big);
+        }
+    }
+
+    @Test
+    void http10KeepAliveAndHttp11CloseAreHonoured() throws Exception {
+        try (RawUpstream up = RawUpstream.start(HttpFramingTest::echoTarget);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("GET /ka1 HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+                RawHttp.Response first = client.read();
+                assertThat(first.bodyText()).isEqualTo("/ka1");
+                assertThat(first.header("Connection")).isEqualToIgnoringCase("keep-alive");
+                client.send("GET /ka2 HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+                assertThat(client.read().bodyText()).isEqualTo("/ka2");
+                // a body without a length can only end with the connection
+                client.send("GET /chunked-trailers HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+                RawHttp.Response last = client.read();
+                assertThat(last.header("Connection")).isEqualToIgnoringCase("close");
+                assertThat(last.bodyText()).isEqualTo("hello, world");
+                assertThat(client.closedByServer()).isTrue();
+            }
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("GET /bye HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                RawHttp.Response r = client.read();
+                assertThat(r.bodyText()).isEqualTo("/bye");
+                assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+                assertThat(client.closedByServer()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void expectContinueOnALocalAnswerGetsNo100() throws Exception {
+        try (RawUpstream up = RawUpstream.start(HttpFramingTest::echoTarget);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("POST /local HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("local\n");
+        }
+    }
+
     private static String dechunk(String body) {
         StringBuilder out = new StringBuilder();
         int at = 0;
