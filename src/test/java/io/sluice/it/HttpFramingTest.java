@@ -42,6 +42,9 @@ class HttpFramingTest {
         switch (t) {
             case "/chunked-trailers" -> write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n"
                     + "Content-Type: text/plain\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\nX-Sum: 42\r\n\r\n");
+            case "/hints" -> write(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                    + "HTTP/1.1 100 Continue\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
             case "/204" -> write(out, "HTTP/1.1 204 No Content\r\nX-Kind: 204\r\n\r\n");
             case "/304" -> write(out, "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nX-Kind: 304\r\n\r\n");
             case "/head" -> write(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1234\r\n\r\n");
@@ -306,6 +309,23 @@ class HttpFramingTest {
             }
             out.append(body, eol + 2, eol + 2 + size);
             at = eol + 2 + size + 2;
+        }
+    }
+
+    @Test
+    void earlyHintsAreRelayedAndAStray100IsNot() throws Exception {
+        try (RawUpstream up = RawUpstream.start(HttpFramingTest::echoTarget);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /hints HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response hints = client.read();
+            assertThat(hints.status()).isEqualTo(103);
+            assertThat(hints.header("Link")).isEqualTo("</a.css>; rel=preload");
+            RawHttp.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyText()).isEqualTo("final");
+            client.send("GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().bodyText()).isEqualTo("/next");
         }
     }
 }

@@ -183,4 +183,34 @@ class HttpHeadersTest {
             }
         }
     }
+
+    @Test
+    void everyConnectionLineIsHonouredAndCloseStillCloses() throws Exception {
+        try (RawUpstream up = RawUpstream.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /c HTTP/1.1\r\nHost: h\r\nConnection: X-A\r\nConnection: close, X-B\r\n"
+                    + "X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n\r\n");
+            RawHttp.Response r = client.read();
+            assertThat(r.bodyText()).isEqualTo("ok");
+            assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+            assertThat(client.closedByServer()).isTrue();
+            String raw = up.next().toLowerCase();
+            assertThat(raw).doesNotContain("x-a:", "x-b:", "connection:").contains("\r\nx-c: 3\r\n");
+        }
+    }
+
+    @Test
+    void absoluteFormTargetBecomesOriginFormWithItsAuthorityAsHost() throws Exception {
+        try (TestUpstream up = TestUpstream.start("up");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET http://Abs.Example:81/p/q?x=1 HTTP/1.1\r\nHost: ignored.example\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            TestUpstream.Received got = up.next();
+            assertThat(got.uri()).isEqualTo("/p/q?x=1");
+            assertThat(got.headerValues("Host")).containsExactly("Abs.Example:81");
+            assertThat(got.header("X-Forwarded-Host")).isEqualTo("Abs.Example:81");
+        }
+    }
 }

@@ -192,4 +192,76 @@ class HttpLocalRepliesTest {
             assertThat(get(sluice, "/app/2").status()).isEqualTo(200);
         }
     }
+
+    @Test
+    void getIsRetriedAfterATimeoutOnAnotherEndpoint() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestUpstream slow = TestUpstream.start("slow", exchange -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                exchange.close();
+            });
+             TestUpstream live = TestUpstream.start("live");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml(
+                     "retry: { attempts: 1, on: [timeout] }\ntimeouts: { response: 300ms }",
+                     slow.address(), live.address()))) {
+            RawHttp.Response r = get(sluice, "/app/t");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("live\n");
+            assertThat(slow.next().uri()).isEqualTo("/app/t");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aResponseBrokenAfterItStartedIsNotRetriedAndTheClientSeesItBroken() throws Exception {
+        try (RawUpstream cut = RawUpstream.start((req, out) -> {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                return false;
+            });
+             TestUpstream live = TestUpstream.start("live");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml(
+                     "retry: { attempts: 1, on: [connect_failure, reset, 502] }", cut.address(), live.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /app/cut HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body().length).isLessThan(100);
+            assertThat(client.closedByServer()).isTrue();
+            assertThat(live.receivedCount()).isZero();
+        }
+    }
+
+    @Test
+    void afterA504TheClientConnectionStillWorks() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestUpstream up = TestUpstream.start("up", exchange -> {
+                if (exchange.getRequestURI().getPath().endsWith("/slow")) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                exchange.sendResponseHeaders(200, 3);
+                exchange.getResponseBody().write("ok\n".getBytes(StandardCharsets.UTF_8));
+                exchange.close();
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("timeouts: { response: 300ms }", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /app/slow HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(504);
+            client.send("GET /app/fast HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response fast = client.read();
+            assertThat(fast.status()).isEqualTo(200);
+            assertThat(fast.bodyText()).isEqualTo("ok\n");
+        } finally {
+            release.countDown();
+        }
+    }
 }
