@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -106,5 +107,50 @@ class HttpBadRequestTest {
         TestUpstream.Received received = upstream.next();
         assertThat(received.uri()).as(name).isEqualTo("/good");
         assertThat(upstream.receivedCount()).as(name + ": upstream requests besides /good").isZero();
+    }
+
+    @Test
+    void aBadRequestPipelinedAfterAGoodOneIsAnsweredInTurnThenTheConnectionCloses() throws Exception {
+        try (RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /first HTTP/1.1\r\nHost: h\r\n\r\nGET /second HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n"
+                    + "GET /third HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response first = client.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.bodyText()).isEqualTo("up\n");
+            RawHttp.Response second = client.read();
+            assertThat(second.status()).isEqualTo(400);
+            assertThat(second.header("X-Request-ID")).isNotBlank();
+            assertThat(client.closedByServer()).isTrue();
+        }
+        assertThat(upstream.next().uri()).isEqualTo("/first");
+        assertThat(upstream.receivedCount()).isZero();
+    }
+
+    @Test
+    void aBadChunkAfterTheHeadWentUpstreamAbortsTheUpstreamRequestAndAnswers400() throws Exception {
+        java.util.concurrent.CountDownLatch headArrived = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<String> outcome = new java.util.concurrent.CompletableFuture<>();
+        try (TestUpstream reader = TestUpstream.start("reader", exchange -> {
+                headArrived.countDown();
+                try {
+                    byte[] body = exchange.getRequestBody().readAllBytes();
+                    outcome.complete("complete: " + new String(body, java.nio.charset.StandardCharsets.ISO_8859_1));
+                    exchange.sendResponseHeaders(200, -1);
+                } catch (java.io.IOException e) {
+                    outcome.complete("broken");
+                }
+                exchange.close();
+            });
+             SluiceUnderTest proxy = SluiceUnderTest.start(YAML, TestUpstream.env(reader));
+             RawHttp client = new RawHttp(proxy.port("main"))) {
+            client.send("POST /stream HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            assertThat(headArrived.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            client.send("zz\r\nnot a chunk\r\n0\r\n\r\n");
+            RawHttp.Response response = client.read();
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.header("X-Request-ID")).isNotBlank();
+            assertThat(client.closedByServer()).isTrue();
+            assertThat(outcome.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("broken");
+        }
     }
 }
