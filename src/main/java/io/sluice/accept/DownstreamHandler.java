@@ -389,6 +389,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         while (!closing && !pending.isEmpty() && (exchange == null || !exchange.requestComplete())) {
             handle(pending.poll());
         }
+        if (call != null) {
+            call.flushRequest(); // body parts of a pipelined request were written outside a read burst
+        }
         maybeRead();
     }
 

@@ -15,6 +15,8 @@ public final class Exchange {
     private final long startNanos;
     private final String clientIp;
     private final String path;
+    /** Captured at construction: the head is rewritten to HTTP/1.1 in place before it goes upstream. */
+    private final HttpVersion clientVersion;
     private boolean requestComplete;
     private boolean keepAlive;
     private int status;
@@ -25,6 +27,7 @@ public final class Exchange {
         this.requestId = requestId;
         this.clientIp = clientIp;
         this.path = path;
+        this.clientVersion = request.protocolVersion();
         this.keepAlive = keepAlive;
         this.startNanos = startNanos;
     }
@@ -39,7 +42,7 @@ public final class Exchange {
     }
 
     public HttpVersion clientVersion() {
-        return request.protocolVersion();
+        return clientVersion;
     }
 
     public CharSequence requestId() {

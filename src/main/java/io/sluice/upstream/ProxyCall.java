@@ -371,6 +371,9 @@ public final class ProxyCall implements PickContext {
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false);
                 downstream.ctx().write(response);
+                // The encoder waits for the end of every head it writes, even a bodiless one; the
+                // upstream's empty end of this 1xx is dropped below, so end it here.
+                downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT);
             }
             return false;
         }

@@ -44,10 +44,12 @@ public final class TestUpstream implements AutoCloseable {
         this.name = name;
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.createContext("/", exchange -> {
-            byte[] body;
-            try (InputStream in = exchange.getRequestBody()) {
-                body = handler == null ? in.readAllBytes() : new byte[0];
-            }
+            byte[] body = new byte[0];
+            if (handler == null) {
+                try (InputStream in = exchange.getRequestBody()) {
+                    body = in.readAllBytes();
+                }
+            } // else the handler reads it: closing the stream here would drain it (or drop the connection)
             received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
                     exchange.getRequestHeaders(), body));
             if (handler != null) {
