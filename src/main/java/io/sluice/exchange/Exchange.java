@@ -17,6 +17,7 @@ public final class Exchange {
     private final String path;
     /** Captured at construction: the head is rewritten to HTTP/1.1 in place before it goes upstream. */
     private final HttpVersion clientVersion;
+    private final String uri;
     private boolean requestComplete;
     private boolean keepAlive;
     private int status;
@@ -28,6 +29,7 @@ public final class Exchange {
         this.clientIp = clientIp;
         this.path = path;
         this.clientVersion = request.protocolVersion();
+        this.uri = request.uri();
         this.keepAlive = keepAlive;
         this.startNanos = startNanos;
     }
@@ -39,6 +41,11 @@ public final class Exchange {
 
     public HttpMethod method() {
         return request.method();
+    }
+
+    /** The request target as the client sent it (before strip_prefix). */
+    public String uri() {
+        return uri;
     }
 
     public HttpVersion clientVersion() {

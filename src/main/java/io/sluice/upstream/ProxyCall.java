@@ -567,7 +567,7 @@ public final class ProxyCall implements PickContext {
 
     @Override
     public String uri() {
-        return exchange.request().uri();
+        return exchange.uri();
     }
 
     @Override
