@@ -1,0 +1,188 @@
+package io.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands of the contract, run as a real process: exit codes, messages, signals. */
+class CommandLineTest {
+    @TempDir
+    Path dir;
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private HttpServer upstream;
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicInteger slowArrived = new java.util.concurrent.atomic.AtomicInteger();
+
+    @BeforeEach
+    void startUpstream() throws Exception {
+        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        upstream.createContext("/", exchange -> {
+            if (exchange.getRequestURI().getPath().equals("/slow")) {
+                slowArrived.incrementAndGet();
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            byte[] body = ("upstream " + exchange.getRequestURI().getPath() + "\n").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        upstream.setExecutor(Executors.newCachedThreadPool());
+        upstream.start();
+    }
+
+    @AfterEach
+    void stopUpstream() {
+        release.countDown();
+        upstream.stop(0);
+    }
+
+    private String config(int port, String body) {
+        return """
+                server: { shutdown_timeout: 10s }
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:%d
+                    routes:
+                %s
+                upstreams:
+                  app:
+                    endpoints: [ { address: "127.0.0.1:%d" } ]
+                """.formatted(port, body, upstream.getAddress().getPort());
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void awaitServing(int port) {
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+    }
+
+    @Test
+    void checkAcceptsAValidFileAndExitsZero() throws Exception {
+        Path file = dir.resolve("ok.yaml");
+        Files.writeString(file, config(8080, "      - upstream: app"));
+        try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(0);
+        }
+    }
+
+    @Test
+    void checkPrintsEveryErrorWithFileLineAndColumn() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, """
+                server:
+                  shutdown_timeout: 5
+                listeners:
+                  - name: main
+                    adress: 127.0.0.1:8080
+                    routes: [ { upstream: nowhere } ]
+                """);
+        try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(1);
+            String out = p.output();
+            assertThat(out).contains(file + ":2:21: ");
+            assertThat(out).contains(file + ":5:5: ").contains("did you mean 'address'");
+            assertThat(out).contains("nowhere");
+            assertThat(out).doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void runRefusesABadFileWithTheSameMessages() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, "listeners: 3\n");
+        try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(1);
+            assertThat(p.output()).contains(file + ":1:12: ");
+        }
+    }
+
+    @Test
+    void versionPrintsTheVersion() throws Exception {
+        try (SluiceProcess p = SluiceProcess.start("version")) {
+            assertThat(p.waitFor()).isEqualTo(0);
+            assertThat(p.output()).startsWith("sluice ");
+        }
+    }
+
+    @Test
+    void quickModeProxiesWithoutAFile() throws Exception {
+        int port = SluiceProcess.freePort();
+        try (SluiceProcess p = SluiceProcess.start("proxy", "--from", "127.0.0.1:" + port,
+                "--to", "http://127.0.0.1:" + upstream.getAddress().getPort())) {
+            awaitServing(port);
+            assertThat(get(port, "/hello").body()).isEqualTo("upstream /hello\n");
+            p.signal("TERM");
+            assertThat(p.waitForExit(30)).isTrue();
+            assertThat(p.exitValue()).isEqualTo(0);
+        }
+    }
+
+    @Test
+    void sighupReloadsAndABadFileKeepsTheRunningConfiguration() throws Exception {
+        int port = SluiceProcess.freePort();
+        Path file = dir.resolve("sluice.yaml");
+        Files.writeString(file, config(port, "      - respond: { status: 200, body: \"first\\n\" }"));
+        try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
+            awaitServing(port);
+            assertThat(get(port, "/").body()).isEqualTo("first\n");
+
+            Files.writeString(file, config(port, "      - upstream: app"));
+            p.signal("HUP");
+            await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/x").body().equals("upstream /x\n"));
+
+            Files.writeString(file, "listeners: [ { name: main, adress: oops } ]\n");
+            p.signal("HUP");
+            await().atMost(Duration.ofSeconds(20)).until(() -> p.output().contains("reload refused"));
+            assertThat(get(port, "/y").body()).isEqualTo("upstream /y\n");
+            assertThat(p.output()).contains(file + ":1:");
+        }
+    }
+
+    @Test
+    void sigtermLetsARequestInFlightFinishThenExitsZero() throws Exception {
+        int port = SluiceProcess.freePort();
+        Path file = dir.resolve("sluice.yaml");
+        Files.writeString(file, config(port, "      - upstream: app"));
+        try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
+            awaitServing(port);
+            CompletableFuture<HttpResponse<String>> slow = client.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            // Wait until the request is inside the upstream, then ask the proxy to stop.
+            await().atMost(Duration.ofSeconds(10)).until(() -> slowArrived.get() > 0);
+            p.signal("TERM");
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.output().contains("stopping"));
+            release.countDown();
+            assertThat(slow.get(20, TimeUnit.SECONDS).body()).isEqualTo("upstream /slow\n");
+            assertThat(p.waitForExit(30)).isTrue();
+            assertThat(p.exitValue()).isEqualTo(0);
+        }
+    }
+
+}

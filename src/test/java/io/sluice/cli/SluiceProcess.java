@@ -1,0 +1,90 @@
+package io.sluice.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sluice as a separate process, started the way bin/sluice starts it (the same main class, the test
+ * classpath instead of the jar), so tests can send it real signals and read its exit code and output.
+ */
+final class SluiceProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+
+    private SluiceProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static SluiceProcess start(String... args) throws IOException {
+        Path log = Files.createTempFile("sluice-process", ".log");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("-Dio.netty.leakDetection.level=disabled");
+        command.add(Main.class.getName());
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new SluiceProcess(p, log);
+    }
+
+    /** Runs to completion (for check and version); returns the exit code. */
+    int waitFor() throws InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("sluice did not exit; output:\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    boolean waitForExit(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
+    int exitValue() {
+        return process.exitValue();
+    }
+
+    String output() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "<unreadable: " + e + ">";
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -" + name + " failed");
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        log.toFile().delete();
+    }
+
+    static String classpathSeparator() {
+        return File.pathSeparator;
+    }
+}
