@@ -44,9 +44,11 @@ public final class TestUpstream implements AutoCloseable {
         this.name = name;
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.createContext("/", exchange -> {
-            byte[] body;
-            try (InputStream in = exchange.getRequestBody()) {
-                body = handler == null ? in.readAllBytes() : new byte[0];
+            byte[] body = new byte[0];
+            if (handler == null) {
+                try (InputStream in = exchange.getRequestBody()) {
+                    body = in.readAllBytes();
+                }
             }
             received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
                     exchange.getRequestHeaders(), body));
