@@ -1,0 +1,101 @@
+package io.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Test;
+
+/** A tcp listener relays bytes both ways, round robin across endpoints, large transfers included. */
+class FlowTcpTest {
+    private static final String YAML = """
+            listeners:
+              - name: db
+                address: 127.0.0.1:0
+                protocol: tcp
+                upstream: echo
+            upstreams:
+              echo:
+                balancer: round_robin
+                endpoints:
+                  - { address: "${UP1}" }
+                  - { address: "${UP2}" }
+            """;
+
+    /** Echoes every byte back until the peer closes. */
+    private static RawServer echo() throws Exception {
+        return new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                out.write(buf, 0, n);
+            }
+        });
+    }
+
+    @Test
+    void relaysBothWaysRoundRobin() throws Exception {
+        try (RawServer a = echo(); RawServer b = echo();
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", a.address(), "UP2", b.address()))) {
+            for (int i = 0; i < 4; i++) {
+                try (Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+                    s.setSoTimeout(10_000);
+                    byte[] msg = ("hello " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(msg);
+                    assertThat(s.getInputStream().readNBytes(msg.length)).isEqualTo(msg);
+                }
+            }
+            assertThat(a.accepted()).isEqualTo(2);
+            assertThat(b.accepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void large64MiBTransferPassesWhole() throws Exception {
+        long size = 64L * 1024 * 1024;
+        byte[] block = new byte[64 * 1024];
+        new Random(7).nextBytes(block);
+        try (RawServer a = echo(); RawServer b = echo();
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", a.address(), "UP2", b.address()));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(30_000);
+            CRC32 sent = new CRC32();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = s.getOutputStream();
+                    for (long done = 0; done < size; done += block.length) {
+                        out.write(block);
+                        sent.update(block);
+                    }
+                    out.flush();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            CRC32 got = new CRC32();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            while (total < size) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, size - total));
+                if (n == -1) {
+                    break;
+                }
+                got.update(buf, 0, n);
+                total += n;
+            }
+            writer.get(30, TimeUnit.SECONDS);
+            assertThat(total).isEqualTo(size);
+            assertThat(got.getValue()).isEqualTo(sent.getValue());
+        }
+    }
+}
