@@ -230,6 +230,55 @@ class FlowStreamingTest {
         }
     }
 
+    @Test
+    void slowUpstreamReaderStallsTheUploadingClient() throws Exception {
+        long size = 128L * 1024 * 1024;
+        java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
+        AtomicLong clientWrote = new AtomicLong();
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            long length = RawServer.contentLength(RawServer.readHead(in));
+            long got = RawServer.skip(in, 1024 * 1024);
+            resume.await(30, TimeUnit.SECONDS); // stop reading for a while
+            got += RawServer.skip(in, length - got);
+            socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + Long.toString(got).length()
+                    + "\r\n\r\n" + got).getBytes(StandardCharsets.US_ASCII));
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, java.util.Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = client.socket().getOutputStream();
+                    out.write(("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: " + size + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    for (long done = 0; done < size; done += BLOCK.length) {
+                        out.write(BLOCK);
+                        clientWrote.addAndGet(BLOCK.length);
+                    }
+                    out.flush();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long[] last = {-1};
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).during(Duration.ofMillis(1500))
+                    .until(() -> {
+                        long now = clientWrote.get();
+                        boolean same = now == last[0];
+                        last[0] = now;
+                        return same;
+                    });
+            assertThat(clientWrote.get()).as("bytes the client could write while the upstream did not read")
+                    .isLessThan(MEMORY_LIMIT);
+            assertThat(maxDirect.get()).isLessThan(MEMORY_LIMIT);
+
+            resume.countDown();
+            writer.get(60, TimeUnit.SECONDS);
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo(Long.toString(size));
+        }
+    }
+
     private static long readInto(InputStream in, CRC32 crc, byte[] buf, long n) throws IOException {
         long got = 0;
         while (got < n) {
