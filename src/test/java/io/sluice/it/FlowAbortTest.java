@@ -130,6 +130,39 @@ class FlowAbortTest {
     }
 
     @Test
+    void clientLeavingMidDownloadClosesTheUpstreamConnection() throws Exception {
+        CountDownLatch writeFailed = new CountDownLatch(1);
+        AtomicLong upstreamWrote = new AtomicLong();
+        try (RawServer up = new RawServer((socket, i) -> {
+            RawServer.readHead(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            long size = 1024L * 1024 * 1024;
+            byte[] block = new byte[64 * 1024];
+            try {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                for (long done = 0; done < size; done += block.length) {
+                    out.write(block);
+                    upstreamWrote.addAndGet(block.length);
+                }
+            } catch (IOException e) {
+                writeFailed.countDown();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up))) {
+            RawHttp client = new RawHttp(sluice.port("main"));
+            client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+            InputStream in = client.socket().getInputStream();
+            assertThat(RawServer.readHead(in)).startsWith("HTTP/1.1 200");
+            assertThat(RawServer.skip(in, 1024 * 1024)).isEqualTo(1024 * 1024);
+            client.close();
+
+            assertThat(writeFailed.await(10, TimeUnit.SECONDS)).as("upstream's writes failed: connection closed")
+                    .isTrue();
+            assertThat(upstreamWrote.get()).isLessThan(1024L * 1024 * 1024);
+            assertProxyStillServes(sluice);
+        }
+    }
+
+    @Test
     void upstreamDyingMidResponseWithContentLengthGivesATruncatedResponse() throws Exception {
         try (RawServer up = new RawServer((socket, i) -> {
             RawServer.readHead(socket.getInputStream());

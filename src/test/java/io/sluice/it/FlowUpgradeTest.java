@@ -127,4 +127,27 @@ class FlowUpgradeTest {
             assertThat(new String(in.readNBytes(9), StandardCharsets.US_ASCII)).isEqualTo("got:ping\n");
         }
     }
+
+    @Test
+    void bytesSentRightBehindTheUpgradeRequestReachTheUpstream() throws Exception {
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            RawServer.readHead(in);
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] early = in.readNBytes(6);
+            out.write(("got:" + new String(early, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            in.read();
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // one write: the request and the first bytes of the new protocol
+            client.send("GET /tunnel HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\nearly\n");
+            InputStream in = client.socket().getInputStream();
+            assertThat(RawServer.readHead(in)).startsWith("HTTP/1.1 101");
+            assertThat(new String(in.readNBytes(10), StandardCharsets.US_ASCII)).isEqualTo("got:early\n");
+        }
+    }
 }
