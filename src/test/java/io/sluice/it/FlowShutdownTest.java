@@ -100,4 +100,52 @@ class FlowShutdownTest {
             never.countDown();
         }
     }
+
+    @Test
+    void idleKeepAliveConnectionsCloseAtOnceAndStopDoesNotWait() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+
+            long start = System.nanoTime();
+            sluice.stop(Duration.ofSeconds(10));
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("stop took").isLessThan(5000);
+            assertThat(client.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void keepAliveClientMidRequestGetsItsResponseWithConnectionClose() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestUpstream up = TestUpstream.start("a", exchange -> {
+            arrived.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "done\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            int port = sluice.port("main");
+            client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofSeconds(5)));
+            await().atMost(Duration.ofSeconds(2)).until(() -> refused(port));
+            release.countDown();
+
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("done\n");
+            assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.closedByServer()).isTrue();
+            stopping.get(10, TimeUnit.SECONDS);
+        }
+    }
 }
