@@ -100,4 +100,36 @@ class FlowPoolTest {
             assertThat(up.accepted()).isEqualTo(10);
         }
     }
+
+    @Test
+    void connectionCloseAndCloseDelimitedResponsesAreNotPooled() throws Exception {
+        try (RawServer up = new RawServer((s, i) -> {
+            InputStream in = s.getInputStream();
+            String head = RawServer.readHead(in);
+            OutputStream out = s.getOutputStream();
+            if (head.startsWith("GET /close ")) {
+                out.write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+                        .getBytes(StandardCharsets.US_ASCII));
+            } else {
+                out.write("HTTP/1.1 200 OK\r\n\r\nuntil-the-end".getBytes(StandardCharsets.US_ASCII));
+                return; // the close ends the body
+            }
+            out.flush();
+            in.read(); // keeps the connection open: a proxy that reused it would hang the next request
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("500ms", "60s"), Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            for (int i = 0; i < 2; i++) {
+                RawHttp.Response r = client.send("GET /close HTTP/1.1\r\nHost: t\r\n\r\n").read();
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.bodyText()).isEqualTo("ok");
+                assertThat(r.header("connection")).as("the client's connection stays open").isNull();
+            }
+            for (int i = 0; i < 2; i++) {
+                RawHttp.Response r = client.send("GET /eof HTTP/1.1\r\nHost: t\r\n\r\n").read();
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.bodyText()).isEqualTo("until-the-end");
+            }
+            assertThat(up.accepted()).isEqualTo(4);
+        }
+    }
 }

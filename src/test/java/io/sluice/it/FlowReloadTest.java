@@ -3,6 +3,7 @@ package io.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -137,6 +138,29 @@ class FlowReloadTest {
             assertThat(second.status()).isEqualTo(200);
             assertThat(second.bodyText()).isEqualTo("b\n");
             assertThat(second.header("connection")).isNull();
+        }
+    }
+
+    @Test
+    void pooledConnectionsToARemovedEndpointAreClosed() throws Exception {
+        CountDownLatch oldConnectionClosed = new CountDownLatch(1);
+        try (RawServer old = new RawServer((sock, i) -> {
+            InputStream in = sock.getInputStream();
+            while (RawServer.readHead(in) != null) {
+                sock.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold"
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            oldConnectionClosed.countDown();
+        }); TestUpstream b = TestUpstream.start("b");
+             SluiceUnderTest sluice = SluiceUnderTest.start(TO_A, Map.of("UP1", old.address(), "UP2", b.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().bodyText()).isEqualTo("old");
+
+            sluice.reload(TO_B, Map.of("UP1", old.address(), "UP2", b.address()));
+
+            assertThat(oldConnectionClosed.await(10, TimeUnit.SECONDS)).as("pooled connection to the removed endpoint closed")
+                    .isTrue();
+            assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().bodyText()).isEqualTo("b\n");
         }
     }
 }
