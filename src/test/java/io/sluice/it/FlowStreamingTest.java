@@ -151,6 +151,38 @@ class FlowStreamingTest {
     }
 
     @Test
+    void chunkedUploadOf256MiBArrivesWhole() throws Exception {
+        try (TestUpstream up = TestUpstream.start("counter", exchange -> {
+            CRC32 crc = new CRC32();
+            long count = 0;
+            byte[] buf = new byte[64 * 1024];
+            try (InputStream in = exchange.getRequestBody()) {
+                int n;
+                while ((n = in.read(buf)) != -1) {
+                    crc.update(buf, 0, n);
+                    count += n;
+                }
+            }
+            String te = String.valueOf(exchange.getRequestHeaders().getFirst("Transfer-Encoding"));
+            byte[] answer = (count + " " + crc.getValue() + " " + te).getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, answer.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(answer);
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up))) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpRequest request = HttpRequest.newBuilder(sluice.uri("main", "/upload"))
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> generated(SIZE, () -> { })))
+                    .build();
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo(SIZE + " " + expectedCrc(SIZE) + " chunked");
+            assertThat(maxDirect.get()).isLessThan(MEMORY_LIMIT);
+        }
+    }
+
+    @Test
     void downloadOf256MiBArrivesWholeInBoundedMemory() throws Exception {
         try (TestUpstream up = TestUpstream.start("source", exchange -> {
             exchange.sendResponseHeaders(200, SIZE);

@@ -98,4 +98,66 @@ class FlowTcpTest {
             assertThat(got.getValue()).isEqualTo(sent.getValue());
         }
     }
+
+    @Test
+    void closesPropagateBothWays() throws Exception {
+        java.util.concurrent.CountDownLatch upstreamSawEof = new java.util.concurrent.CountDownLatch(1);
+        try (RawServer a = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            if (i == 0) {
+                socket.getOutputStream().write("bye\n".getBytes(StandardCharsets.US_ASCII)); // then closes
+                return;
+            }
+            if (in.read() == -1) {
+                upstreamSawEof.countDown();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", a.address()))) {
+            try (Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+                s.setSoTimeout(10_000);
+                assertThat(s.getInputStream().readAllBytes()).isEqualTo("bye\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            Socket s = new Socket("127.0.0.1", sluice.port("db"));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> a.accepted() == 2);
+            s.close();
+            assertThat(upstreamSawEof.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void slowTcpReaderStallsTheUpstream() throws Exception {
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        long size = 128L * 1024 * 1024;
+        byte[] block = new byte[64 * 1024];
+        try (RawServer a = new RawServer((socket, i) -> {
+            OutputStream out = socket.getOutputStream();
+            for (long done = 0; done < size; done += block.length) {
+                out.write(block);
+                written.addAndGet(block.length);
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", a.address()));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(30_000);
+            InputStream in = s.getInputStream();
+            assertThat(in.readNBytes(1024 * 1024)).hasSize(1024 * 1024);
+            long[] last = {-1};
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
+                    .until(() -> {
+                        long now = written.get();
+                        boolean same = now == last[0];
+                        last[0] = now;
+                        return same;
+                    });
+            assertThat(written.get()).isLessThan(64L * 1024 * 1024);
+            long total = 1024 * 1024;
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while (total < size && (n = in.read(buf)) != -1) {
+                total += n;
+            }
+            assertThat(total).isEqualTo(size);
+        }
+    }
 }

@@ -150,4 +150,28 @@ class FlowUpgradeTest {
             assertThat(new String(in.readNBytes(10), StandardCharsets.US_ASCII)).isEqualTo("got:early\n");
         }
     }
+
+    @Test
+    void upgradeDeclinedByTheUpstreamIsAnOrdinaryResponse() throws Exception {
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            String head;
+            while ((head = RawServer.readHead(in)) != null) {
+                String body = head.startsWith("GET /tunnel") ? "no" : "next";
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            RawHttp.Response r = client.send("GET /tunnel HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n")
+                    .read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("no");
+            RawHttp.Response next = client.send("GET /after HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.bodyText()).isEqualTo("next");
+        }
+    }
 }
