@@ -201,4 +201,54 @@ class FlowAbortTest {
             assertProxyStillServes(sluice);
         }
     }
+
+    @Test
+    void upstreamClosingBeforeAnyResponseGives502AndTheConnectionCarriesOn() throws Exception {
+        try (RawServer up = new RawServer((socket, i) -> {
+            RawServer.readHead(socket.getInputStream()); // then hangs up without a word
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            RawHttp.Response r = client.send("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi").read();
+            assertThat(r.status()).isEqualTo(502);
+            RawHttp.Response ok = client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(ok.status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void malformedUpstreamResponseGives502() throws Exception {
+        try (RawServer up = new RawServer((socket, i) -> {
+            RawServer.readHead(socket.getInputStream());
+            socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello"
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getInputStream().read();
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            RawHttp.Response r = client.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(502);
+            assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void responseTimeoutGives504AndClosesTheUpstreamConnection() throws Exception {
+        CountDownLatch upstreamSawClose = new CountDownLatch(1);
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            RawServer.readHead(in);
+            try {
+                if (in.read() == -1) {
+                    upstreamSawClose.countDown();
+                }
+            } catch (IOException e) {
+                upstreamSawClose.countDown();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML + "    timeouts: { response: 300ms }\n", env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            RawHttp.Response r = client.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(504);
+            assertThat(upstreamSawClose.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+        }
+    }
 }
