@@ -132,4 +132,32 @@ class FlowPoolTest {
             assertThat(up.accepted()).isEqualTo(4);
         }
     }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrderOverOneUpstreamConnection() throws Exception {
+        try (RawServer up = new RawServer((s, i) -> {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            String head;
+            while ((head = RawServer.readHead(in)) != null) {
+                String path = head.substring(4, head.indexOf(' ', 4));
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + path.length() + "\r\n\r\n" + path)
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("500ms", "60s"), Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            StringBuilder all = new StringBuilder();
+            for (int i = 0; i < 5; i++) {
+                all.append("GET /r").append(i).append(" HTTP/1.1\r\nHost: t\r\n\r\n");
+            }
+            client.send(all.toString());
+            for (int i = 0; i < 5; i++) {
+                RawHttp.Response r = client.read();
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.bodyText()).isEqualTo("/r" + i);
+            }
+            assertThat(up.accepted()).isEqualTo(1);
+        }
+    }
 }

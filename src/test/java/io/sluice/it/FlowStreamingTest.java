@@ -183,6 +183,33 @@ class FlowStreamingTest {
     }
 
     @Test
+    void expectContinueUploadIsAnsweredThenStreamed() throws Exception {
+        long size = 64L * 1024 * 1024;
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            String head = RawServer.readHead(in);
+            long got = RawServer.skip(in, RawServer.contentLength(head));
+            String body = Long.toString(got);
+            socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            in.read();
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, java.util.Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("PUT /big HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: " + size + "\r\n\r\n");
+            RawHttp.Response interim = client.read();
+            assertThat(interim.status()).isEqualTo(100);
+            OutputStream out = client.socket().getOutputStream();
+            for (long done = 0; done < size; done += BLOCK.length) {
+                out.write(BLOCK);
+            }
+            out.flush();
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo(Long.toString(size));
+        }
+    }
+
+    @Test
     void downloadOf256MiBArrivesWholeInBoundedMemory() throws Exception {
         try (TestUpstream up = TestUpstream.start("source", exchange -> {
             exchange.sendResponseHeaders(200, SIZE);
