@@ -163,4 +163,36 @@ class FlowReloadTest {
             assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().bodyText()).isEqualTo("b\n");
         }
     }
+
+    @Test
+    void connectionOfARequestInFlightToARemovedEndpointIsClosedWhenItFinishes() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch oldConnectionClosed = new CountDownLatch(1);
+        try (RawServer old = new RawServer((sock, i) -> {
+            InputStream in = sock.getInputStream();
+            while (RawServer.readHead(in) != null) {
+                arrived.countDown();
+                release.await(20, TimeUnit.SECONDS);
+                sock.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold"
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            oldConnectionClosed.countDown();
+        }); TestUpstream b = TestUpstream.start("b");
+             SluiceUnderTest sluice = SluiceUnderTest.start(TO_A, Map.of("UP1", old.address(), "UP2", b.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            sluice.reload(TO_B, Map.of("UP1", old.address(), "UP2", b.address()));
+            release.countDown();
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("old");
+
+            // the endpoint left the configuration: its connection is not kept for reuse (idle timeout is 60 s)
+            assertThat(oldConnectionClosed.await(10, TimeUnit.SECONDS)).as("connection to the removed endpoint closed")
+                    .isTrue();
+            assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().bodyText()).isEqualTo("b\n");
+        }
+    }
 }
