@@ -160,4 +160,37 @@ class FlowTcpTest {
             assertThat(total).isEqualTo(size);
         }
     }
+
+    @Test
+    void aRefusingEndpointIsSkippedAndAllDownClosesTheClient() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket tmp = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = tmp.getLocalPort();
+        }
+        try (RawServer b = echo();
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML,
+                     Map.of("UP1", "127.0.0.1:" + deadPort, "UP2", b.address()))) {
+            for (int i = 0; i < 4; i++) {
+                try (Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+                    s.setSoTimeout(10_000);
+                    byte[] msg = ("hi " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(msg);
+                    assertThat(s.getInputStream().readNBytes(msg.length)).isEqualTo(msg);
+                }
+            }
+            assertThat(b.accepted()).isEqualTo(4);
+        }
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", "127.0.0.1:" + deadPort));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(10_000);
+            int first;
+            try {
+                first = s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                first = -1;
+            }
+            assertThat(first).as("closed without a byte").isEqualTo(-1);
+        }
+    }
 }
