@@ -160,4 +160,23 @@ class FlowPoolTest {
             assertThat(up.accepted()).isEqualTo(1);
         }
     }
+
+    @Test
+    void idleTimeoutDoesNotCutAConnectionThatIsWaitingForAResponse() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        try (RawServer up = new RawServer((s, i) -> {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            while (RawServer.readHead(in) != null) {
+                never.await(1500, TimeUnit.MILLISECONDS); // three idle periods without a byte
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            RawHttp.Response r = client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("late");
+        }
+    }
 }
