@@ -448,7 +448,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
             // Nothing read for a while: an idle keep-alive connection, or a client stalled mid-request.
-            if (exchange == null || !exchange.requestComplete()) {
+            // Not a client we stopped reading ourselves because the upstream is not taking the body.
+            if (exchange == null
+                    || (!exchange.requestComplete() && (call == null || call.wantsMoreBody()))) {
                 closing = true;
                 ctx.close();
             }

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
+import io.sluice.balance.EndpointState;
 import io.sluice.balance.PickContext;
 import io.sluice.config.RetryConfig;
 import io.sluice.exchange.Downstream;
@@ -264,7 +265,9 @@ public final class ProxyCall implements PickContext {
         cancelResponseTimer();
         Channel c = channel;
         if (c != null) {
-            if (reuse && c.isActive()) {
+            // An endpoint that left the configuration (draining) gets no pooled connections: its pools
+            // were retired at the reload, and nothing would ever take this one again.
+            if (reuse && c.isActive() && endpoint.state() != EndpointState.DRAINING) {
                 ConnectionPool pool = upstream.connector().pools().of(endpoint);
                 handler.park(pool);
                 pool.offer(c);

@@ -1,0 +1,151 @@
+package io.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A graceful stop refuses new connections at once and lets requests in flight finish, up to the timeout. */
+class FlowShutdownTest {
+    private static final String YAML = """
+            server:
+              shutdown_timeout: 300ms
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - upstream: app
+            upstreams:
+              app:
+                endpoints:
+                  - { address: "${UP1}" }
+            """;
+
+    private static boolean refused(int port) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    @Test
+    void inFlightRequestCompletesWhileNewConnectionsAreRefused() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestUpstream up = TestUpstream.start("a", exchange -> {
+            arrived.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "done\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up))) {
+            int port = sluice.port("main");
+            CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient().sendAsync(
+                    HttpRequest.newBuilder(sluice.uri("main", "/slow")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofSeconds(5)));
+            await().atMost(Duration.ofSeconds(2)).until(() -> refused(port));
+            assertThat(stopping).isNotDone();
+
+            release.countDown();
+            HttpResponse<String> r = inFlight.get(10, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("done\n");
+            stopping.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void hungUpstreamIsCutOffSoonAfterTheTimeout() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        try (TestUpstream up = TestUpstream.start("a", exchange -> {
+            arrived.countDown();
+            try {
+                never.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+
+            long start = System.nanoTime();
+            sluice.stop(Duration.ofMillis(sluice.sluice().config().server().shutdownTimeout().toMillis()));
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(tookMillis).as("stop took").isBetween(250L, 3000L);
+            assertThat(client.closedByServer()).isTrue();
+        } finally {
+            never.countDown();
+        }
+    }
+
+    @Test
+    void idleKeepAliveConnectionsCloseAtOnceAndStopDoesNotWait() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+
+            long start = System.nanoTime();
+            sluice.stop(Duration.ofSeconds(10));
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("stop took").isLessThan(5000);
+            assertThat(client.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void keepAliveClientMidRequestGetsItsResponseWithConnectionClose() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestUpstream up = TestUpstream.start("a", exchange -> {
+            arrived.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "done\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            int port = sluice.port("main");
+            client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofSeconds(5)));
+            await().atMost(Duration.ofSeconds(2)).until(() -> refused(port));
+            release.countDown();
+
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("done\n");
+            assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.closedByServer()).isTrue();
+            stopping.get(10, TimeUnit.SECONDS);
+        }
+    }
+}

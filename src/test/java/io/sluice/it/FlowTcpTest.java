@@ -1,0 +1,196 @@
+package io.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Test;
+
+/** A tcp listener relays bytes both ways, round robin across endpoints, large transfers included. */
+class FlowTcpTest {
+    private static final String YAML = """
+            listeners:
+              - name: db
+                address: 127.0.0.1:0
+                protocol: tcp
+                upstream: echo
+            upstreams:
+              echo:
+                balancer: round_robin
+                endpoints:
+                  - { address: "${UP1}" }
+                  - { address: "${UP2}" }
+            """;
+
+    /** Echoes every byte back until the peer closes. */
+    private static RawServer echo() throws Exception {
+        return new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                out.write(buf, 0, n);
+            }
+        });
+    }
+
+    @Test
+    void relaysBothWaysRoundRobin() throws Exception {
+        try (RawServer a = echo(); RawServer b = echo();
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", a.address(), "UP2", b.address()))) {
+            for (int i = 0; i < 4; i++) {
+                try (Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+                    s.setSoTimeout(10_000);
+                    byte[] msg = ("hello " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(msg);
+                    assertThat(s.getInputStream().readNBytes(msg.length)).isEqualTo(msg);
+                }
+            }
+            assertThat(a.accepted()).isEqualTo(2);
+            assertThat(b.accepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void large64MiBTransferPassesWhole() throws Exception {
+        long size = 64L * 1024 * 1024;
+        byte[] block = new byte[64 * 1024];
+        new Random(7).nextBytes(block);
+        try (RawServer a = echo(); RawServer b = echo();
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", a.address(), "UP2", b.address()));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(30_000);
+            CRC32 sent = new CRC32();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = s.getOutputStream();
+                    for (long done = 0; done < size; done += block.length) {
+                        out.write(block);
+                        sent.update(block);
+                    }
+                    out.flush();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            CRC32 got = new CRC32();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            while (total < size) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, size - total));
+                if (n == -1) {
+                    break;
+                }
+                got.update(buf, 0, n);
+                total += n;
+            }
+            writer.get(30, TimeUnit.SECONDS);
+            assertThat(total).isEqualTo(size);
+            assertThat(got.getValue()).isEqualTo(sent.getValue());
+        }
+    }
+
+    @Test
+    void closesPropagateBothWays() throws Exception {
+        java.util.concurrent.CountDownLatch upstreamSawEof = new java.util.concurrent.CountDownLatch(1);
+        try (RawServer a = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            if (i == 0) {
+                socket.getOutputStream().write("bye\n".getBytes(StandardCharsets.US_ASCII)); // then closes
+                return;
+            }
+            if (in.read() == -1) {
+                upstreamSawEof.countDown();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", a.address()))) {
+            try (Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+                s.setSoTimeout(10_000);
+                assertThat(s.getInputStream().readAllBytes()).isEqualTo("bye\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            Socket s = new Socket("127.0.0.1", sluice.port("db"));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> a.accepted() == 2);
+            s.close();
+            assertThat(upstreamSawEof.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void slowTcpReaderStallsTheUpstream() throws Exception {
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        long size = 128L * 1024 * 1024;
+        byte[] block = new byte[64 * 1024];
+        try (RawServer a = new RawServer((socket, i) -> {
+            OutputStream out = socket.getOutputStream();
+            for (long done = 0; done < size; done += block.length) {
+                out.write(block);
+                written.addAndGet(block.length);
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", a.address()));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(30_000);
+            InputStream in = s.getInputStream();
+            assertThat(in.readNBytes(1024 * 1024)).hasSize(1024 * 1024);
+            long[] last = {-1};
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
+                    .until(() -> {
+                        long now = written.get();
+                        boolean same = now == last[0];
+                        last[0] = now;
+                        return same;
+                    });
+            assertThat(written.get()).isLessThan(64L * 1024 * 1024);
+            long total = 1024 * 1024;
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while (total < size && (n = in.read(buf)) != -1) {
+                total += n;
+            }
+            assertThat(total).isEqualTo(size);
+        }
+    }
+
+    @Test
+    void aRefusingEndpointIsSkippedAndAllDownClosesTheClient() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket tmp = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = tmp.getLocalPort();
+        }
+        try (RawServer b = echo();
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML,
+                     Map.of("UP1", "127.0.0.1:" + deadPort, "UP2", b.address()))) {
+            for (int i = 0; i < 4; i++) {
+                try (Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+                    s.setSoTimeout(10_000);
+                    byte[] msg = ("hi " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(msg);
+                    assertThat(s.getInputStream().readNBytes(msg.length)).isEqualTo(msg);
+                }
+            }
+            assertThat(b.accepted()).isEqualTo(4);
+        }
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", "127.0.0.1:" + deadPort));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(10_000);
+            int first;
+            try {
+                first = s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                first = -1;
+            }
+            assertThat(first).as("closed without a byte").isEqualTo(-1);
+        }
+    }
+}
