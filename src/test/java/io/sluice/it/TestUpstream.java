@@ -49,11 +49,7 @@ public final class TestUpstream implements AutoCloseable {
                 try (InputStream in = exchange.getRequestBody()) {
                     body = in.readAllBytes();
                 }
-<<<<<<< HEAD
             } // else the handler reads it: closing the stream here would drain it (or drop the connection)
-=======
-            }
->>>>>>> it2
             received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
                     exchange.getRequestHeaders(), body));
             if (handler != null) {
