@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** Large bodies stream through the proxy whole, in bounded memory, and a slow reader slows the upstream. */
 class FlowStreamingTest {
-    private static final long SIZE = 256L * 1024 * 1024;
+    private static final long SIZE = 1024L * 1024 * 1024; // 1 GiB: the issue's own figure
     private static final long MEMORY_LIMIT = 64L * 1024 * 1024;
     private static final byte[] BLOCK = new byte[64 * 1024];
 
@@ -115,7 +115,7 @@ class FlowStreamingTest {
     }
 
     @Test
-    void uploadOf256MiBArrivesWholeInBoundedMemory() throws Exception {
+    void uploadOf1GiBArrivesWholeInBoundedMemory() throws Exception {
         AtomicLong received = new AtomicLong();
         try (TestUpstream up = TestUpstream.start("counter", exchange -> {
             CRC32 crc = new CRC32();
@@ -151,7 +151,7 @@ class FlowStreamingTest {
     }
 
     @Test
-    void chunkedUploadOf256MiBArrivesWhole() throws Exception {
+    void chunkedUploadOf1GiBArrivesWhole() throws Exception {
         try (TestUpstream up = TestUpstream.start("counter", exchange -> {
             CRC32 crc = new CRC32();
             long count = 0;
@@ -210,7 +210,7 @@ class FlowStreamingTest {
     }
 
     @Test
-    void downloadOf256MiBArrivesWholeInBoundedMemory() throws Exception {
+    void downloadOf1GiBArrivesWholeInBoundedMemory() throws Exception {
         try (TestUpstream up = TestUpstream.start("source", exchange -> {
             exchange.sendResponseHeaders(200, SIZE);
             try (OutputStream out = exchange.getResponseBody()) {
