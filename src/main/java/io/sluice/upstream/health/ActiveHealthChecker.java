@@ -23,6 +23,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
+import io.sluice.config.Durations;
 import io.sluice.config.HealthCheckConfig;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
@@ -130,7 +131,7 @@ final class ActiveHealthChecker {
         ChannelFuture connect = b.connect(endpoint.socketAddress());
         Channel ch = connect.channel();
         ScheduledFuture<?> timeout = loop.schedule(() -> {
-            finish(run, false, "timed out after " + c.timeout());
+            finish(run, false, "timed out after " + Durations.format(c.timeout()));
             ch.close();
         }, c.timeout().toNanos(), TimeUnit.NANOSECONDS);
         ch.closeFuture().addListener(f -> timeout.cancel(false));

@@ -2,6 +2,7 @@ package io.sluice.upstream.health;
 
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
+import io.sluice.config.Durations;
 import io.sluice.config.PassiveConfig;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,9 +76,9 @@ public final class PassiveFailureTracker {
         }
         endpoint.passiveEjectedUntil(now + window);
         EndpointState before = endpoint.setOut(Endpoint.EJECTED, true);
-        log.info("upstream {} endpoint {}: {} failures within {}: out for {} (state {} -> {})", upstream, endpoint,
-                config.maxFailures(), config.failTimeout(), config.failTimeout(), before.label(),
-                endpoint.state().label());
+        String window = Durations.format(config.failTimeout());
+        log.info("upstream {} endpoint {}: {} failure(s) within {}: out for {} (state {} -> {})", upstream, endpoint,
+                config.maxFailures(), window, window, before.label(), endpoint.state().label());
         timer.schedule(() -> endEjection(endpoint), config.failTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
