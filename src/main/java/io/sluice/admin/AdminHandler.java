@@ -79,6 +79,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private FullHttpResponse answer(ChannelHandlerContext ctx, FullHttpRequest request, String path) throws IOException {
+        if (path.startsWith(EndpointAdmin.PREFIX)) {
+            return EndpointAdmin.answer(ctx, request, path, upstreams.get());
+        }
         boolean known = switch (path) {
             case "/", "/healthz", "/metrics", "/api/upstreams" -> true;
             default -> false;

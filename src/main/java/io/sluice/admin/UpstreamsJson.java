@@ -44,15 +44,31 @@ final class UpstreamsJson {
         json.writeStringField("balancer", upstream.config().balancer());
         json.writeArrayFieldStart("endpoints");
         for (Endpoint endpoint : upstream.endpoints()) {
-            json.writeStartObject();
-            json.writeStringField("address", endpoint.address());
-            json.writeNumberField("weight", endpoint.weight());
-            json.writeStringField("state", endpoint.state().label());
-            json.writeNumberField("in_flight", endpoint.inFlight());
-            json.writeNumberField("requests_total", endpoint.requestsTotal());
-            json.writeEndObject();
+            writeEndpoint(json, endpoint);
         }
         json.writeEndArray();
+        json.writeBooleanField("panic", upstream.panicking());
         json.writeEndObject();
+    }
+
+    /** One endpoint: the contract's fields, then {@code effective_weight} (in units of weight). */
+    static void writeEndpoint(JsonGenerator json, Endpoint endpoint) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("address", endpoint.address());
+        json.writeNumberField("weight", endpoint.weight());
+        json.writeStringField("state", endpoint.state().label());
+        json.writeNumberField("in_flight", endpoint.inFlight());
+        json.writeNumberField("requests_total", endpoint.requestsTotal());
+        json.writeNumberField("effective_weight",
+                Math.round(endpoint.effectiveWeight() * 100.0 / Endpoint.WEIGHT_SCALE) / 100.0);
+        json.writeEndObject();
+    }
+
+    /** {@code endpoint} alone, as the endpoint admin calls answer. */
+    static void writeEndpoint(Endpoint endpoint, OutputStream out) throws IOException {
+        try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+            json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            writeEndpoint(json, endpoint);
+        }
     }
 }

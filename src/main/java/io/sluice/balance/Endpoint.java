@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * One upstream server as the balancers see it: where it is, how much it weighs, whether it is in
@@ -15,18 +16,57 @@ import java.util.concurrent.atomic.LongAdder;
  * to this endpoint, {@link #recordLatency(long, long)} when the response head arrives (or the response
  * timeout fires), and {@link #requestFinished()} exactly once when the attempt ends, however it ends.
  *
- * <p>Balancers do not poll {@link #state()} and {@link #weight()} on every pick: they keep an immutable
- * snapshot and rebuild it when a change counter moves. {@link #state(EndpointState)} and
- * {@link #weight(int)} bump the counters of every {@link EndpointSet} this endpoint belongs to,
- * after the new value is written, so a balancer that sees the old counter rebuilds on its next pick.
+ * <p>Balancers do not poll {@link #state()} and {@link #effectiveWeight()} on every pick: they keep an
+ * immutable snapshot and rebuild it when a change counter moves. Every change of state or effective
+ * weight bumps the counters of every {@link EndpointSet} this endpoint belongs to, after the new value
+ * is written, so a balancer that sees the old counter rebuilds on its next pick.
+ *
+ * <p><b>State</b> comes from several sources, one rule: the endpoint is in service iff no source holds
+ * it out. Each source owns one bit ({@link #DRAINED} by the admin API, {@link #REMOVED} by a reload,
+ * {@link #EJECTED} by passive checks, {@link #FAILING} by active checks); {@link #state()} is derived
+ * from the bits (a drain shows over a failure) and {@link #inService()} is one volatile read.
+ *
+ * <p><b>Effective weight</b> (nginx's {@code effective_weight}, HAProxy's scaled weights) is what the
+ * weighted balancers use, in units of 1/{@link #WEIGHT_SCALE} of the configured weight so that weight-1
+ * endpoints can be lowered too: a failure lowers it by weight / max_failures (down to 10%), each
+ * success raises it by weight / 16 back toward the configured weight, and slow start multiplies it by a
+ * factor that ramps from 10% to 100% over the slow-start period after the endpoint comes back (moved by
+ * {@link #tick()}, called a few times a second by a timer, never per request).
  */
 public final class Endpoint {
     private final String address;
     private final InetSocketAddress socketAddress;
     private final boolean tls;
     private final int index;
+    /** Scale of {@link #effectiveWeight()}: the configured weight w is {@code w * WEIGHT_SCALE}. */
+    public static final int WEIGHT_SCALE = 16;
+    /** Held out by the admin API ({@code .../drain}). */
+    public static final int DRAINED = 1;
+    /** Removed by a reload; finishes its requests in flight. */
+    public static final int REMOVED = 2;
+    /** Taken out by passive checks for {@code fail_timeout}. */
+    public static final int EJECTED = 4;
+    /** Failing active checks. */
+    public static final int FAILING = 8;
+    /** Set by {@link #state(EndpointState)} (tests and tools). */
+    private static final int FORCED_OUT = 16;
+    private static final int DRAINING_BITS = DRAINED | REMOVED;
+    private static final long NOT_RAMPING = Long.MIN_VALUE;
+
+    private final LongSupplier nanoTime;
     private volatile int weight;
+    /** Bits of the sources holding the endpoint out; written under this, read freely. */
+    private volatile int outBits;
     private volatile EndpointState state = EndpointState.HEALTHY;
+    private volatile int effectiveWeight;
+    /** Configured weight after failures, scaled; guarded by this. */
+    private int failureWeight;
+    /** When the current slow start began ({@link #NOT_RAMPING} when not ramping); guarded by this. */
+    private long rampStart = NOT_RAMPING;
+    private volatile long slowStartNanos;
+    /** Per state, how often the endpoint entered it (metrics); guarded by this. */
+    private final long[] stateChanges = new long[EndpointState.values().length];
+    private volatile long passiveEjectedUntil;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requestsTotal = new LongAdder();
     private final PeakEwma latency = new PeakEwma(PeakEwma.DEFAULT_DECAY_NANOS);
@@ -38,11 +78,19 @@ public final class Endpoint {
      *              the pool uses it as a key.
      */
     public Endpoint(EndpointConfig config, int index) {
+        this(config, index, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of slow start and passive ejections ({@link System#nanoTime()} but in tests) */
+    public Endpoint(EndpointConfig config, int index, LongSupplier nanoTime) {
         this.address = config.address();
         this.socketAddress = InetSocketAddress.createUnresolved(config.host(), config.port());
         this.tls = config.tls();
         this.weight = config.weight();
         this.index = index;
+        this.nanoTime = nanoTime;
+        this.failureWeight = weight * WEIGHT_SCALE;
+        this.effectiveWeight = failureWeight;
     }
 
     /** The address as configured, e.g. {@code 127.0.0.1:9001}: the label metrics and the admin API use. */
@@ -71,29 +119,188 @@ public final class Endpoint {
      * Changes the weight (admin API, slow start). 0 keeps the endpoint in service for the balancers that
      * ignore weights and out of the weighted ones.
      */
-    public void weight(int weight) {
+    public synchronized void weight(int weight) {
         if (weight < 0) {
             throw new IllegalArgumentException("weight: " + weight + " (expected: >= 0)");
         }
         if (this.weight != weight) {
             this.weight = weight;
-            changed();
+            failureWeight = weight * WEIGHT_SCALE; // a new weight starts without failures
+            if (!updateEffectiveWeight()) {
+                changed(); // weight-ignoring snapshots may list weight 0 differently
+            }
         }
+    }
+
+    /**
+     * The weight the weighted balancers use, scaled by {@link #WEIGHT_SCALE}: {@code weight() *
+     * WEIGHT_SCALE} when all is well, lower after failures and while slow start ramps; at least 1 unless
+     * the weight is 0. One volatile read.
+     */
+    public int effectiveWeight() {
+        return effectiveWeight;
     }
 
     public EndpointState state() {
         return state;
     }
 
+    /**
+     * For tests and tools: HEALTHY clears every source holding the endpoint out, UNHEALTHY holds it out
+     * as a failed check would, DRAINING as a reload that removed it does.
+     */
     public void state(EndpointState state) {
-        if (this.state != state) {
-            this.state = state;
+        switch (state) {
+            case HEALTHY -> setOut(-1, false);
+            case UNHEALTHY -> setOut(FORCED_OUT, true);
+            case DRAINING -> setOut(REMOVED, true);
+        }
+    }
+
+    /** Whether source {@code bit} ({@link #DRAINED}, {@link #REMOVED}, {@link #EJECTED}, {@link #FAILING}) holds it out. */
+    public boolean isOut(int bit) {
+        return (outBits & bit) != 0;
+    }
+
+    /**
+     * Sets ({@code out}) or clears source {@code bit}; -1 with {@code out == false} clears all. Returns
+     * the state before, so callers can log a change. Coming back into service starts slow start.
+     */
+    public synchronized EndpointState setOut(int bit, boolean out) {
+        EndpointState before = state;
+        int bits = out ? outBits | bit : outBits & ~bit;
+        if (bits == outBits) {
+            return before;
+        }
+        outBits = bits;
+        EndpointState after = stateOf(bits);
+        if (after != before) {
+            state = after;
+            stateChanges[after.ordinal()]++;
+            if (after == EndpointState.HEALTHY && slowStartNanos > 0) {
+                rampStart = nanoTime.getAsLong();
+                updateEffectiveWeight();
+            }
             changed();
         }
+        return before;
+    }
+
+    private static EndpointState stateOf(int bits) {
+        return (bits & DRAINING_BITS) != 0 ? EndpointState.DRAINING
+                : bits != 0 ? EndpointState.UNHEALTHY : EndpointState.HEALTHY;
     }
 
     public boolean inService() {
         return state == EndpointState.HEALTHY;
+    }
+
+    /** How often the endpoint entered {@code state} (for {@code sluice_health_changes_total}). */
+    public synchronized long stateChanges(EndpointState state) {
+        return stateChanges[state.ordinal()];
+    }
+
+    // ------------------------------------------------------------ effective weight and slow start
+
+    /**
+     * Sets the upstream's slow-start period (0 = off); with {@code rampNow}, starts a ramp now (an
+     * endpoint added to a running upstream by a reload).
+     */
+    public synchronized void slowStart(long periodNanos, boolean rampNow) {
+        slowStartNanos = periodNanos;
+        rampStart = periodNanos > 0 && rampNow ? nanoTime.getAsLong() : periodNanos > 0 ? rampStart : NOT_RAMPING;
+        updateEffectiveWeight();
+    }
+
+    /** Whether slow start is ramping this endpoint up. */
+    public synchronized boolean ramping() {
+        return rampStart != NOT_RAMPING;
+    }
+
+    /** A request failed on this endpoint: lower the effective weight by weight / maxFailures, to 10%. */
+    public synchronized void failed(int maxFailures) {
+        int full = weight * WEIGHT_SCALE;
+        int floor = Math.max(1, full / 10);
+        int next = Math.max(floor, failureWeight - Math.max(1, full / Math.max(1, maxFailures)));
+        if (next != failureWeight) {
+            failureWeight = next;
+            updateEffectiveWeight();
+        }
+    }
+
+    /** A request succeeded: raise the effective weight one step (weight / 16) toward the configured one. */
+    public void succeeded() {
+        if (failureWeight >= weight * WEIGHT_SCALE) {
+            return; // the common case: nothing to restore, no lock (a racy read errs toward the lock)
+        }
+        synchronized (this) {
+            int full = weight * WEIGHT_SCALE;
+            failureWeight = Math.min(full, failureWeight + Math.max(1, weight));
+            updateEffectiveWeight();
+        }
+    }
+
+    /** Moves slow start on; a timer calls it a few times a second. Cheap when not ramping. */
+    public void tick() {
+        if (slowStartNanos == 0) {
+            return;
+        }
+        synchronized (this) {
+            if (rampStart != NOT_RAMPING) {
+                updateEffectiveWeight();
+            }
+        }
+    }
+
+    /** The slow-start factor: 0.1 at the start of the ramp, 1 at its end; ends the ramp there. Under this. */
+    private double rampFactor() {
+        if (rampStart == NOT_RAMPING) {
+            return 1;
+        }
+        long elapsed = nanoTime.getAsLong() - rampStart;
+        if (elapsed >= slowStartNanos || slowStartNanos == 0) {
+            rampStart = NOT_RAMPING;
+            return 1;
+        }
+        return 0.1 + 0.9 * Math.max(0, elapsed) / slowStartNanos;
+    }
+
+    /** Under this. Returns whether the effective weight changed (and the watchers were told). */
+    private boolean updateEffectiveWeight() {
+        int next = weight == 0 ? 0 : (int) Math.max(1, Math.round(failureWeight * rampFactor()));
+        if (next == effectiveWeight) {
+            return false;
+        }
+        effectiveWeight = next;
+        changed();
+        return true;
+    }
+
+    /** Copies the health of {@code other} (the same address at another position after a reload). */
+    public synchronized void inheritHealth(Endpoint other) {
+        synchronized (other) {
+            outBits = other.outBits & ~REMOVED;
+            state = stateOf(outBits);
+            failureWeight = Math.min(weight * WEIGHT_SCALE, other.failureWeight);
+            rampStart = other.rampStart;
+            passiveEjectedUntil = other.passiveEjectedUntil;
+            updateEffectiveWeight();
+            changed();
+        }
+    }
+
+    /** Until when (nanoTime) passive checks hold the endpoint out; for the tracker. */
+    public long passiveEjectedUntil() {
+        return passiveEjectedUntil;
+    }
+
+    public void passiveEjectedUntil(long nanos) {
+        passiveEjectedUntil = nanos;
+    }
+
+    /** The clock this endpoint runs on. */
+    public long nanoTime() {
+        return nanoTime.getAsLong();
     }
 
     public int inFlight() {

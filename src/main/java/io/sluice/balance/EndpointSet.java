@@ -1,6 +1,8 @@
 package io.sluice.balance;
 
+import java.util.AbstractList;
 import java.util.List;
+import java.util.RandomAccess;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -12,11 +14,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * balancer is collectable even while its endpoints live on; {@link #close()} removes even that.
  */
 public final class EndpointSet implements AutoCloseable {
-    private final List<Endpoint> endpoints;
+    private final Members endpoints;
     private final AtomicLong version = new AtomicLong();
 
     public EndpointSet(List<Endpoint> endpoints) {
-        this.endpoints = List.copyOf(endpoints);
+        this(endpoints, 0);
+    }
+
+    /**
+     * @param panicThreshold a share in [0, 1]: when fewer than this share of the endpoints is in service,
+     *                       the balancers use all of them as if healthy (Envoy's panic mode); 0 = off
+     */
+    public EndpointSet(List<Endpoint> endpoints, double panicThreshold) {
+        if (panicThreshold < 0 || panicThreshold > 1) {
+            throw new IllegalArgumentException("panicThreshold: " + panicThreshold + " (expected: 0 to 1)");
+        }
+        this.endpoints = new Members(endpoints.toArray(Endpoint[]::new), panicThreshold);
         for (Endpoint e : this.endpoints) {
             e.watch(version);
         }
@@ -33,6 +46,52 @@ public final class EndpointSet implements AutoCloseable {
      */
     public long version() {
         return version.get();
+    }
+
+    /**
+     * Whether {@code all} (the {@link #all()} of a set) is in panic: fewer than its threshold's share of
+     * endpoints in service. Read by the balancers' snapshot builders.
+     */
+    static boolean panicking(List<Endpoint> all) {
+        if (!(all instanceof Members m) || m.panicThreshold == 0) {
+            return false;
+        }
+        int in = 0;
+        for (Endpoint e : m.array) {
+            if (e.inService()) {
+                in++;
+            }
+        }
+        return in < m.panicThreshold * m.array.length;
+    }
+
+    /** Whether the balancers currently use every endpoint as if healthy. */
+    public boolean panicking() {
+        return panicking(endpoints);
+    }
+
+    /** The endpoints, immutable, carrying the set's panic threshold to the snapshot builders. */
+    private static final class Members extends AbstractList<Endpoint> implements RandomAccess {
+        final Endpoint[] array;
+        final double panicThreshold;
+
+        Members(Endpoint[] array, double panicThreshold) {
+            for (Endpoint e : array) {
+                java.util.Objects.requireNonNull(e, "endpoint");
+            }
+            this.array = array;
+            this.panicThreshold = panicThreshold;
+        }
+
+        @Override
+        public Endpoint get(int index) {
+            return array[index];
+        }
+
+        @Override
+        public int size() {
+            return array.length;
+        }
     }
 
     /** Stops tracking the endpoints' changes (they may live on in another set after a reload). */

@@ -34,7 +34,7 @@ public final class InterleavedWeightedRoundRobinBalancer implements Balancer {
                             AtomicLong state) {
         static Snapshot of(List<Endpoint> all, long maxWork) {
             Endpoint[] endpoints = SnapshotCache.inService(all, true);
-            int[] weights = Schedule.weightsOf(endpoints);
+            int[] weights = Schedule.effectiveWeightsOf(endpoints);
             int gcd = Math.max(1, Schedule.gcd(weights));
             int max = Schedule.maxOf(weights);
             // Start just before position 0 with cw 0: the first step wraps and sets cw to max.

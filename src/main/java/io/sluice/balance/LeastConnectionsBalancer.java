@@ -61,7 +61,7 @@ public final class LeastConnectionsBalancer implements Balancer {
                 continue;
             }
             long load = e.inFlight();
-            long weight = Math.max(1, e.weight()); // live: 0 only until the rebuild this change triggers
+            long weight = Math.max(1, e.effectiveWeight()); // live: 0 only until the rebuild this change triggers
             if (best == null || load * bestWeight < bestLoad * weight) {
                 best = e;
                 bestLoad = load;

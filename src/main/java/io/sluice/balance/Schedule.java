@@ -59,6 +59,16 @@ final class Schedule {
         return max;
     }
 
+    /** The effective weights (scaled, see {@link Endpoint#effectiveWeight()}): what the rotations use. */
+    static int[] effectiveWeightsOf(Endpoint[] endpoints) {
+        int[] weights = new int[endpoints.length];
+        for (int i = 0; i < endpoints.length; i++) {
+            weights[i] = endpoints[i].effectiveWeight();
+        }
+        return weights;
+    }
+
+    /** The configured weights: consistent_hash sizes its ring by them, so slow start does not move keys. */
     static int[] weightsOf(Endpoint[] endpoints) {
         int[] weights = new int[endpoints.length];
         for (int i = 0; i < endpoints.length; i++) {

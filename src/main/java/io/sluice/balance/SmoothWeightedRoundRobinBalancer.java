@@ -44,7 +44,7 @@ public final class SmoothWeightedRoundRobinBalancer implements Balancer {
     private record Snapshot(Endpoint[] endpoints, Schedule schedule, int[] weights, long[] current, long total) {
         static Snapshot of(List<Endpoint> all, long maxWork) {
             Endpoint[] endpoints = SnapshotCache.inService(all, true);
-            int[] weights = Schedule.weightsOf(endpoints);
+            int[] weights = Schedule.effectiveWeightsOf(endpoints);
             if (Schedule.fits(weights, maxWork)) {
                 return new Snapshot(endpoints, new Schedule(endpoints, period(weights)), weights, null, 0);
             }

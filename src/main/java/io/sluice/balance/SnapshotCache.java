@@ -38,9 +38,14 @@ final class SnapshotCache<S> {
         }
     }
 
-    /** The endpoints in service, in configuration order; with {@code weighted}, also weight >= 1. */
+    /**
+     * The endpoints in service, in configuration order; with {@code weighted}, also effective weight >= 1.
+     * In panic ({@link EndpointSet#panicking}) every endpoint counts as in service, as Envoy does.
+     */
     static Endpoint[] inService(List<Endpoint> all, boolean weighted) {
-        return all.stream().filter(e -> e.inService() && (!weighted || e.weight() > 0)).toArray(Endpoint[]::new);
+        boolean panic = EndpointSet.panicking(all);
+        return all.stream().filter(e -> (panic || e.inService()) && (!weighted || e.effectiveWeight() > 0))
+                .toArray(Endpoint[]::new);
     }
 
     /**

@@ -24,8 +24,10 @@ public final class WeightedRandomBalancer implements Balancer {
             Endpoint[] endpoints = SnapshotCache.inService(all, true);
             long[] cumulative = new long[endpoints.length];
             long total = 0;
+            int[] weights = Schedule.effectiveWeightsOf(endpoints);
+            int g = Math.max(1, Schedule.gcd(weights)); // the same odds in the smallest numbers
             for (int i = 0; i < endpoints.length; i++) {
-                total += endpoints[i].weight();
+                total += weights[i] / g;
                 cumulative[i] = total;
             }
             return new Snapshot(endpoints, cumulative, total);

@@ -17,12 +17,13 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 final class UpstreamBinder {
 
     static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
-            "slow_start", "endpoints", "health_check", "passive", "retry", "timeouts");
+            "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts");
     static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
-            "unhealthy_threshold", "expect_status");
-    static final List<String> PASSIVE_KEYS = List.of("max_failures", "fail_timeout");
-    static final List<String> RETRY_KEYS = List.of("attempts", "on");
+            "unhealthy_threshold", "expect_status", "type", "host");
+    static final List<String> HEALTH_CHECK_TYPES = List.of(HealthCheckConfig.HTTP, HealthCheckConfig.TCP);
+    static final List<String> PASSIVE_KEYS = List.of("max_failures", "fail_timeout", "on_status");
+    static final List<String> RETRY_KEYS = List.of("attempts", "on", "max_body", "budget", "min_retries_per_second");
     static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle");
     static final List<String> RETRY_CONDITIONS = List.of("connect_failure", "timeout", "reset");
     static final String CONSISTENT_HASH = "consistent_hash";
@@ -32,6 +33,7 @@ final class UpstreamBinder {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern STATUS_RANGE = Pattern.compile("([0-9]{3})(?:\\s*-\\s*([0-9]{3}))?");
     private static final Pattern FACTOR = Pattern.compile("[0-9]+(\\.[0-9]+)?");
+    private static final Pattern PERCENT = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)\\s*%");
 
     private final YamlReader r;
 
@@ -105,13 +107,14 @@ final class UpstreamBinder {
             factor = f.value("hash_balance_factor", 0.0, UpstreamBinder::factor);
         }
         Duration slowStart = f.duration("slow_start", Duration.ZERO, false);
+        double panic = f.value("panic_threshold", 0.0, s -> percent("panic_threshold", s));
         List<EndpointConfig> endpoints = endpoints(f, name);
         HealthCheckConfig health = f.has("health_check") ? healthCheck(f.node("health_check")) : null;
         PassiveConfig passive = f.has("passive") ? passive(f.node("passive")) : null;
         RetryConfig retry = f.has("retry") ? retry(f.node("retry")) : null;
         TimeoutsConfig timeouts = f.has("timeouts") ? timeouts(f.node("timeouts")) : TimeoutsConfig.DEFAULTS;
         return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
-                passive, retry, timeouts);
+                passive, retry, timeouts, panic);
     }
 
     /** Checks a {@code hash_on} value: source_ip, uri, path, header:NAME, cookie:NAME or query:NAME. */
@@ -144,6 +147,16 @@ final class UpstreamBinder {
                     + "' (expected a number >= 0, e.g. 0.25; 0 turns it off)");
         }
         return Double.parseDouble(s.strip());
+    }
+
+    /** {@code N%} with N from 0 to 100 (decimals allowed), as a share in [0, 1]. */
+    static Double percent(String key, String s) {
+        var m = PERCENT.matcher(s.strip());
+        double v = m.matches() ? Double.parseDouble(m.group(1)) : -1;
+        if (v < 0 || v > 100) {
+            throw new IllegalArgumentException("bad " + key + " '" + s + "' (expected a percentage from 0% to 100%, e.g. 20%)");
+        }
+        return v / 100;
     }
 
     private List<EndpointConfig> endpoints(Fields f, String upstream) {
@@ -193,12 +206,34 @@ final class UpstreamBinder {
         });
         int[] status = f.value("expect_status", new int[] {d.expectStatusMin(), d.expectStatusMax()},
                 UpstreamBinder::statusRange);
+        String type = f.value("type", HealthCheckConfig.HTTP, t -> {
+            if (!HEALTH_CHECK_TYPES.contains(t)) {
+                String hint = Suggestions.didYouMean(t, HEALTH_CHECK_TYPES);
+                throw new IllegalArgumentException("unknown health_check type '" + t + "'"
+                        + (hint.isEmpty() ? " (expected http or tcp)" : hint));
+            }
+            return t;
+        });
+        String host = f.value("host", null, h -> {
+            if (h.isBlank() || !h.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("bad health_check host '" + h
+                        + "' (expected a host name, optionally with a port, e.g. api.example.com)");
+            }
+            return h;
+        });
+        if (type.equals(HealthCheckConfig.TCP)) {
+            for (String key : List.of("path", "expect_status", "host")) {
+                if (f.has(key)) {
+                    r.error(f.keyNode(key), "'" + key + "' is only for health_check type http (this check is tcp)");
+                }
+            }
+        }
         return new HealthCheckConfig(path,
                 f.duration("interval", d.interval(), true),
                 f.duration("timeout", d.timeout(), true),
                 f.integer("healthy_threshold", d.healthyThreshold(), 1, 1000),
                 f.integer("unhealthy_threshold", d.unhealthyThreshold(), 1, 1000),
-                status[0], status[1]);
+                status[0], status[1], type, host);
     }
 
     private static int[] statusRange(String s) {
@@ -221,8 +256,25 @@ final class UpstreamBinder {
         if (f == null) {
             return d;
         }
+        Set<Integer> onStatus = new LinkedHashSet<>();
+        if (f.has("on_status")) {
+            List<Node> items = r.list(f.node("on_status"), "on_status");
+            for (Node item : items == null ? List.<Node>of() : items) {
+                Integer code = r.value(item, "on_status", UpstreamBinder::failureStatus);
+                if (code != null) {
+                    onStatus.add(code);
+                }
+            }
+        }
         return new PassiveConfig(f.integer("max_failures", d.maxFailures(), 1, 1000),
-                f.duration("fail_timeout", d.failTimeout(), true));
+                f.duration("fail_timeout", d.failTimeout(), true), onStatus);
+    }
+
+    private static Integer failureStatus(String s) {
+        if (!s.strip().matches("[1-5][0-9][0-9]")) {
+            throw new IllegalArgumentException("bad on_status '" + s + "' (expected a status code from 100 to 599, e.g. 503)");
+        }
+        return Integer.parseInt(s.strip());
     }
 
     private RetryConfig retry(Node node) {
@@ -248,7 +300,14 @@ final class UpstreamBinder {
                 }
             }
         }
-        return new RetryConfig(attempts, on);
+        long maxBody = f.value("max_body", RetryConfig.DEFAULT_MAX_BODY, Sizes::parse);
+        if (maxBody > Integer.MAX_VALUE) {
+            r.error(f.node("max_body"), "max_body " + Sizes.format(maxBody) + " out of range (expected at most 1GiB)");
+            maxBody = RetryConfig.DEFAULT_MAX_BODY;
+        }
+        double budget = f.value("budget", RetryConfig.DEFAULT_BUDGET, s -> percent("budget", s));
+        int min = f.integer("min_retries_per_second", RetryConfig.DEFAULT_MIN_RETRIES_PER_SECOND, 0, 1_000_000);
+        return new RetryConfig(attempts, on, maxBody, budget, min);
     }
 
     private static String retryCondition(String s) {

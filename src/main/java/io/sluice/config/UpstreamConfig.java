@@ -6,7 +6,8 @@ import java.util.List;
  * One {@code upstreams:} entry. {@code healthCheck}, {@code passive} and {@code retry} are null when
  * not given (the feature is off); {@code hashOn} is null unless the balancer is consistent_hash.
  * {@code hashBalanceFactor} is consistent_hash's bounded-load factor (0 = off; 0.25 means no endpoint
- * above 1.25 times the mean load); {@code slowStart} is Duration.ZERO when off.
+ * above 1.25 times the mean load); {@code slowStart} is Duration.ZERO when off; {@code panicThreshold}
+ * is a share in [0, 1] (0 = off): below it, the balancers use every endpoint as if healthy.
  */
 public record UpstreamConfig(
         String name,
@@ -19,7 +20,8 @@ public record UpstreamConfig(
         HealthCheckConfig healthCheck,
         PassiveConfig passive,
         RetryConfig retry,
-        TimeoutsConfig timeouts) {
+        TimeoutsConfig timeouts,
+        double panicThreshold) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
     public static final int DEFAULT_VIRTUAL_NODES = 160;
@@ -33,5 +35,13 @@ public record UpstreamConfig(
         endpoints = List.copyOf(endpoints);
         timeouts = timeouts == null ? TimeoutsConfig.DEFAULTS : timeouts;
         slowStart = slowStart == null ? java.time.Duration.ZERO : slowStart;
+    }
+
+    /** Without a panic threshold. */
+    public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
+                          java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
+                          PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts) {
+        this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
+                retry, timeouts, 0);
     }
 }

@@ -3,11 +3,13 @@ package io.sluice.metrics;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.balance.Endpoint;
+import io.sluice.balance.EndpointState;
 import io.sluice.upstream.Upstream;
 import java.util.Collection;
 import java.util.HashSet;
@@ -30,6 +32,9 @@ import java.util.function.Supplier;
  *   <li>{@code sluice_upstream_requests_in_flight{upstream,endpoint}} and
  *       {@code sluice_endpoint_healthy{upstream,endpoint}}: read at scrape time from the upstreams
  *       given to {@link #bindUpstreams}.</li>
+ *   <li>{@code sluice_endpoint_effective_weight{upstream,endpoint}} (in units of the configured weight)
+ *       and {@code sluice_health_changes_total{upstream,endpoint,state}} (how often an endpoint entered
+ *       a state), read at scrape time like the two above; {@code sluice_retries_total{upstream}}.</li>
  *   <li>The JVM metrics of {@link JvmMetrics}.</li>
  * </ul>
  *
@@ -51,6 +56,7 @@ public final class ProxyMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter requestsTotal;
     private final Histogram requestDuration;
+    private final Counter retriesTotal;
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
 
@@ -86,7 +92,36 @@ public final class ProxyMetrics {
                 .callback(callback -> forEachEndpoint(
                         (upstream, endpoint) -> callback.call(endpoint.inService() ? 1 : 0, upstream, endpoint.address())))
                 .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_endpoint_effective_weight")
+                .help("The weight the weighted balancers use now: the configured one, lowered after failures and during slow start")
+                .labelNames("upstream", "endpoint")
+                .callback(callback -> forEachEndpoint((upstream, endpoint) -> callback.call(
+                        endpoint.effectiveWeight() / (double) Endpoint.WEIGHT_SCALE, upstream, endpoint.address())))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_health_changes_total")
+                .help("Times an endpoint entered a state (healthy, unhealthy, draining)")
+                .labelNames("upstream", "endpoint", "state")
+                .callback(callback -> forEachEndpoint((upstream, endpoint) -> {
+                    for (EndpointState state : EndpointState.values()) {
+                        callback.call(endpoint.stateChanges(state), upstream, endpoint.address(), state.label());
+                    }
+                }))
+                .register(registry);
+        retriesTotal = Counter.builder()
+                .name("sluice_retries_total")
+                .help("Requests retried on another attempt, by upstream")
+                .labelNames("upstream")
+                .withoutExemplars()
+                .register(registry);
         JvmMetrics.builder().register(registry);
+    }
+
+    /** Counts one retry of {@code upstream} per run; callers keep it. Any thread. */
+    public Runnable retries(String upstream) {
+        CounterDataPoint point = retriesTotal.labelValues(Objects.requireNonNull(upstream, "upstream"));
+        return point::inc;
     }
 
     public PrometheusRegistry registry() {

@@ -28,6 +28,7 @@ import io.sluice.tcp.TcpFrontendHandler;
 import io.sluice.tcp.TcpListenerContext;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
+import io.sluice.upstream.health.HealthService;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +57,7 @@ public final class Sluice implements AutoCloseable {
     private EventLoopGroup workers;
     private UpstreamConnector connector;
     private AdminServer admin;
+    private HealthService health;
     private volatile SluiceConfig config;
     private volatile Map<String, Upstream> upstreams = Map.of();
 
@@ -70,6 +72,8 @@ public final class Sluice implements AutoCloseable {
         metrics.bindUpstreams(() -> upstreams.values());
         try {
             upstreams = buildUpstreams(config, Map.of());
+            health = new HealthService(workers, transport.socketChannelClass(), () -> upstreams.values());
+            health.update(upstreams.values());
             for (ListenerConfig listener : config.listeners()) {
                 listeners.put(listener.name(), bind(listener));
             }
@@ -217,6 +221,7 @@ public final class Sluice implements AutoCloseable {
         listeners.putAll(kept);
         retireRemovedEndpoints(previousUpstreams, nextUpstreams);
         previousUpstreams.values().forEach(Upstream::retire);
+        health.update(nextUpstreams.values());
         if (!Objects.equals(config.admin(), next.admin())) {
             if (admin != null) {
                 admin.close();
@@ -300,6 +305,10 @@ public final class Sluice implements AutoCloseable {
         if (admin != null) {
             admin.close();
             admin = null;
+        }
+        if (health != null) {
+            health.close();
+            health = null;
         }
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (workers != null) {

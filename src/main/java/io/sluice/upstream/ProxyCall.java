@@ -44,8 +44,6 @@ import java.util.concurrent.TimeUnit;
  * same loop, so no field here needs synchronisation.
  */
 public final class ProxyCall implements PickContext {
-    /** A request body up to this size is kept until the response starts, so the request can be retried. */
-    static final int REPLAY_LIMIT = 64 * 1024;
 
     private final Downstream downstream;
     private final Exchange exchange;
@@ -55,6 +53,8 @@ public final class ProxyCall implements PickContext {
     private final boolean idempotent;
     private final boolean upgradeRequest;
     private final boolean hostFromEndpoint;
+    /** A request body up to this size is kept until the response starts, so the request can be retried. */
+    private final long replayLimit;
     private final ChannelFutureListener startResponseTimer = this::startResponseTimer;
     private final Runnable responseTimedOut = this::responseTimedOut;
 
@@ -98,6 +98,8 @@ public final class ProxyCall implements PickContext {
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
         // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
+        RetryConfig retry = upstream.config().retry();
+        this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();
     }
 
     /**
@@ -118,6 +120,7 @@ public final class ProxyCall implements PickContext {
     }
 
     public void start() {
+        upstream.requestStarted();
         attempt();
     }
 
@@ -221,7 +224,8 @@ public final class ProxyCall implements PickContext {
             return;
         }
         upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
-        if (canRetry(failure.retryCondition(), failure.status().code(), failure == UpstreamFailure.CONNECT_FAILURE)) {
+        if (canRetry(failure.retryCondition(), failure.status().code(),
+                failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
             reset();
             attempt();
             return;
@@ -243,7 +247,9 @@ public final class ProxyCall implements PickContext {
         if (!covered) {
             return false;
         }
-        return nothingSent || (idempotent && replayable);
+        // Safe to send again: nothing reached the upstream, or it may see the request twice and we hold
+        // all of it. Then the budget decides (it counts only retries that would happen).
+        return (nothingSent || (idempotent && replayable)) && upstream.tryRetry();
     }
 
     private void reset() {
@@ -293,7 +299,7 @@ public final class ProxyCall implements PickContext {
         if (last) {
             requestComplete = true;
         }
-        if (replayable && bodyBytes > REPLAY_LIMIT) {
+        if (replayable && bodyBytes > replayLimit) {
             replayable = false;
             releaseSentParts();
         }
@@ -384,8 +390,8 @@ public final class ProxyCall implements PickContext {
         cancelResponseTimer();
         long now = System.nanoTime();
         endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
+        upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
         if (canRetry(null, code, false)) {
-            upstream.passiveSuccess(endpoint);
             endAttempt(false);
             reset();
             attempt();
@@ -445,7 +451,6 @@ public final class ProxyCall implements PickContext {
         client.write(content);
         if (last) {
             finished = true;
-            upstream.passiveSuccess(endpoint);
             upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
             endAttempt(upstreamKeepAlive && requestComplete && held.isEmpty() && channel.isActive());
             releaseHeld();

@@ -1,6 +1,5 @@
 package io.sluice.upstream;
 
-import io.netty.util.concurrent.EventExecutor;
 import io.sluice.balance.Balancer;
 import io.sluice.balance.Balancers;
 import io.sluice.balance.Endpoint;
@@ -8,9 +7,11 @@ import io.sluice.balance.EndpointSet;
 import io.sluice.config.EndpointConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.ProxyMetrics;
+import io.sluice.upstream.health.PassiveFailureTracker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * A named group of endpoints with the policy for choosing among them. Built from one
@@ -24,7 +25,10 @@ public final class Upstream {
     private final Balancer balancer;
     private final UpstreamConnector connector;
     private final ProxyMetrics.RequestMetrics[] metrics;
-    private final PassiveHealth passive;
+    private final PassiveFailureTracker passive;
+    /** Null without {@code retry:}. */
+    private final RetryBudget retryBudget;
+    private final Runnable countRetry;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -35,24 +39,34 @@ public final class Upstream {
         this.config = config;
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
+        long slowStart = config.slowStart().toNanos();
         for (int i = 0; i < config.endpoints().size(); i++) {
             EndpointConfig endpointConfig = config.endpoints().get(i);
             Endpoint old = previous.get(endpointConfig.address());
             if (old != null && old.index() == i) {
                 old.weight(endpointConfig.weight());
+                old.slowStart(slowStart, false);
                 list.add(old);
             } else {
-                list.add(new Endpoint(endpointConfig, i));
+                Endpoint fresh = new Endpoint(endpointConfig, i);
+                if (old != null) {
+                    fresh.inheritHealth(old); // moved in the list: a new object (index is its key), same health
+                }
+                // A new endpoint of a running upstream ramps up; at first start there is nothing to ramp against.
+                fresh.slowStart(slowStart, old == null && !previous.isEmpty());
+                list.add(fresh);
             }
         }
         this.endpoints = List.copyOf(list);
-        this.endpointSet = new EndpointSet(endpoints);
+        this.endpointSet = new EndpointSet(endpoints, config.panicThreshold());
         this.balancer = Balancers.create(config, endpointSet);
         this.metrics = new ProxyMetrics.RequestMetrics[endpoints.size()];
         for (int i = 0; i < metrics.length; i++) {
             metrics[i] = proxyMetrics.requests(config.name(), endpoints.get(i).address());
         }
-        this.passive = new PassiveHealth(config.passive(), endpoints);
+        this.passive = new PassiveFailureTracker(config.name(), config.passive(), endpoints);
+        this.retryBudget = config.retry() == null ? null : new RetryBudget(config.retry(), System::nanoTime);
+        this.countRetry = proxyMetrics.retries(config.name());
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
@@ -90,11 +104,47 @@ public final class Upstream {
         endpointSet.close();
     }
 
-    void passiveFailure(Endpoint endpoint, EventExecutor timer) {
+    /** The balancers currently use every endpoint as if healthy ({@code panic_threshold}). */
+    public boolean panicking() {
+        return endpointSet.panicking();
+    }
+
+    /** The endpoint of this upstream with {@code address} as configured, or null. */
+    public Endpoint endpoint(String address) {
+        for (Endpoint e : endpoints) {
+            if (e.address().equals(address)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    void passiveFailure(Endpoint endpoint, ScheduledExecutorService timer) {
         passive.failure(endpoint, timer);
     }
 
-    void passiveSuccess(Endpoint endpoint) {
-        passive.success(endpoint);
+    /** A response head arrived from {@code endpoint}: a success, or a failure when {@code passive.on_status} lists it. */
+    void responseStatus(Endpoint endpoint, int status, ScheduledExecutorService timer) {
+        if (passive.isFailureStatus(status)) {
+            passive.failure(endpoint, timer);
+        } else {
+            passive.success(endpoint);
+        }
+    }
+
+    /** A client request is forwarded to this upstream (the retry budget counts it). */
+    void requestStarted() {
+        if (retryBudget != null) {
+            retryBudget.request();
+        }
+    }
+
+    /** Takes a retry from the budget and counts it; false when the budget is spent. */
+    boolean tryRetry() {
+        if (retryBudget == null || !retryBudget.tryRetry()) {
+            return false;
+        }
+        countRetry.run();
+        return true;
     }
 }

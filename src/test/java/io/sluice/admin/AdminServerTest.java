@@ -151,17 +151,19 @@ class AdminServerTest {
         assertThat(fieldNames(root)).containsExactly("upstreams");
         JsonNode api = root.get("upstreams").get(0);
         assertThat(root.get("upstreams")).hasSize(1);
-        assertThat(fieldNames(api)).containsExactly("name", "balancer", "endpoints");
+        assertThat(fieldNames(api)).containsExactly("name", "balancer", "endpoints", "panic");
         assertThat(api.get("name").asText()).isEqualTo("api");
         assertThat(api.get("balancer").asText()).isEqualTo("round_robin");
         JsonNode e1 = api.get("endpoints").get(0);
-        assertThat(fieldNames(e1)).containsExactly("address", "weight", "state", "in_flight", "requests_total");
+        assertThat(fieldNames(e1)).containsExactly("address", "weight", "state", "in_flight", "requests_total",
+                "effective_weight");
         assertThat(e1.get("address").asText()).isEqualTo("127.0.0.1:9001");
         assertThat(e1.get("weight").isInt()).isTrue();
         assertThat(e1.get("weight").asInt()).isEqualTo(5);
         assertThat(e1.get("state").asText()).isEqualTo("healthy");
         assertThat(e1.get("in_flight").asInt()).isEqualTo(1);
         assertThat(e1.get("requests_total").asLong()).isEqualTo(12);
+        assertThat(e1.get("effective_weight").asDouble()).isEqualTo(5.0);
         JsonNode e2 = api.get("endpoints").get(1);
         assertThat(e2.get("address").asText()).isEqualTo("127.0.0.1:9002");
         assertThat(e2.get("state").asText()).isEqualTo("draining");
