@@ -76,9 +76,9 @@ public final class PassiveFailureTracker {
         }
         endpoint.passiveEjectedUntil(now + window);
         EndpointState before = endpoint.setOut(Endpoint.EJECTED, true);
-        String window = Durations.format(config.failTimeout());
+        String failTimeout = Durations.format(config.failTimeout());
         log.info("upstream {} endpoint {}: {} failure(s) within {}: out for {} (state {} -> {})", upstream, endpoint,
-                config.maxFailures(), window, window, before.label(), endpoint.state().label());
+                config.maxFailures(), failTimeout, failTimeout, before.label(), endpoint.state().label());
         timer.schedule(() -> endEjection(endpoint), config.failTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
