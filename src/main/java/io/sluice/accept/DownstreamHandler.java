@@ -268,7 +268,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         finishHead(response, route);
         exchange.status(respond.status());
-        ctx.write(response);
+        ctx.write(response, ctx.voidPromise());
         listener.localReplies().record(respond.status(), System.nanoTime() - exchange.startNanos());
         responseFinished(exchange);
     }
@@ -360,7 +360,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         }
         ex.status(status.code());
         call = null;
-        ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()));
+        ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()), ctx.voidPromise());
         listener.localReplies().record(status.code(), System.nanoTime() - ex.startNanos());
         responseFinished(ex);
     }
@@ -412,7 +412,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         ctx.flush();
         Channel client = ctx.channel();
         ChannelPipeline up = upstream.pipeline();
-        up.remove("idle");
         up.replace("proxy", "relay", new RelayHandler(client, onClose));
         ChannelPipeline down = client.pipeline();
         down.remove("idle");

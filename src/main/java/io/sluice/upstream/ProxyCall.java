@@ -55,8 +55,6 @@ public final class ProxyCall implements PickContext {
     private final boolean hostFromEndpoint;
     /** A request body up to this size is kept until the response starts, so the request can be retried. */
     private final long replayLimit;
-    private final ChannelFutureListener startResponseTimer = this::startResponseTimer;
-    private final Runnable responseTimedOut = this::responseTimedOut;
 
     /** Body parts the proxy still owns: unsent ones, and sent ones kept for a retry while replayable. */
     private final ArrayList<HttpContent> held = new ArrayList<>(2);
@@ -77,7 +75,6 @@ public final class ProxyCall implements PickContext {
     private boolean interim;
     private boolean upstreamKeepAlive;
     private boolean switching;
-    private ScheduledFuture<?> responseTimer;
     private long attemptStartNanos;
 
     private boolean responseStarted;
@@ -183,7 +180,7 @@ public final class ProxyCall implements PickContext {
         if (hostFromEndpoint) {
             head.headers().set(HttpHeaderNames.HOST, endpoint.address());
         }
-        channel.write(head);
+        channel.write(head, channel.voidPromise());
         for (int i = 0; i < held.size(); i++) {
             HttpContent part = held.get(i);
             writeBody(replayable ? part.retainedDuplicate() : part, part instanceof LastHttpContent);
@@ -202,9 +199,10 @@ public final class ProxyCall implements PickContext {
 
     private void writeBody(HttpContent part, boolean last) {
         if (last) {
-            channel.write(part).addListener(startResponseTimer);
+            channel.write(part, channel.voidPromise());
+            handler.awaitResponse(upstream.config().timeouts().response().toNanos());
         } else {
-            channel.write(part);
+            channel.write(part, channel.voidPromise());
         }
     }
 
@@ -379,10 +377,10 @@ public final class ProxyCall implements PickContext {
             interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false);
-                downstream.ctx().write(response);
+                downstream.ctx().write(response, downstream.ctx().voidPromise());
                 // The encoder waits for the end of every head it writes, even a bodiless one; the
                 // upstream's empty end of this 1xx is dropped below, so end it here.
-                downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT);
+                downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
             }
             return false;
         }
@@ -429,7 +427,7 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        downstream.ctx().write(response);
+        downstream.ctx().write(response, downstream.ctx().voidPromise());
         return true;
     }
 
@@ -448,7 +446,7 @@ public final class ProxyCall implements PickContext {
             return;
         }
         ChannelHandlerContext client = downstream.ctx();
-        client.write(content);
+        client.write(content, client.voidPromise());
         if (last) {
             finished = true;
             upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
@@ -496,16 +494,8 @@ public final class ProxyCall implements PickContext {
         }
     }
 
-    private void startResponseTimer(ChannelFuture written) {
-        if (!written.isSuccess() || finished || headReceived || channel != written.channel()) {
-            return;
-        }
-        long nanos = upstream.config().timeouts().response().toNanos();
-        responseTimer = written.channel().eventLoop().schedule(responseTimedOut, nanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void responseTimedOut() {
-        responseTimer = null;
+    /** The response head did not come within timeouts.response. */
+    void responseTimedOut() {
         if (!finished && !headReceived && attemptActive) {
             long now = System.nanoTime();
             endpoint.recordLatency(now - attemptStartNanos, now);
@@ -514,9 +504,8 @@ public final class ProxyCall implements PickContext {
     }
 
     private void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
+        if (handler != null) {
+            handler.responseArrived();
         }
     }
 
@@ -525,11 +514,11 @@ public final class ProxyCall implements PickContext {
         Endpoint e = endpoint;
         Channel up = channel;
         attemptActive = false; // the tunnel owns the connection and the in-flight count now
-        cancelResponseTimer();
+        handler.stopTimers();
         handler.detach();
         releaseHeld();
         upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
-        downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT);
+        downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
         downstream.switchToTunnel(exchange, up, e::requestFinished);
     }
 

@@ -11,15 +11,13 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.sluice.balance.Endpoint;
 import io.sluice.pool.ConnectionPools;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
 /**
  * Opens upstream connections on the caller's event loop, with the pipeline every upstream connection
- * has: (TLS), HTTP client codec, idle timer, {@link UpstreamHandler}. One per process; it also owns the
+ * has: (TLS), HTTP client codec, {@link UpstreamHandler} (which keeps the idle and response timers). One per process; it also owns the
  * per-event-loop pools, so pooled connections survive a reload.
  */
 public final class UpstreamConnector {
@@ -42,7 +40,7 @@ public final class UpstreamConnector {
 
     /** Connects to {@code endpoint} on {@code loop} (the downstream connection's loop). */
     public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Upstream upstream) {
-        long idleMillis = upstream.config().timeouts().idle().toMillis();
+        long idleNanos = upstream.config().timeouts().idle().toNanos();
         SslContext tls = endpoint.tls() ? clientTls() : null;
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
@@ -60,8 +58,7 @@ public final class UpstreamConnector {
                         }
                         ch.pipeline()
                                 .addLast("http", new HttpClientCodec(RESPONSE_DECODER, false, false))
-                                .addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS))
-                                .addLast("proxy", new UpstreamHandler());
+                                .addLast("proxy", new UpstreamHandler(idleNanos));
                     }
                 });
         return bootstrap.connect(endpoint.socketAddress());

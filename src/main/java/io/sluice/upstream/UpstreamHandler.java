@@ -3,32 +3,103 @@ package io.sluice.upstream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.pool.ConnectionPool;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The last handler of an upstream connection. While a request is on it, it hands every response
  * message to that {@link ProxyCall}; while it sits in a pool it only watches for the connection
  * closing or idling out. Runs on the same event loop as the downstream connection that uses it.
+ *
+ * <p>It keeps the connection's one timer: the idle timeout while pooled, the response timeout while a
+ * request waits for its head. The timer is a deadline checked by at most one scheduled task, re-armed
+ * lazily (as Netty's IdleStateHandler does), so a busy keep-alive connection schedules about one task
+ * per timeout period rather than one per request.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    private static final int NONE = 0;
+    private static final int IDLE = 1;
+    private static final int RESPONSE = 2;
+
+    private final long idleNanos;
+    private final Runnable checkTimer = this::checkTimer;
+    private ChannelHandlerContext ctx;
     private ProxyCall call;
     private ConnectionPool pool;
+    private int timerKind = NONE;
+    private long deadline;
+    private ScheduledFuture<?> timer;
+    private long timerAt;
+
+    UpstreamHandler(long idleNanos) {
+        this.idleNanos = idleNanos;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
 
     void attach(ProxyCall call) {
         this.call = call;
         this.pool = null;
+        timerKind = NONE;
     }
 
     /** Parks the connection in {@code pool}; it leaves the pool by {@link #attach} or by closing. */
     void park(ConnectionPool pool) {
         this.call = null;
         this.pool = pool;
+        arm(IDLE, idleNanos);
     }
 
     void detach() {
         this.call = null;
+        timerKind = NONE;
+    }
+
+    /** The whole request is written: its response head is due within {@code nanos}. */
+    void awaitResponse(long nanos) {
+        arm(RESPONSE, nanos);
+    }
+
+    /** The response head arrived. */
+    void responseArrived() {
+        timerKind = NONE;
+    }
+
+    private void arm(int kind, long nanos) {
+        timerKind = kind;
+        deadline = System.nanoTime() + nanos;
+        if (timer == null || deadline - timerAt < 0) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            timerAt = deadline;
+            timer = ctx.executor().schedule(checkTimer, nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void checkTimer() {
+        timer = null;
+        if (timerKind == NONE || !ctx.channel().isActive()) {
+            return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            timerAt = deadline;
+            timer = ctx.executor().schedule(checkTimer, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        int kind = timerKind;
+        timerKind = NONE;
+        if (kind == IDLE) {
+            ctx.close(); // unused in the pool for timeouts.idle
+        } else if (call != null) {
+            call.responseTimedOut();
+        }
     }
 
     @Override
@@ -61,15 +132,12 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && call == null) {
-            ctx.close(); // idle in the pool for timeouts.idle
-        }
-        ReferenceCountUtil.release(evt);
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        timerKind = NONE;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
         ProxyCall current = call;
         call = null;
         if (current != null) {
@@ -87,5 +155,14 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
             current.onUpstreamClosed(cause);
         }
         ctx.close();
+    }
+
+    /** The connection becomes a tunnel (after a 101): no more timers. */
+    void stopTimers() {
+        timerKind = NONE;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
     }
 }
