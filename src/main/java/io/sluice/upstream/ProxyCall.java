@@ -45,6 +45,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProxyCall implements PickContext {
 
+    /** "100" .. "599", so matching a status against retry.on allocates nothing. */
+    private static final String[] STATUS_TEXT = new String[600];
+
+    static {
+        for (int code = 100; code < 600; code++) {
+            STATUS_TEXT[code] = Integer.toString(code);
+        }
+    }
+
     private final Downstream downstream;
     private final Exchange exchange;
     private final Route route;
@@ -241,7 +250,7 @@ public final class ProxyCall implements PickContext {
             return false;
         }
         boolean covered = (condition != null && retry.on().contains(condition))
-                || retry.on().contains(Integer.toString(code));
+                || (code >= 100 && code < 600 && retry.on().contains(STATUS_TEXT[code]));
         if (!covered) {
             return false;
         }
