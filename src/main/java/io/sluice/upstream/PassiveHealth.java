@@ -15,10 +15,23 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 final class PassiveHealth {
     private final PassiveConfig config;
     private final AtomicIntegerArray consecutiveFailures;
+    private final Events events;
+
+    /** What passive health did, for metrics. Called on an event loop. */
+    interface Events {
+        void ejected(Endpoint endpoint);
+
+        void restored(Endpoint endpoint);
+    }
 
     PassiveHealth(PassiveConfig config, List<Endpoint> endpoints) {
+        this(config, endpoints, null);
+    }
+
+    PassiveHealth(PassiveConfig config, List<Endpoint> endpoints, Events events) {
         this.config = config;
         this.consecutiveFailures = new AtomicIntegerArray(endpoints.size());
+        this.events = events;
     }
 
     void success(Endpoint endpoint) {
@@ -35,9 +48,15 @@ final class PassiveHealth {
         if (failures >= config.maxFailures() && endpoint.state() == EndpointState.HEALTHY) {
             consecutiveFailures.set(endpoint.index(), 0);
             endpoint.state(EndpointState.UNHEALTHY);
+            if (events != null) {
+                events.ejected(endpoint);
+            }
             timer.schedule(() -> {
                 if (endpoint.state() == EndpointState.UNHEALTHY) {
                     endpoint.state(EndpointState.HEALTHY);
+                    if (events != null) {
+                        events.restored(endpoint);
+                    }
                 }
             }, config.failTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }

@@ -52,7 +52,18 @@ public final class Upstream {
         for (int i = 0; i < metrics.length; i++) {
             metrics[i] = proxyMetrics.requests(config.name(), endpoints.get(i).address());
         }
-        this.passive = new PassiveHealth(config.passive(), endpoints);
+        this.passive = new PassiveHealth(config.passive(), endpoints, new PassiveHealth.Events() {
+            @Override
+            public void ejected(Endpoint endpoint) {
+                proxyMetrics.passiveEjection(config.name(), endpoint.address());
+                proxyMetrics.healthChange(config.name(), endpoint.address(), "unhealthy");
+            }
+
+            @Override
+            public void restored(Endpoint endpoint) {
+                proxyMetrics.healthChange(config.name(), endpoint.address(), "healthy");
+            }
+        });
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
