@@ -99,7 +99,8 @@ public final class Sluice implements AutoCloseable {
 
     private void startAdmin(SluiceConfig cfg) throws InterruptedException {
         if (cfg.admin() != null) {
-            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values());
+            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values(), () -> config,
+                    observability.startMillis());
             admin.start();
         }
     }
