@@ -201,6 +201,46 @@ class ObservabilityTest {
         }
     }
 
+    /**
+     * The log goes to a named pipe whose reader never reads: once the pipe and the write buffer are full
+     * the writer thread hangs in write(), as on a stuck disk. Requests still complete at full speed, and
+     * every line is either queued or counted as dropped.
+     */
+    @Test
+    void aStuckLogNeverBlocksRequests() throws Exception {
+        Path dir = Files.createTempDirectory("sluice-log");
+        Path fifo = dir.resolve("access.fifo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+        // Opening a FIFO blocks until the other end opens: open the (never reading) reader beside Sluice.
+        java.util.concurrent.CompletableFuture<java.io.FileInputStream> reader =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return new java.io.FileInputStream(fifo.toFile());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        String yaml = yaml(fifo.toString(), "json") + "  queue_size: 16\n";
+        int requests = 1500;
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(up))) {
+            long start = System.nanoTime();
+            for (int i = 0; i < requests; i++) {
+                assertThat(get(sluice.uri("main", "/hello?i=" + i)).statusCode()).isEqualTo(200);
+            }
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            String metrics = get(sluice.adminUri("/metrics")).body();
+            long queued = metric(metrics, "sluice_access_log_lines_total");
+            long dropped = metric(metrics, "sluice_access_log_dropped_total");
+            assertThat(queued + dropped).isEqualTo(requests);
+            assertThat(dropped).isPositive();
+            assertThat(tookMillis).isLessThan(60_000);
+        } finally {
+            reader.get(10, java.util.concurrent.TimeUnit.SECONDS).close(); // unsticks the writer (broken pipe)
+        }
+    }
+
     static JsonNode json(String s) {
         try {
             return JSON.readTree(s);
