@@ -58,6 +58,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
     private ChannelHandlerContext ctx;
     private String clientIp;
+    private ConnectionMeter meter;
 
     private Exchange exchange;
     private ProxyCall call;
@@ -79,6 +80,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     public void channelActive(ChannelHandlerContext ctx) {
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
+        meter = ctx.pipeline().get(ConnectionMeter.class);
         ctx.read();
         ctx.fireChannelActive();
     }
@@ -195,6 +197,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.NOT_FOUND, "no route matches");
             return;
         }
+        exchange.route(route.name());
         switch (route.action()) {
             case FORWARD -> forward(request, route, expect != null);
             case RESPOND -> respond(route);
@@ -247,6 +250,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             headers.remove(HttpHeaderNames.UPGRADE);
         }
         ForwardedHeaders.apply(headers, clientIp, listener.scheme());
+        listener.observer().startTrace(headers, exchange);
         ProxyCall.prepareHead(request, route, exchange.requestId(), upgrade, chunked);
         if (expectContinue && request.protocolVersion() == HttpVersion.HTTP_1_1) {
             continueAnswered = true;
@@ -367,6 +371,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void responseFinished(Exchange ex) {
+        observe(ex);
         responseDone = true;
         if (!ex.keepAlive()) {
             closing = true;
@@ -397,6 +402,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void abort(Exchange ex) {
+        observe(ex);
         closing = true;
         if (call != null) {
             call.cancel();
@@ -426,6 +432,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            observe(exchange); // the client left before its answer (logged as 499), or after it (no-op)
+        }
         closing = true;
         if (call != null) {
             call.cancel(); // the client left: stop the upstream request
@@ -472,6 +481,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         log.debug("client connection from {} failed: {}", clientIp, cause.toString());
         closing = true;
         ctx.close();
+    }
+
+    /** Route metrics and the access log line of {@code ex}, once; the bytes are the connection's since the last one. */
+    private void observe(Exchange ex) {
+        listener.observer().finished(ex, meter == null ? 0 : meter.takeRead(), meter == null ? 0 : meter.takeWritten());
     }
 
     private void releasePending() {

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The pipeline of an http listener's connections, in data-path order:
  * <pre>
+ *   meter    (ConnectionMeter)        counts the connection and its bytes
  *   decoder  (StrictRequestDecoder)   bytes → request head, body parts
  *   encoder  (ServerResponseEncoder)  response head, body parts → bytes
  *   idle     (IdleStateHandler)       closes connections that send nothing for a while
@@ -34,6 +35,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         connections.add(ch);
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
         ch.pipeline()
+                .addLast("meter", new ConnectionMeter(listener.observer().connections()))
                 .addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods))
                 .addLast("encoder", new ServerResponseEncoder(methods))
                 .addLast("idle", new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS))

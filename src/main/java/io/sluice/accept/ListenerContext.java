@@ -2,6 +2,8 @@ package io.sluice.accept;
 
 import io.netty.util.AsciiString;
 import io.sluice.metrics.ProxyMetrics;
+import io.sluice.observe.Observability;
+import io.sluice.observe.RequestObserver;
 import io.sluice.route.RouteTable;
 
 /**
@@ -15,8 +17,16 @@ public final class ListenerContext {
     private volatile RouteTable routes;
     private volatile int maxRequestHead;
     private volatile boolean draining;
+    private final RequestObserver observer;
 
     public ListenerContext(String name, boolean tls, RouteTable routes, int maxRequestHead, ProxyMetrics metrics) {
+        this(name, tls, routes, maxRequestHead, new Observability(metrics));
+    }
+
+    public ListenerContext(String name, boolean tls, RouteTable routes, int maxRequestHead,
+                           Observability observability) {
+        ProxyMetrics metrics = observability.metrics();
+        this.observer = observability.observer(name);
         this.name = name;
         this.scheme = AsciiString.cached(tls ? "https" : "http");
         this.routes = routes;
@@ -48,6 +58,11 @@ public final class ListenerContext {
     /** The recorder for answers that did not come from an upstream. */
     public ProxyMetrics.RequestMetrics localReplies() {
         return localReplies;
+    }
+
+    /** Route metrics, access log and tracing for this listener's requests. */
+    public RequestObserver observer() {
+        return observer;
     }
 
     public boolean draining() {

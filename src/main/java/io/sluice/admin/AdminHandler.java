@@ -49,10 +49,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PrometheusRegistry registry;
     private final Supplier<Collection<Upstream>> upstreams;
     private final ExpositionFormats formats = ExpositionFormats.init();
+    private final AdminApi api;
 
     AdminHandler(PrometheusRegistry registry, Supplier<Collection<Upstream>> upstreams) {
         this.registry = registry;
         this.upstreams = upstreams;
+        this.api = null;
+    }
+
+    AdminHandler(AdminApi api) {
+        this.registry = api.metrics.registry();
+        this.upstreams = api.upstreams;
+        this.api = api;
     }
 
     @Override
@@ -68,9 +76,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             sendAndClose(ctx, text(HttpResponseStatus.BAD_REQUEST, "bad request\n"));
             return;
         }
+        if (api != null && "/api/events".equals(path) && HttpMethod.GET.equals(request.method())) {
+            EventStream.start(ctx, request, api); // streams until the viewer leaves
+            return;
+        }
         FullHttpResponse response;
         try {
-            response = answer(ctx, request, path);
+            response = api == null ? null : ObserveEndpoints.answer(api, ctx, request, path);
+            if (response == null) {
+                response = answer(ctx, request, path);
+            }
         } catch (IOException | RuntimeException e) {
             log.warn("admin {} {} {}: answering failed", ctx.channel().remoteAddress(), request.method(), path, e);
             response = text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
@@ -127,7 +142,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private FullHttpResponse upstreams(ChannelHandlerContext ctx) throws IOException {
         ByteBuf body = ctx.alloc().buffer(1024);
         try (OutputStream out = new ByteBufOutputStream(body)) {
-            UpstreamsJson.write(upstreams.get(), out);
+            UpstreamsJson.write(upstreams.get(), api == null ? null : api.metrics, out);
         } catch (IOException | RuntimeException e) {
             body.release();
             throw e;

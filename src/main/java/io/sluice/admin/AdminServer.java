@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sluice.config.HostPort;
+import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
@@ -45,10 +46,20 @@ public final class AdminServer implements AutoCloseable {
      */
     public AdminServer(HostPort address, EventLoopGroup group, ProxyMetrics metrics,
                        Supplier<Collection<Upstream>> upstreams) {
+        this(address, group, metrics, upstreams, () -> null, System.currentTimeMillis());
+    }
+
+    /**
+     * @param config      the configuration in force, for {@code /api/config}, {@code /api/listeners} and
+     *                    {@code /api/routes}
+     * @param startMillis when the process started, for {@code /api/version}'s uptime
+     */
+    public AdminServer(HostPort address, EventLoopGroup group, ProxyMetrics metrics,
+                       Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config, long startMillis) {
         this.address = Objects.requireNonNull(address, "address");
         this.group = Objects.requireNonNull(group, "group");
-        this.handler = new AdminHandler(Objects.requireNonNull(metrics, "metrics").registry(),
-                Objects.requireNonNull(upstreams, "upstreams"));
+        this.handler = new AdminHandler(new AdminApi(Objects.requireNonNull(metrics, "metrics"),
+                Objects.requireNonNull(upstreams, "upstreams"), Objects.requireNonNull(config, "config"), startMillis));
     }
 
     /** Binds, waiting until the socket is listening. */

@@ -9,8 +9,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The status page at {@code /}: one self-contained HTML file (no external scripts or styles) that
- * polls {@code /api/upstreams} every second. Read from the class path once.
+ * The status page at {@code /}: one self-contained HTML file (no external scripts, styles or fonts) that
+ * follows {@code /api/events} (Server-Sent Events, one update a second) and reads {@code /api/version},
+ * {@code /api/listeners} and {@code /api/routes}. Read from the class path once.
  */
 final class StatusPage {
 

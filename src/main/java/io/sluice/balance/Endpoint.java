@@ -195,7 +195,7 @@ public final class Endpoint {
         return state == EndpointState.HEALTHY;
     }
 
-    /** How often the endpoint entered {@code state} (for {@code sluice_health_changes_total}). */
+    /** How often the endpoint entered {@code state} (for {@code sluice_endpoint_state_changes_total}). */
     public synchronized long stateChanges(EndpointState state) {
         return stateChanges[state.ordinal()];
     }

@@ -31,7 +31,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 public final class ConfigLoader {
 
-    static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin");
+    static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
+            "tracing");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream");
     static final List<String> TLS_KEYS = List.of("certificates");
@@ -146,12 +147,14 @@ public final class ConfigLoader {
             }
         }
         Bound admin = top.has("admin") ? admin(r, top.node("admin")) : null;
+        AccessLogConfig accessLog = top.has("access_log") ? ObserveBinder.accessLog(r, top.node("access_log")) : null;
+        TracingConfig tracing = top.has("tracing") ? ObserveBinder.tracing(r, top.node("tracing")) : null;
         crossCheck(r, listeners, admin);
         if (r.hasErrors()) {
             return null;
         }
         return new SluiceConfig(file, server, listeners.stream().map(b -> b.listener).toList(), upstreams,
-                admin == null ? null : new AdminConfig(admin.address));
+                admin == null ? null : new AdminConfig(admin.address), accessLog, tracing);
     }
 
     /** A bound listener (or the admin block) with the nodes the cross checks point at. */

@@ -6,17 +6,27 @@ import java.util.Map;
 
 /**
  * One whole, validated configuration: what {@link ConfigLoader} returns and what a reload swaps in.
- * Immutable; {@code file} is null for configurations built in code (quick mode, tests).
+ * Immutable; {@code file} is null for configurations built in code (quick mode, tests). {@code accessLog}
+ * is null when the file has no {@code access_log:}.
  */
 public record SluiceConfig(
         Path file,
         ServerConfig server,
         List<ListenerConfig> listeners,
         Map<String, UpstreamConfig> upstreams,
-        AdminConfig admin) {
+        AdminConfig admin,
+        AccessLogConfig accessLog,
+        TracingConfig tracing) {
 
     public SluiceConfig {
         listeners = List.copyOf(listeners);
         upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
+        tracing = tracing == null ? TracingConfig.DEFAULTS : tracing;
+    }
+
+    /** No access log (null), tracing on. */
+    public SluiceConfig(Path file, ServerConfig server, List<ListenerConfig> listeners,
+                        Map<String, UpstreamConfig> upstreams, AdminConfig admin) {
+        this(file, server, listeners, upstreams, admin, null, TracingConfig.DEFAULTS);
     }
 }

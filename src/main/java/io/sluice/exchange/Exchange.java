@@ -21,6 +21,16 @@ public final class Exchange {
     private boolean requestComplete;
     private boolean keepAlive;
     private int status;
+    // What the access log and the route metrics report; see docs/observability.md.
+    private String route = "";
+    private String upstream = "";
+    private String endpoint = "";
+    private int attempts;
+    private long upstreamConnectNanos = -1;
+    private long upstreamHeaderNanos = -1;
+    private CharSequence traceId = "";
+    private CharSequence spanId = "";
+    private boolean observed;
 
     public Exchange(HttpRequest request, CharSequence requestId, String clientIp, String path, boolean keepAlive,
                     long startNanos) {
@@ -94,5 +104,75 @@ public final class Exchange {
 
     public void status(int status) {
         this.status = status;
+    }
+
+    /** The name of the route that matched; "" when none did. */
+    public String route() {
+        return route;
+    }
+
+    public void route(String route) {
+        this.route = route;
+    }
+
+    /** The upstream and the endpoint of the last attempt; "" when none was made. */
+    public String upstream() {
+        return upstream;
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    public int attempts() {
+        return attempts;
+    }
+
+    /** An attempt started on {@code endpoint} of {@code upstream}; counts attempts. */
+    public void attempt(String upstream, String endpoint) {
+        this.upstream = upstream;
+        this.endpoint = endpoint;
+        this.attempts++;
+    }
+
+    /** Time the last new upstream connection took to open; -1 when a pooled one was reused or none was made. */
+    public long upstreamConnectNanos() {
+        return upstreamConnectNanos;
+    }
+
+    public void upstreamConnectNanos(long nanos) {
+        this.upstreamConnectNanos = nanos;
+    }
+
+    /** From the start of the last attempt (connect included) to the response head; -1 when none came. */
+    public long upstreamHeaderNanos() {
+        return upstreamHeaderNanos;
+    }
+
+    public void upstreamHeaderNanos(long nanos) {
+        this.upstreamHeaderNanos = nanos;
+    }
+
+    /** The W3C trace id (32 hex digits) and the proxy's own span id (16), "" when tracing is off. */
+    public CharSequence traceId() {
+        return traceId;
+    }
+
+    public CharSequence spanId() {
+        return spanId;
+    }
+
+    public void trace(CharSequence traceId, CharSequence spanId) {
+        this.traceId = traceId;
+        this.spanId = spanId;
+    }
+
+    /** Marks the exchange as logged and counted; true only the first time. */
+    public boolean markObserved() {
+        if (observed) {
+            return false;
+        }
+        observed = true;
+        return true;
     }
 }

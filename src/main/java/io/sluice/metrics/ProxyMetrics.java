@@ -2,6 +2,7 @@ package io.sluice.metrics;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -33,9 +34,11 @@ import java.util.function.Supplier;
  *       {@code sluice_endpoint_healthy{upstream,endpoint}}: read at scrape time from the upstreams
  *       given to {@link #bindUpstreams}.</li>
  *   <li>{@code sluice_endpoint_effective_weight{upstream,endpoint}} (in units of the configured weight)
- *       and {@code sluice_health_changes_total{upstream,endpoint,state}} (how often an endpoint entered
- *       a state), read at scrape time like the two above; {@code sluice_retries_total{upstream}}.</li>
+ *       and {@code sluice_endpoint_state_changes_total{upstream,endpoint,state}} (how often an endpoint entered
+ *       a state), read at scrape time like the two above.</li>
  *   <li>The JVM metrics of {@link JvmMetrics}.</li>
+ *   <li>Beside those, the ones of {@link ObservedMetrics}: per route, per listener, upstream connections,
+ *       retries, ejections, pools, Netty memory, the access log; docs/observability.md lists them all.</li>
  * </ul>
  *
  * <p>Thread-safe. {@link RequestMetrics#record} is called from every event loop and does not
@@ -56,9 +59,9 @@ public final class ProxyMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter requestsTotal;
     private final Histogram requestDuration;
-    private final Counter retriesTotal;
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
+    private final ObservedMetrics observed;
 
     /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
     public ProxyMetrics() {
@@ -100,7 +103,7 @@ public final class ProxyMetrics {
                         endpoint.effectiveWeight() / (double) Endpoint.WEIGHT_SCALE, upstream, endpoint.address())))
                 .register(registry);
         CounterWithCallback.builder()
-                .name("sluice_health_changes_total")
+                .name("sluice_endpoint_state_changes_total")
                 .help("Times an endpoint entered a state (healthy, unhealthy, draining)")
                 .labelNames("upstream", "endpoint", "state")
                 .callback(callback -> forEachEndpoint((upstream, endpoint) -> {
@@ -109,18 +112,33 @@ public final class ProxyMetrics {
                     }
                 }))
                 .register(registry);
-        retriesTotal = Counter.builder()
-                .name("sluice_retries_total")
-                .help("Requests retried on another attempt, by upstream")
-                .labelNames("upstream")
-                .withoutExemplars()
-                .register(registry);
         JvmMetrics.builder().register(registry);
+        observed = new ObservedMetrics(registry, this);
+    }
+
+    /** The metrics beside the contract's: routes, listeners, connections, retries, memory, access log. */
+    public ObservedMetrics observed() {
+        return observed;
+    }
+
+    /** The last minute of an endpoint, for the status page; never null (empty for an unknown pair). */
+    public EndpointStats stats(String upstream, String endpoint) {
+        return ((Recorder) requests(upstream, endpoint)).stats;
+    }
+
+    /** Counts one retry of a request to {@code upstream}. Any thread. */
+    public void retry(String upstream) {
+        observed.retries(upstream).inc();
+    }
+
+    /** Counts passive health taking {@code endpoint} out of service. Any thread. */
+    public void passiveEjection(String upstream, String endpoint) {
+        observed.passiveEjection(upstream, endpoint);
     }
 
     /** Counts one retry of {@code upstream} per run; callers keep it. Any thread. */
     public Runnable retries(String upstream) {
-        CounterDataPoint point = retriesTotal.labelValues(Objects.requireNonNull(upstream, "upstream"));
+        CounterDataPoint point = observed.retries(Objects.requireNonNull(upstream, "upstream"));
         return point::inc;
     }
 
@@ -147,21 +165,65 @@ public final class ProxyMetrics {
         return recorders.computeIfAbsent(List.of(upstream, endpoint), key -> new Recorder(upstream, endpoint));
     }
 
-    /** Records one finished request. Implementations do not allocate per call once warm. */
+    /**
+     * Records what happens to requests sent to one endpoint. Implementations do not allocate per call
+     * once warm. The default methods do nothing (for recorders made in tests).
+     */
     @FunctionalInterface
     public interface RequestMetrics {
+        /** A response finished (or broke after it started). */
         void record(int status, long durationNanos);
+
+        /** An attempt ended without a response head: refused, reset, malformed, timed out. */
+        default void attemptFailed() {
+        }
+
+        /** A request is tried again (on another endpoint where there is one). */
+        default void retried() {
+        }
+
+        /** A pooled connection was reused for an attempt. */
+        default void connectionReused() {
+        }
+
+        /** A new connection is up after {@code nanos}; {@link #connectionClosed()} follows once. */
+        default void connected(long nanos) {
+        }
+
+        default void connectFailed() {
+        }
+
+        default void connectionClosed() {
+        }
     }
 
-    private interface EndpointVisitor {
+    interface EndpointVisitor {
         void visit(String upstream, Endpoint endpoint);
+    }
+
+    interface PoolVisitor {
+        void visit(String upstream, Endpoint endpoint, int idle);
+    }
+
+    /** At scrape time: the idle pooled connections of every endpoint. */
+    void forEachPool(PoolVisitor visitor) {
+        forEachEndpoint((name, endpoint) -> {
+            Collection<Upstream> current = upstreams.get();
+            for (Upstream upstream : current) {
+                if (upstream.name().equals(name) && upstream.connector() != null) {
+                    visitor.visit(name, endpoint, upstream.connector().pools().idle(endpoint));
+                    return;
+                }
+            }
+            visitor.visit(name, endpoint, 0);
+        });
     }
 
     /**
      * Runs at scrape time. A label pair seen twice (an address listed twice in one upstream) is reported
      * once: a snapshot with duplicate labels would fail the whole scrape.
      */
-    private void forEachEndpoint(EndpointVisitor visitor) {
+    void forEachEndpoint(EndpointVisitor visitor) {
         Collection<Upstream> current = upstreams.get();
         if (current == null) {
             return;
@@ -181,6 +243,14 @@ public final class ProxyMetrics {
         private final String upstream;
         private final String endpoint;
         private final DistributionDataPoint duration;
+        private final DistributionDataPoint endpointDuration;
+        private final EndpointStats stats = new EndpointStats(System::nanoTime);
+        private final CounterDataPoint retries;
+        private final CounterDataPoint reuses;
+        private final CounterDataPoint connects;
+        private final CounterDataPoint connectFailures;
+        private final GaugeDataPoint open;
+        private final DistributionDataPoint connectDuration;
         /** Index status - 100; filled lazily. A race fills a slot twice with the same data point. */
         private final AtomicReferenceArray<CounterDataPoint> byStatus =
                 new AtomicReferenceArray<>(MAX_CACHED_STATUS - MIN_CACHED_STATUS + 1);
@@ -189,13 +259,56 @@ public final class ProxyMetrics {
             this.upstream = upstream;
             this.endpoint = endpoint;
             this.duration = requestDuration.labelValues(upstream);
+            this.endpointDuration = observed.endpointDuration.labelValues(upstream, endpoint);
+            this.retries = observed.retries(upstream);
+            this.reuses = observed.poolReuses.labelValues(upstream, endpoint);
+            this.connects = observed.upstreamConnects.labelValues(upstream, endpoint);
+            this.connectFailures = observed.upstreamConnectFailures.labelValues(upstream, endpoint);
+            this.open = observed.upstreamOpen.labelValues(upstream, endpoint);
+            this.connectDuration = observed.connectDuration.labelValues(upstream);
         }
 
         /** Any thread. */
         @Override
         public void record(int status, long durationNanos) {
             counter(status).inc();
-            duration.observe(Math.max(0L, durationNanos) / 1e9);
+            double seconds = Math.max(0L, durationNanos) / 1e9;
+            duration.observe(seconds);
+            endpointDuration.observe(seconds);
+            stats.record(status, durationNanos);
+        }
+
+        @Override
+        public void attemptFailed() {
+            stats.failure();
+        }
+
+        @Override
+        public void retried() {
+            retries.inc();
+        }
+
+        @Override
+        public void connectionReused() {
+            reuses.inc();
+        }
+
+        @Override
+        public void connected(long nanos) {
+            connects.inc();
+            open.inc();
+            connectDuration.observe(Math.max(0L, nanos) / 1e9);
+        }
+
+        @Override
+        public void connectFailed() {
+            connects.inc();
+            connectFailures.inc();
+        }
+
+        @Override
+        public void connectionClosed() {
+            open.dec();
         }
 
         private CounterDataPoint counter(int status) {

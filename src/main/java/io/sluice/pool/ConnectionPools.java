@@ -4,6 +4,8 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.sluice.balance.Endpoint;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Finds the pool of the calling event loop for an endpoint. Each event loop has its own map, so pools
@@ -17,9 +19,19 @@ public final class ConnectionPools {
         }
     };
 
+    /** Idle connections per endpoint over all loops, for metrics: each loop's pool adds and takes its own. */
+    private final Map<Endpoint, AtomicInteger> idle = new ConcurrentHashMap<>();
+
     /** The calling event loop's pool for {@code endpoint}; must be called on an event loop. */
     public ConnectionPool of(Endpoint endpoint) {
-        return pools.get().computeIfAbsent(endpoint, e -> new ConnectionPool());
+        return pools.get().computeIfAbsent(endpoint,
+                e -> new ConnectionPool(idle.computeIfAbsent(e, x -> new AtomicInteger())));
+    }
+
+    /** Idle connections to {@code endpoint} in all loops' pools; any thread (for metrics). */
+    public int idle(Endpoint endpoint) {
+        AtomicInteger n = idle.get(endpoint);
+        return n == null ? 0 : n.get();
     }
 
     /** Drops the calling loop's pool for an endpoint that left the configuration, closing its idle connections. */

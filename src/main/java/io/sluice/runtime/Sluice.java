@@ -22,6 +22,7 @@ import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.ProxyMetrics;
+import io.sluice.observe.Observability;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.tcp.TcpFrontendHandler;
@@ -52,6 +53,7 @@ public final class Sluice implements AutoCloseable {
 
     private final Transport transport = Transport.detect();
     private final ProxyMetrics metrics = new ProxyMetrics();
+    private final Observability observability = new Observability(metrics);
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
     private EventLoopGroup workers;
@@ -71,6 +73,7 @@ public final class Sluice implements AutoCloseable {
         connector = new UpstreamConnector(transport.socketChannelClass());
         metrics.bindUpstreams(() -> upstreams.values());
         try {
+            observability.configure(config);
             upstreams = buildUpstreams(config, Map.of());
             health = new HealthService(workers, transport.socketChannelClass(), () -> upstreams.values());
             health.update(upstreams.values());
@@ -100,7 +103,8 @@ public final class Sluice implements AutoCloseable {
 
     private void startAdmin(SluiceConfig cfg) throws InterruptedException {
         if (cfg.admin() != null) {
-            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values());
+            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values(), () -> config,
+                    observability.startMillis());
             admin.start();
         }
     }
@@ -153,7 +157,7 @@ public final class Sluice implements AutoCloseable {
                         + "': https listeners are not supported yet");
             }
             running.http = new ListenerContext(listener.name(), false, buildRoutes(listener, upstreams),
-                    config.server().maxRequestHead(), metrics);
+                    config.server().maxRequestHead(), observability);
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections));
         }
         try {
@@ -171,6 +175,7 @@ public final class Sluice implements AutoCloseable {
      * old configuration in force and is thrown.
      */
     public synchronized void reload(SluiceConfig next) throws Exception {
+        observability.configure(next); // a bad access_log path fails the reload before anything changed
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
         Map<String, RunningListener> kept = new LinkedHashMap<>();
         List<RunningListener> added = new ArrayList<>();
@@ -314,6 +319,7 @@ public final class Sluice implements AutoCloseable {
         if (workers != null) {
             workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
+        observability.close(); // after the workers: the last requests' lines are queued by now
     }
 
     /** The bound address of listener {@code name} (the real port when the file said 0). */

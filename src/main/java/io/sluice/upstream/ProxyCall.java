@@ -149,8 +149,11 @@ public final class ProxyCall implements PickContext {
         attemptStartNanos = System.nanoTime();
         attemptActive = true;
         picked.requestStarted();
+        exchange.attempt(upstream.name(), picked.address());
         Channel pooled = upstream.connector().pools().of(picked).poll();
         if (pooled != null) {
+            upstream.metrics(picked).connectionReused();
+            exchange.upstreamConnectNanos(-1);
             reusedConnection = true;
             bind(pooled);
             send();
@@ -162,7 +165,12 @@ public final class ProxyCall implements PickContext {
     private void connect() {
         reusedConnection = false;
         ChannelFuture future = upstream.connector().connect(downstream.ctx().channel().eventLoop(), endpoint, upstream);
-        future.addListener((ChannelFutureListener) this::connected);
+        long connectStart = System.nanoTime();
+        Endpoint connecting = endpoint;
+        future.addListener((ChannelFutureListener) f -> {
+            UpstreamMetering.connectDone(upstream.metrics(connecting), f, System.nanoTime() - connectStart);
+            connected(f);
+        });
     }
 
     private void connected(ChannelFuture future) {
@@ -174,6 +182,7 @@ public final class ProxyCall implements PickContext {
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }
+        exchange.upstreamConnectNanos(System.nanoTime() - attemptStartNanos);
         bind(future.channel());
         send();
     }
@@ -218,6 +227,7 @@ public final class ProxyCall implements PickContext {
     private void attemptFailed(UpstreamFailure failure) {
         boolean wasReused = reusedConnection;
         Endpoint failed = endpoint;
+        upstream.metrics(failed).attemptFailed();
         endAttempt(false);
         // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
         // try once more on a fresh connection when the request can be replayed.
@@ -398,7 +408,9 @@ public final class ProxyCall implements PickContext {
         long now = System.nanoTime();
         endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
         upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
+        exchange.upstreamHeaderNanos(now - attemptStartNanos);
         if (canRetry(null, code, false)) {
+            upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
             endAttempt(false);
             reset();
             attempt();

@@ -23,6 +23,7 @@ public final class Upstream {
     private final List<Endpoint> endpoints;
     private final EndpointSet endpointSet;
     private final Balancer balancer;
+    private final ProxyMetrics proxyMetrics;
     private final UpstreamConnector connector;
     private final ProxyMetrics.RequestMetrics[] metrics;
     private final PassiveFailureTracker passive;
@@ -67,6 +68,7 @@ public final class Upstream {
         this.passive = new PassiveFailureTracker(config.name(), config.passive(), endpoints);
         this.retryBudget = config.retry() == null ? null : new RetryBudget(config.retry(), System::nanoTime);
         this.countRetry = proxyMetrics.retries(config.name());
+        this.proxyMetrics = proxyMetrics;
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
@@ -120,13 +122,15 @@ public final class Upstream {
     }
 
     void passiveFailure(Endpoint endpoint, ScheduledExecutorService timer) {
-        passive.failure(endpoint, timer);
+        if (passive.failure(endpoint, timer)) {
+            proxyMetrics.passiveEjection(config.name(), endpoint.address());
+        }
     }
 
     /** A response head arrived from {@code endpoint}: a success, or a failure when {@code passive.on_status} lists it. */
     void responseStatus(Endpoint endpoint, int status, ScheduledExecutorService timer) {
         if (passive.isFailureStatus(status)) {
-            passive.failure(endpoint, timer);
+            passiveFailure(endpoint, timer);
         } else {
             passive.success(endpoint);
         }

@@ -180,7 +180,7 @@ class FailoverTest {
             assertThat(retries).isBetween(20, 34);
             String metrics = client.send(HttpRequest.newBuilder(sluice.adminUri("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            assertThat(metrics).contains("sluice_retries_total{upstream=\"app\"} " + retries + ".0");
+            assertThat(metrics).contains("sluice_upstream_retries_total{upstream=\"app\"} " + retries + ".0");
         }
     }
 

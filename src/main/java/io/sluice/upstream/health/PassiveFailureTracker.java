@@ -55,11 +55,14 @@ public final class PassiveFailureTracker {
         }
     }
 
-    /** @param timer runs the end of an ejection */
-    public void failure(Endpoint endpoint, ScheduledExecutorService timer) {
+    /**
+     * @param timer runs the end of an ejection
+     * @return true when this failure took the endpoint out
+     */
+    public boolean failure(Endpoint endpoint, ScheduledExecutorService timer) {
         endpoint.failed(config == null ? PassiveConfig.DEFAULTS.maxFailures() : config.maxFailures());
         if (config == null) {
-            return;
+            return false;
         }
         long window = config.failTimeout().toNanos();
         long now = endpoint.nanoTime();
@@ -70,7 +73,7 @@ public final class PassiveFailureTracker {
                 w.failures = 0;
             }
             if (++w.failures < config.maxFailures()) {
-                return;
+                return false;
             }
             w.failures = 0;
         }
@@ -80,6 +83,7 @@ public final class PassiveFailureTracker {
         log.info("upstream {} endpoint {}: {} failure(s) within {}: out for {} (state {} -> {})", upstream, endpoint,
                 config.maxFailures(), failTimeout, failTimeout, before.label(), endpoint.state().label());
         timer.schedule(() -> endEjection(endpoint), config.failTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        return true;
     }
 
     /** Brings the endpoint back unless a later ejection extended it (then that one's timer does). */

@@ -1,0 +1,80 @@
+package io.sluice.observe;
+
+import io.sluice.config.AccessLogConfig;
+import io.sluice.config.SluiceConfig;
+import io.sluice.metrics.ProxyMetrics;
+import java.io.IOException;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the process observes besides the Prometheus counters: the access log (swapped when a reload
+ * changes {@code access_log:}) and whether trace context is propagated. One per process; event loops
+ * read its volatile fields, the control thread {@link #configure}s it.
+ */
+public final class Observability implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Observability.class);
+
+    private final ProxyMetrics metrics;
+    private final long startMillis = System.currentTimeMillis();
+    private volatile AccessLog accessLog;
+    private AccessLogConfig accessLogConfig;
+    private volatile boolean tracing = true;
+
+    public Observability(ProxyMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Applies {@code config}'s access_log and tracing; a new access log replaces the old one. Control thread. */
+    public synchronized void configure(SluiceConfig config) throws IOException {
+        tracing = config.tracing().enabled();
+        AccessLogConfig next = config.accessLog() != null && config.accessLog().enabled() ? config.accessLog() : null;
+        if (Objects.equals(next, accessLogConfig)) {
+            return;
+        }
+        AccessLog opened = next == null ? null : AccessLog.open(next, metrics.observed());
+        AccessLog old = accessLog;
+        accessLog = opened;
+        accessLogConfig = next;
+        if (old != null) {
+            old.close();
+        }
+        if (opened != null) {
+            log.info("access log: {} to {}", next.format().name().toLowerCase(java.util.Locale.ROOT),
+                    next.file() == null ? "stdout" : next.file());
+        }
+    }
+
+    /** The observer of one listener's requests. */
+    public RequestObserver observer(String listener) {
+        return new RequestObserver(listener, this, metrics.observed());
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
+    }
+
+    boolean tracing() {
+        return tracing;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** When this process started ({@link System#currentTimeMillis()}), for uptime. */
+    public long startMillis() {
+        return startMillis;
+    }
+
+    @Override
+    public synchronized void close() {
+        AccessLog old = accessLog;
+        accessLog = null;
+        accessLogConfig = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+}

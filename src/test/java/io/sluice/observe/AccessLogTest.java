@@ -1,0 +1,105 @@
+package io.sluice.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.sluice.config.AccessLogConfig;
+import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class AccessLogTest {
+    private final ProxyMetrics metrics = new ProxyMetrics();
+
+    private static Exchange exchange(int status) {
+        Exchange ex = new Exchange(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/a\"b"),
+                "rid-1", "10.0.0.7", "/a", true, System.nanoTime());
+        ex.status(status);
+        return ex;
+    }
+
+    private static AccessLogFormat.Line line() {
+        return new AccessLogFormat.Line("main", 10, 20, 1_234_567, 0);
+    }
+
+    /** A disk that takes the first write and then hangs until released. */
+    static final class StuckDisk extends OutputStream {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final ByteArrayOutputStream written = new ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (this) {
+                written.write(b, off, len);
+            }
+        }
+    }
+
+    @Test
+    void aStuckDiskNeverBlocksTheCallerAndDropsAreCounted() throws Exception {
+        StuckDisk disk = new StuckDisk();
+        AccessLogFormat format = new AccessLogFormat(AccessLogConfig.Format.JSON, AccessLogConfig.FIELDS);
+        AccessLog log = new AccessLog(format, disk, 16, metrics.observed());
+        log.log(exchange(200), line());
+        log.log(exchange(200), line()); // may be in the writer's batch or queued
+        // Fill the 64 KiB write buffer so the writer reaches the stuck disk.
+        for (int i = 0; i < 200 && disk.entered.getCount() > 0; i++) {
+            log.log(exchange(200), line());
+            Thread.sleep(1);
+        }
+        assertThat(disk.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        long droppedBefore = metrics.observed().accessLogDropped();
+        int queuedBefore = log.queued();
+
+        long start = System.nanoTime();
+        for (int i = 0; i < 10_000; i++) {
+            log.log(exchange(200), line());
+        }
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+        assertThat(tookMillis).isLessThan(2_000); // 10,000 lines against a stuck disk: no waiting
+        assertThat(log.queued()).isEqualTo(16);
+        assertThat(metrics.observed().accessLogDropped() - droppedBefore).isEqualTo(10_000 - (16 - queuedBefore));
+        disk.release.countDown();
+        log.close();
+        assertThat(disk.written.toString()).contains("\"request_id\":\"rid-1\"");
+    }
+
+    @Test
+    void jsonEscapesAndOrdersFields() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AccessLogFormat format = new AccessLogFormat(AccessLogConfig.Format.JSON,
+                java.util.List.of("request_id", "uri", "status", "duration_ms", "upstream_connect_ms", "attempts"));
+        String s = format.format(exchange(503), line());
+        assertThat(s).isEqualTo("{\"request_id\":\"rid-1\",\"uri\":\"/a\\\"b\",\"status\":503,"
+                + "\"duration_ms\":1.234,\"upstream_connect_ms\":null,\"attempts\":0}");
+        out.close();
+    }
+
+    @Test
+    void combinedLineAsApacheWritesIt() {
+        AccessLogFormat format = new AccessLogFormat(AccessLogConfig.Format.COMBINED, java.util.List.of("route", "attempts"));
+        Exchange ex = exchange(0); // the client left before an answer
+        assertThat(format.format(ex, line())).isEqualTo(
+                "10.0.0.7 - - [01/Jan/1970:00:00:00 +0000] \"GET /a\\\"b HTTP/1.1\" 499 20 \"-\" \"-\" route=- attempts=0");
+    }
+}
