@@ -5,6 +5,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 
 /**
  * Copies bytes from its channel to a peer channel, reading only while the peer can take more: a slow
@@ -56,6 +58,24 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (onClose != null) {
             onClose.run();
         }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // This side half-closed (a client connection accepts half-closure): pass the FIN on once what
+            // it sent has gone out, and keep relaying the other way until the peer is done too.
+            if (peer instanceof DuplexChannel duplex && peer.isActive()) {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput());
+            } else {
+                closeOnFlush(peer);
+            }
+            if (ctx.channel() instanceof DuplexChannel self && self.isOutputShutdown()) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
