@@ -7,6 +7,7 @@ import java.util.List;
  * not given (the feature is off); {@code hashOn} is null unless the balancer is consistent_hash.
  * {@code hashBalanceFactor} is consistent_hash's bounded-load factor (0 = off; 0.25 means no endpoint
  * above 1.25 times the mean load); {@code slowStart} is Duration.ZERO when off.
+ * {@code protocol} and {@code tls} (for https endpoints) say how the proxy talks to the endpoints.
  */
 public record UpstreamConfig(
         String name,
@@ -19,7 +20,9 @@ public record UpstreamConfig(
         HealthCheckConfig healthCheck,
         PassiveConfig passive,
         RetryConfig retry,
-        TimeoutsConfig timeouts) {
+        TimeoutsConfig timeouts,
+        Wire protocol,
+        UpstreamTlsConfig tls) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
     public static final int DEFAULT_VIRTUAL_NODES = 160;
@@ -33,5 +36,25 @@ public record UpstreamConfig(
         endpoints = List.copyOf(endpoints);
         timeouts = timeouts == null ? TimeoutsConfig.DEFAULTS : timeouts;
         slowStart = slowStart == null ? java.time.Duration.ZERO : slowStart;
+        protocol = protocol == null ? Wire.HTTP1 : protocol;
+        tls = tls == null ? UpstreamTlsConfig.DEFAULTS : tls;
+    }
+
+    /** HTTP/1.1 to the endpoints and the default TLS settings. */
+    public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
+                          java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
+                          PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts) {
+        this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
+                retry, timeouts, Wire.HTTP1, UpstreamTlsConfig.DEFAULTS);
+    }
+
+    /**
+     * {@code protocol:} what the proxy speaks to the endpoints: HTTP/1.1, HTTP/2 (over TLS with ALPN for
+     * https endpoints, by prior knowledge for plain ones) or HTTP/2 cleartext by prior knowledge.
+     */
+    public enum Wire {
+        HTTP1, H2, H2C;
+
+        public static final List<String> NAMES = List.of("http1", "h2", "h2c");
     }
 }

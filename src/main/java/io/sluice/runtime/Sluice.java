@@ -26,6 +26,7 @@ import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.tcp.TcpFrontendHandler;
 import io.sluice.tcp.TcpListenerContext;
+import io.sluice.tls.ServerTls;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
 import java.net.InetSocketAddress;
@@ -37,6 +38,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +57,12 @@ public final class Sluice implements AutoCloseable {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
+    /** One daemon thread that polls certificate files; a rebuild never runs on an event loop. */
+    private final ScheduledExecutorService tlsReloads = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sluice-tls-reload");
+        t.setDaemon(true);
+        return t;
+    });
     private EventLoopGroup workers;
     private UpstreamConnector connector;
     private AdminServer admin;
@@ -144,19 +154,21 @@ public final class Sluice implements AutoCloseable {
                 }
             });
         } else {
-            if (listener.protocol() == Protocol.HTTPS) {
-                throw new IllegalStateException("listener '" + listener.name()
-                        + "': https listeners are not supported yet");
-            }
-            running.http = new ListenerContext(listener.name(), false, buildRoutes(listener, upstreams),
+            boolean https = listener.protocol() == Protocol.HTTPS;
+            running.tls = https ? new ServerTls(listener.name(), listener.tls()) : null;
+            running.http = new ListenerContext(listener.name(), https, buildRoutes(listener, upstreams),
                     config.server().maxRequestHead(), metrics);
-            bootstrap.childHandler(new HttpListenerInitializer(running.http, connections));
+            running.http.httpsRedirectPort(listener.redirectToHttps() ? listener.httpsPort() : -1);
+            bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
         try {
             running.channel = bootstrap.bind(listener.address().toSocketAddress()).sync().channel();
         } catch (Exception e) {
             throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
                     + listener.address() + ": " + e.getMessage(), e);
+        }
+        if (running.tls != null) {
+            watchCertificates(running);
         }
         return running;
     }
@@ -203,6 +215,15 @@ public final class Sluice implements AutoCloseable {
                     .orElseThrow();
             r.config = lc;
             if (r.http != null) {
+                if (r.tls != null) {
+                    try {
+                        r.tls.update(lc.tls());
+                    } catch (RuntimeException e) {
+                        log.warn("listener '{}': new TLS settings do not load, keeping the previous ones: {}",
+                                lc.name(), e.getMessage());
+                    }
+                }
+                r.http.httpsRedirectPort(lc.redirectToHttps() ? lc.httpsPort() : -1);
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
             } else if (r.tcp != null) {
                 r.tcp.update(nextUpstreams.get(lc.upstream()));
@@ -226,6 +247,14 @@ public final class Sluice implements AutoCloseable {
         }
         config = next;
         log.info("configuration reloaded: {}", describeListeners());
+    }
+
+    /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */
+    private void watchCertificates(RunningListener running) {
+        long every = running.tls.config().reloadInterval().toMillis();
+        ScheduledFuture<?> task = tlsReloads.scheduleWithFixedDelay(running.tls::poll, every, every,
+                TimeUnit.MILLISECONDS);
+        running.channel.closeFuture().addListener(f -> task.cancel(false));
     }
 
     private RunningListener findByAddress(ListenerConfig lc) {
@@ -301,6 +330,7 @@ public final class Sluice implements AutoCloseable {
             admin.close();
             admin = null;
         }
+        tlsReloads.shutdownNow();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (workers != null) {
             workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
@@ -334,6 +364,7 @@ public final class Sluice implements AutoCloseable {
         ListenerConfig config;
         Channel channel;
         ListenerContext http;
+        ServerTls tls;
         TcpListenerContext tcp;
 
         RunningListener(ListenerConfig config) {
