@@ -116,8 +116,11 @@ final class Http2Pipeline {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.debug("h2 connection {} failed: {}", ctx.channel(), cause.toString(), cause);
-            ctx.close();
+            log.debug("h2 connection {} failed: {}", ctx.channel(), cause.toString());
+            if (io.netty.handler.codec.http2.Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
+                ctx.close();
+            } // else the codec is already answering it: GOAWAY with its error code, then close
+
         }
     }
 }
