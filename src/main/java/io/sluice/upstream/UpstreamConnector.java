@@ -10,10 +10,16 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.sluice.balance.Endpoint;
+import io.sluice.config.UpstreamTlsConfig;
 import io.sluice.pool.ConnectionPools;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
@@ -30,7 +36,8 @@ public final class UpstreamConnector {
 
     private final Class<? extends SocketChannel> channelClass;
     private final ConnectionPools pools = new ConnectionPools();
-    private volatile SslContext clientTls;
+    /** Client TLS contexts by upstream tls settings: built once, shared by every loop (SslContext is thread-safe). */
+    private final Map<UpstreamTlsConfig, SslContext> clientTls = new ConcurrentHashMap<>();
 
     public UpstreamConnector(Class<? extends SocketChannel> channelClass) {
         this.channelClass = channelClass;
@@ -43,7 +50,10 @@ public final class UpstreamConnector {
     /** Connects to {@code endpoint} on {@code loop} (the downstream connection's loop). */
     public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Upstream upstream) {
         long idleMillis = upstream.config().timeouts().idle().toMillis();
-        SslContext tls = endpoint.tls() ? clientTls() : null;
+        UpstreamTlsConfig tlsConfig = upstream.config().tls();
+        SslContext tls = endpoint.tls() ? clientTls.computeIfAbsent(tlsConfig, UpstreamConnector::clientContext) : null;
+        String serverName = tlsConfig.serverName() != null ? tlsConfig.serverName()
+                : endpoint.socketAddress().getHostString();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
@@ -55,8 +65,9 @@ public final class UpstreamConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(),
-                                    endpoint.socketAddress().getHostString(), endpoint.socketAddress().getPort()));
+                            // peer host: SNI (for names, not IP addresses) and the name the certificate must carry
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), serverName,
+                                    endpoint.socketAddress().getPort()));
                         }
                         ch.pipeline()
                                 .addLast("http", new HttpClientCodec(RESPONSE_DECODER, false, false))
@@ -67,20 +78,26 @@ public final class UpstreamConnector {
         return bootstrap.connect(endpoint.socketAddress());
     }
 
-    private SslContext clientTls() {
-        SslContext ctx = clientTls;
-        if (ctx == null) {
-            synchronized (this) {
-                if (clientTls == null) {
-                    try {
-                        clientTls = SslContextBuilder.forClient().build();
-                    } catch (SSLException e) {
-                        throw new IllegalStateException("cannot set up TLS for upstreams", e);
-                    }
+    /** A client context for {@code cfg}: its CA or the system's, the name check unless verify is off. */
+    static SslContext clientContext(UpstreamTlsConfig cfg) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient()
+                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2");
+            if (!cfg.verify()) {
+                b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+            } else {
+                b.endpointIdentificationAlgorithm("HTTPS");
+                if (cfg.ca() != null) {
+                    b.trustManager(cfg.ca().toFile());
                 }
-                ctx = clientTls;
             }
+            if (cfg.clientCert() != null) {
+                b.keyManager(cfg.clientCert().toFile(), cfg.clientKey().toFile());
+            }
+            return b.build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot set up TLS for upstreams (" + cfg + "): " + e.getMessage(), e);
         }
-        return ctx;
     }
 }
