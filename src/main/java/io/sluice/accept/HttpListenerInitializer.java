@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.sluice.tls.ServerTls;
 import java.util.ArrayDeque;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  *             encoder (ServerResponseEncoder)  response head, body parts → bytes
  *             idle    (IdleStateHandler)       closes connections that send nothing for a while
  *             h2c     (H2cUpgrade)             http only: "Upgrade: h2c" → addHttp2 after a 101
+ *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
  *             downstream (DownstreamHandler)   route → forward / respond / static
  *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
  * </pre>
@@ -66,6 +68,8 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
                 .addLast("idle", new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS));
         if (tls == null) {
             p.addLast("h2c", H2cUpgrade.create(this));
+        } else {
+            p.addLast("chunked", new ChunkedWriteHandler()); // static files: no zero-copy through TLS
         }
         p.addLast("downstream", new DownstreamHandler(listener));
     }
@@ -80,6 +84,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         stream.config().setAutoRead(false);
         stream.pipeline()
                 .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("downstream", new DownstreamHandler(listener));
     }
 

@@ -40,6 +40,22 @@ class HttpsTest {
         site = pki.issue("site", "site.test", "127.0.0.1");
         wild = pki.issue("wild", "*.wild.test");
         client = pki.issue("client", "client.test");
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(dir.resolve("www/big.txt"), "0123456789abcdef".repeat(10_000));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP_2", "HTTP_1_1"})
+    void staticFilesOverTls(String version) throws Exception {
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
+            HttpClient c = HttpClient.newBuilder().sslContext(pki.clientContext(null))
+                    .version(HttpClient.Version.valueOf(version)).build();
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
+                    + sluice.port("secure") + "/files/big.txt")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.version().name()).isEqualTo(version);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("0123456789abcdef".repeat(10_000));
+        }
     }
 
     static String yaml(String tlsExtra) {
@@ -55,6 +71,7 @@ class HttpsTest {
                 """ + tlsExtra + """
                     routes:
                       - { match: { path_prefix: /local }, respond: { status: 200, body: "local\\n" } }
+                      - { match: { path_prefix: /files/ }, strip_prefix: /files, static: { root: "${ROOT}" } }
                       - { upstream: app }
                   - name: plain
                     address: 127.0.0.1:0
@@ -76,6 +93,7 @@ class HttpsTest {
         env.put("WILD_CRT", wild.cert().toString());
         env.put("WILD_KEY", wild.key().toString());
         env.put("CLIENT_CA", pki.caFile().toString());
+        env.put("ROOT", dir.resolve("www").toString());
         return env;
     }
 
