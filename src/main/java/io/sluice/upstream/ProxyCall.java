@@ -151,20 +151,24 @@ public final class ProxyCall implements PickContext {
 
     private void connect() {
         reusedConnection = false;
-        ChannelFuture future = upstream.connector().connect(downstream.ctx().channel().eventLoop(), endpoint, upstream);
-        future.addListener((ChannelFutureListener) this::connected);
+        // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
+        io.netty.util.concurrent.Future<Channel> future =
+                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream);
+        future.addListener(f -> connected(future));
     }
 
-    private void connected(ChannelFuture future) {
+    private void connected(io.netty.util.concurrent.Future<Channel> future) {
         if (finished || !attemptActive || channel != null) {
-            future.channel().close(); // the client left (or the call ended) while we were connecting
+            if (future.isSuccess()) {
+                future.getNow().close(); // the client left (or the call ended) while we were connecting
+            }
             return;
         }
         if (!future.isSuccess()) {
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }
-        bind(future.channel());
+        bind(future.getNow());
         send();
     }
 
@@ -264,7 +268,7 @@ public final class ProxyCall implements PickContext {
         cancelResponseTimer();
         Channel c = channel;
         if (c != null) {
-            if (reuse && c.isActive()) {
+            if (reuse && c.isActive() && c.parent() == null) { // an h2 stream is never reused
                 ConnectionPool pool = upstream.connector().pools().of(endpoint);
                 handler.park(pool);
                 pool.offer(c);

@@ -91,6 +91,20 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void http2OverTlsToTheUpstream() throws Exception {
+        String tls = "    protocol: h2\n    tls: { ca: \"${CA}\" }";
+        try (SluiceUnderTest backend = backend(); SluiceUnderTest proxy = SluiceUnderTest.start(proxy(tls, "127.0.0.1"), env(backend))) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(get(proxy)).isEqualTo(200);
+            }
+        }
+        String wrong = "    protocol: h2\n    tls: { ca: \"${OTHER_CA}\" }";
+        try (SluiceUnderTest backend = backend(); SluiceUnderTest proxy = SluiceUnderTest.start(proxy(wrong, "127.0.0.1"), env(backend))) {
+            assertThat(get(proxy)).isEqualTo(502);
+        }
+    }
+
+    @Test
     void serverNameAndClientCertificate() throws Exception {
         String tls = "    tls: { ca: \"${CA}\", server_name: backend.test, client_cert: \"${CLIENT_CRT}\", client_key: \"${CLIENT_KEY}\" }";
         try (SluiceUnderTest backend = backend(); SluiceUnderTest proxy = SluiceUnderTest.start(proxy(tls, "127.0.0.1"), env(backend))) {
