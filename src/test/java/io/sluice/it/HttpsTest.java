@@ -140,6 +140,35 @@ class HttpsTest {
     }
 
     @Test
+    void curlNegotiatesH2AndSeesTheSniCertificate() throws Exception {
+        Tools.assumeInstalled("curl");
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
+            int port = sluice.port("secure");
+            Tools.Result site = Tools.run("curl", "-sS", "-v", "--max-time", "10", "--http2", "--cacert",
+                    pki.caFile().toString(), "--resolve", "site.test:" + port + ":127.0.0.1", "-w", "\\n%{http_version}",
+                    "https://site.test:" + port + "/local");
+            assertThat(site.out()).as(site.err()).isEqualTo("local\n\n2");
+            assertThat(site.err()).contains("ALPN: server accepted h2").contains("CN=site.test");
+            Tools.Result wildcard = Tools.run("curl", "-sS", "-v", "--max-time", "10", "--http1.1", "--cacert",
+                    pki.caFile().toString(), "--resolve", "api.wild.test:" + port + ":127.0.0.1", "-w", "\\n%{http_version}",
+                    "https://api.wild.test:" + port + "/local");
+            assertThat(wildcard.out()).as(wildcard.err()).isEqualTo("local\n\n1.1");
+            assertThat(wildcard.err()).contains("CN=*.wild.test");
+        }
+    }
+
+    @Test
+    void nghttpOverTls() throws Exception {
+        Tools.assumeInstalled("nghttp");
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
+            String url = "https://127.0.0.1:" + sluice.port("secure") + "/local";
+            Tools.Result r = Tools.run("nghttp", "-n", "-s", "-t", "10", url, url, url);
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("/local");
+        }
+    }
+
+    @Test
     void oldProtocolsAreRefused() throws Exception {
         try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
             assertThatThrownBy(() -> peerNames(sluice.port("secure"), "site.test", "TLSv1.1"))
