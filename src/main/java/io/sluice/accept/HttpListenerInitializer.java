@@ -121,5 +121,13 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close(); // a failed handshake is the client's problem: no stack trace in the log
         }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // before the handshake ends: not TLS at all (a plain HTTP request, a scanner), a bad ClientHello
+            org.slf4j.LoggerFactory.getLogger(HttpListenerInitializer.class)
+                    .debug("TLS connection {} failed before the handshake: {}", ctx.channel(), cause.toString());
+            ctx.close();
+        }
     }
 }

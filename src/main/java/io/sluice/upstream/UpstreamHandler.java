@@ -38,8 +38,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ProxyCall current = call;
-        if (current != null && msg instanceof FullHttpResponse full) {
-            // An h2 stream whose HEADERS ended it: head, then the end. A gRPC "trailers-only" answer keeps its
+        if (current != null && msg instanceof FullHttpResponse full && full.decoderResult().isSuccess()) {
+            // An h2 stream whose HEADERS ended it: head, then the end (a failed HTTP/1.1 decode, also a
+            // FullHttpResponse, goes on whole: ProxyCall answers it 502). A gRPC "trailers-only" answer keeps its
             // status fields for the trailers: the client side may be a stream that cannot end on its head.
             io.netty.handler.codec.http.HttpHeaders trailers = full.trailingHeaders();
             if (full.headers().contains(GRPC_STATUS) && full.content().readableBytes() == 0) {
