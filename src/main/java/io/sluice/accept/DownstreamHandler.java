@@ -10,6 +10,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,6 +25,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.config.RespondConfig;
@@ -79,15 +83,26 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            start(); // added after the TLS handshake or the h2c sniffing
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        start();
+        ctx.fireChannelActive();
+    }
+
+    private void start() {
+        if (clientIp != null) {
+            return;
+        }
+        // An h2 stream's channel reports its connection's address.
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
         meter = ctx.pipeline().get(ConnectionMeter.class);
         ctx.read();
-        ctx.fireChannelActive();
     }
 
     @Override
@@ -99,6 +114,15 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof FullHttpRequest full) {
+            // h2 streams (a HEADERS frame that ends the stream, an h2c upgrade) come whole: split them into
+            // the head and body the rest of the path expects, so that neither is written twice.
+            HttpRequest head = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+            head.setDecoderResult(full.decoderResult());
+            channelRead(ctx, head);
+            channelRead(ctx, new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+            return;
+        }
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (exchange != null && exchange.requestComplete()) {
@@ -209,6 +233,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
             return;
         }
+        if (listener.httpsRedirectPort() > 0) {
+            redirectToHttps(request);
+            return;
+        }
         Route route = listener.routes().match(request, path);
         if (route == null) {
             replyLocal(exchange, HttpResponseStatus.NOT_FOUND, "no route matches");
@@ -221,6 +249,31 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             case STATIC -> serveStatic(request, route);
             default -> throw new IllegalStateException(route.action().toString());
         }
+    }
+
+    /** {@code redirect_to_https}: 308 (method and body kept) to the same host, path and query over https. */
+    private void redirectToHttps(HttpRequest request) {
+        String host = request.headers().get(HttpHeaderNames.HOST, "");
+        if (host.isEmpty()) {
+            InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+            host = local.getAddress().getHostAddress();
+            host = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        } else {
+            int colon = host.lastIndexOf(':');
+            if (colon > host.lastIndexOf(']')) {
+                host = host.substring(0, colon); // the http port says nothing about the https one
+            }
+        }
+        int port = listener.httpsRedirectPort();
+        String location = "https://" + host + (port == 443 ? "" : ":" + port) + request.uri();
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.PERMANENT_REDIRECT, Unpooled.EMPTY_BUFFER);
+        response.headers().set(HttpHeaderNames.LOCATION, location).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        finishHead(response, null);
+        exchange.status(308);
+        ctx.write(response);
+        listener.localReplies().record(308, System.nanoTime() - exchange.startNanos());
+        responseFinished(exchange);
     }
 
     /** What makes a request unforwardable beyond what the decoder checks; null when it is fine. */
@@ -393,6 +446,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         responseDone = true;
         if (!ex.keepAlive()) {
             closing = true;
+            if (ctx.channel() instanceof Http2StreamChannel) {
+                // One stream, one request: it ends with the response. Only a request still coming is reset.
+                ctx.flush();
+                if (!ex.requestComplete()) {
+                    ctx.close();
+                }
+                return;
+            }
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }

@@ -1,21 +1,35 @@
 package io.sluice.accept;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.sluice.tls.ServerTls;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The pipeline of an http listener's connections, in data-path order:
+ * The pipeline of an http or https listener's connections, in data-path order:
  * <pre>
- *   meter    (ConnectionMeter)        counts the connection and its bytes
- *   decoder  (StrictRequestDecoder)   bytes → request head, body parts
- *   encoder  (ServerResponseEncoder)  response head, body parts → bytes
- *   idle     (IdleStateHandler)       closes connections that send nothing for a while
- *   downstream (DownstreamHandler)    route → forward / respond / static
+ *   meter:  (ConnectionMeter)               counts the connection and its bytes (both kinds)
+ *   https:  tls (SniHandler → SslHandler)   certificate by SNI
+ *           alpn                            h2 → addHttp2, http/1.1 or none → addHttp1
+ *   http:   sniff (PrefaceSniffer)          the HTTP/2 preface → addHttp2 (h2c by prior knowledge), else addHttp1
+ *
+ *   addHttp1: decoder (StrictRequestDecoder)   bytes → request head, body parts
+ *             encoder (ServerResponseEncoder)  response head, body parts → bytes
+ *             idle    (IdleStateHandler)       closes connections that send nothing for a while
+ *             h2c     (H2cUpgrade)             http only: "Upgrade: h2c" → addHttp2 after a 101
+ *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
+ *             downstream (DownstreamHandler)   route → forward / respond / static
+ *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
  * </pre>
  */
 public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
@@ -24,21 +38,98 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
 
     private final ListenerContext listener;
     private final ChannelGroup connections;
+    private final ServerTls tls;
 
     public HttpListenerInitializer(ListenerContext listener, ChannelGroup connections) {
+        this(listener, connections, null);
+    }
+
+    /** {@code tls} null for an http listener. */
+    public HttpListenerInitializer(ListenerContext listener, ChannelGroup connections, ServerTls tls) {
         this.listener = listener;
         this.connections = connections;
+        this.tls = tls;
     }
 
     @Override
     protected void initChannel(Channel ch) {
         connections.add(ch);
+        ch.pipeline().addLast("meter", new ConnectionMeter(listener.observer().connections()));
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler()).addLast("alpn", new Alpn());
+        } else {
+            ch.pipeline().addLast("sniff", new PrefaceSniffer(this));
+        }
+    }
+
+    /** HTTP/1.1 from here on (the channel may already be active: DownstreamHandler starts reading itself). */
+    void addHttp1(ChannelPipeline p) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
-        ch.pipeline()
-                .addLast("meter", new ConnectionMeter(listener.observer().connections()))
-                .addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods))
+        p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods))
                 .addLast("encoder", new ServerResponseEncoder(methods))
-                .addLast("idle", new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS))
+                .addLast("idle", new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS));
+        if (tls == null) {
+            p.addLast("h2c", H2cUpgrade.create(this));
+        } else {
+            p.addLast("chunked", new ChunkedWriteHandler()); // static files: no zero-copy through TLS
+        }
+        p.addLast("downstream", new DownstreamHandler(listener));
+    }
+
+    /** HTTP/2 from here on: the connection is read freely, each stream is read when its handler asks. */
+    void addHttp2(ChannelPipeline p) {
+        Http2Pipeline.add(p, listener, this::initStream);
+    }
+
+    /** One h2 stream: HTTP/2 frames ⇄ HttpRequest/HttpContent, then the same handler as HTTP/1.1. */
+    private void initStream(Http2StreamChannel stream) {
+        stream.config().setAutoRead(false);
+        stream.pipeline()
+                .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("downstream", new DownstreamHandler(listener));
+    }
+
+    void initStreamForUpgrade(Http2StreamChannel stream) {
+        initStream(stream);
+    }
+
+    ListenerContext listener() {
+        return listener;
+    }
+
+    /** After the handshake: HTTP/2 or HTTP/1.1 as ALPN chose (HTTP/1.1 when the client offered nothing). */
+    private final class Alpn extends ApplicationProtocolNegotiationHandler {
+        Alpn() {
+            super(ApplicationProtocolNames.HTTP_1_1);
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            super.channelActive(ctx);
+            ctx.read(); // auto-read is off: ask for the ClientHello
+        }
+
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                addHttp2(ctx.pipeline());
+            } else {
+                addHttp1(ctx.pipeline());
+            }
+        }
+
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // a failed handshake is the client's problem: no stack trace in the log
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // before the handshake ends: not TLS at all (a plain HTTP request, a scanner), a bad ClientHello
+            org.slf4j.LoggerFactory.getLogger(HttpListenerInitializer.class)
+                    .debug("TLS connection {} failed before the handshake: {}", ctx.channel(), cause.toString());
+            ctx.close();
+        }
     }
 }

@@ -18,6 +18,7 @@ public final class ListenerContext {
     private volatile int maxRequestHead;
     private volatile boolean draining;
     private final RequestObserver observer;
+    private volatile int httpsRedirectPort = -1;
 
     public ListenerContext(String name, boolean tls, RouteTable routes, int maxRequestHead, ProxyMetrics metrics) {
         this(name, tls, routes, maxRequestHead, new Observability(metrics));
@@ -49,6 +50,15 @@ public final class ListenerContext {
     public void update(RouteTable routes, int maxRequestHead) {
         this.routes = routes;
         this.maxRequestHead = maxRequestHead;
+    }
+
+    /** {@code redirect_to_https}: the https port every request is sent to with 308, or -1 when off. */
+    public int httpsRedirectPort() {
+        return httpsRedirectPort;
+    }
+
+    public void httpsRedirectPort(int port) {
+        this.httpsRedirectPort = port;
     }
 
     public int maxRequestHead() {

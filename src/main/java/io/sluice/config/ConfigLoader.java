@@ -34,8 +34,10 @@ public final class ConfigLoader {
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head");
-    static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream");
-    static final List<String> TLS_KEYS = List.of("certificates");
+    static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
+            "redirect_to_https", "https_port");
+    static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
+            "client_auth", "reload_interval");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
     static final List<String> ADMIN_KEYS = List.of("address");
     static final List<String> PROTOCOLS = List.of("http", "https", "tcp");
@@ -257,12 +259,19 @@ public final class ConfigLoader {
                 r.error(where, who + " needs 'routes'");
             }
         }
+        boolean redirect = f.value("redirect_to_https", Boolean.FALSE, UpstreamBinder::bool);
+        int httpsPort = f.integer("https_port", 443, 1, 65535);
+        for (String key : List.of("redirect_to_https", "https_port")) {
+            if (f.has(key) && protocol != Protocol.HTTP) {
+                r.error(f.keyNode(key), "'" + key + "' is only for http listeners (" + who + ")");
+            }
+        }
         if (address == null) {
             return null;
         }
         Node nameNode = f.has("name") ? f.node("name") : f.at();
-        return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream), address, nameNode,
-                f.node("address"));
+        return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort),
+                address, nameNode, f.node("address"));
     }
 
     private static TlsConfig tls(YamlReader r, Node node) {
@@ -290,10 +299,47 @@ public final class ConfigLoader {
                 certs.add(new TlsConfig.Certificate(cert, key));
             }
         }
-        return new TlsConfig(certs);
+        String provider = f.value("provider", null, ConfigLoader::tlsProvider);
+        List<String> protocols = f.strings("protocols");
+        for (String p : protocols) {
+            if (!TlsConfig.PROTOCOLS.contains(p)) {
+                r.error(f.node("protocols"), "unsupported TLS protocol '" + p + "' (expected TLSv1.2 and/or TLSv1.3)");
+            }
+        }
+        if (f.has("protocols") && protocols.isEmpty()) {
+            r.error(f.node("protocols"), "'protocols' is empty (expected TLSv1.2 and/or TLSv1.3)");
+        }
+        List<String> ciphers = f.strings("ciphers");
+        Path clientCa = existingFile(r, f, "client_ca", "client CA");
+        TlsConfig.ClientAuth clientAuth = f.value("client_auth", null, ConfigLoader::clientAuth);
+        if (clientAuth != null && clientCa == null && f.has("client_auth")) {
+            r.error(f.node("client_auth"), "'client_auth' needs 'client_ca' (the CA that signs client certificates)");
+        }
+        if (clientAuth == null) {
+            clientAuth = clientCa == null ? TlsConfig.ClientAuth.NONE : TlsConfig.ClientAuth.REQUIRE;
+        }
+        java.time.Duration reload = f.duration("reload_interval", TlsConfig.DEFAULT_RELOAD_INTERVAL, true);
+        return new TlsConfig(certs, provider, protocols, ciphers, clientCa, clientAuth, reload);
     }
 
-    private static Path existingFile(YamlReader r, Fields f, String key, String what) {
+    private static String tlsProvider(String s) {
+        if (!TlsConfig.PROVIDERS.contains(s)) {
+            throw new IllegalArgumentException("unknown TLS provider '" + s + "' (expected openssl or jdk)");
+        }
+        return s;
+    }
+
+    private static TlsConfig.ClientAuth clientAuth(String s) {
+        return switch (s) {
+            case "require" -> TlsConfig.ClientAuth.REQUIRE;
+            case "optional" -> TlsConfig.ClientAuth.OPTIONAL;
+            case "none" -> TlsConfig.ClientAuth.NONE;
+            default -> throw new IllegalArgumentException("unknown client_auth '" + s
+                    + "' (expected require, optional or none)");
+        };
+    }
+
+    static Path existingFile(YamlReader r, Fields f, String key, String what) {
         if (!f.has(key)) {
             return null;
         }

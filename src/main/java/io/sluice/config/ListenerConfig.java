@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * One {@code listeners:} entry. http and https listeners have {@code routes}; tcp listeners have
- * {@code upstream} instead. {@code tls} is non-null exactly for https.
+ * {@code upstream} instead. {@code tls} is non-null exactly for https. {@code redirectToHttps} (http
+ * listeners only) answers every request with 308 to https on {@code httpsPort} (443: no port in the URL).
  */
 public record ListenerConfig(
         String name,
@@ -12,9 +13,16 @@ public record ListenerConfig(
         Protocol protocol,
         List<RouteConfig> routes,
         TlsConfig tls,
-        String upstream) {
+        String upstream,
+        boolean redirectToHttps,
+        int httpsPort) {
 
     public ListenerConfig {
         routes = routes == null ? List.of() : List.copyOf(routes);
+    }
+
+    public ListenerConfig(String name, HostPort address, Protocol protocol, List<RouteConfig> routes, TlsConfig tls,
+                          String upstream) {
+        this(name, address, protocol, routes, tls, upstream, false, 443);
     }
 }

@@ -17,7 +17,9 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 final class UpstreamBinder {
 
     static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
-            "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts");
+            "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts", "protocol",
+            "tls");
+    static final List<String> TLS_KEYS = List.of("ca", "client_cert", "client_key", "verify", "server_name");
     static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
             "unhealthy_threshold", "expect_status", "type", "host");
@@ -113,8 +115,45 @@ final class UpstreamBinder {
         PassiveConfig passive = f.has("passive") ? passive(f.node("passive")) : null;
         RetryConfig retry = f.has("retry") ? retry(f.node("retry")) : null;
         TimeoutsConfig timeouts = f.has("timeouts") ? timeouts(f.node("timeouts")) : TimeoutsConfig.DEFAULTS;
+        UpstreamConfig.Wire wire = f.value("protocol", UpstreamConfig.Wire.HTTP1, UpstreamBinder::wire);
+        UpstreamTlsConfig tls = f.has("tls") ? tls(f.node("tls")) : UpstreamTlsConfig.DEFAULTS;
         return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
-                passive, retry, timeouts, panic);
+                passive, retry, timeouts, panic, wire, tls);
+    }
+
+    static UpstreamConfig.Wire wire(String s) {
+        int i = UpstreamConfig.Wire.NAMES.indexOf(s);
+        if (i < 0) {
+            String hint = Suggestions.didYouMean(s, UpstreamConfig.Wire.NAMES);
+            throw new IllegalArgumentException("unknown upstream protocol '" + s + "'"
+                    + (hint.isEmpty() ? " (expected http1, h2 or h2c)" : hint));
+        }
+        return UpstreamConfig.Wire.values()[i];
+    }
+
+    /** An upstream's {@code tls:} block: the CA to verify against, a client certificate, SNI. */
+    private UpstreamTlsConfig tls(Node node) {
+        Fields f = r.fields(node, "tls", "in upstream tls", TLS_KEYS);
+        if (f == null) {
+            return UpstreamTlsConfig.DEFAULTS;
+        }
+        java.nio.file.Path ca = ConfigLoader.existingFile(r, f, "ca", "CA");
+        java.nio.file.Path cert = ConfigLoader.existingFile(r, f, "client_cert", "client certificate");
+        java.nio.file.Path key = ConfigLoader.existingFile(r, f, "client_key", "client key");
+        if ((cert == null) != (key == null)) {
+            r.error(f.at(), "'client_cert' and 'client_key' go together (one of them is missing)");
+        }
+        boolean verify = f.value("verify", Boolean.TRUE, UpstreamBinder::bool);
+        String serverName = f.name("server_name", null);
+        return new UpstreamTlsConfig(ca, cert, key, verify, serverName);
+    }
+
+    static Boolean bool(String s) {
+        return switch (s) {
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> throw new IllegalArgumentException("bad boolean '" + s + "' (expected true or false)");
+        };
     }
 
     /** Checks a {@code hash_on} value: source_ip, uri, path, header:NAME, cookie:NAME or query:NAME. */

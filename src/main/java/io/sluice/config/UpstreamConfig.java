@@ -8,6 +8,7 @@ import java.util.List;
  * {@code hashBalanceFactor} is consistent_hash's bounded-load factor (0 = off; 0.25 means no endpoint
  * above 1.25 times the mean load); {@code slowStart} is Duration.ZERO when off; {@code panicThreshold}
  * is a share in [0, 1] (0 = off): below it, the balancers use every endpoint as if healthy.
+ * {@code protocol} and {@code tls} (for https endpoints) say how the proxy talks to the endpoints.
  */
 public record UpstreamConfig(
         String name,
@@ -21,7 +22,9 @@ public record UpstreamConfig(
         PassiveConfig passive,
         RetryConfig retry,
         TimeoutsConfig timeouts,
-        double panicThreshold) {
+        double panicThreshold,
+        Wire protocol,
+        UpstreamTlsConfig tls) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
     public static final int DEFAULT_VIRTUAL_NODES = 160;
@@ -35,13 +38,26 @@ public record UpstreamConfig(
         endpoints = List.copyOf(endpoints);
         timeouts = timeouts == null ? TimeoutsConfig.DEFAULTS : timeouts;
         slowStart = slowStart == null ? java.time.Duration.ZERO : slowStart;
+        protocol = protocol == null ? Wire.HTTP1 : protocol;
+        tls = tls == null ? UpstreamTlsConfig.DEFAULTS : tls;
     }
 
-    /** Without a panic threshold. */
+
+    /**
+     * {@code protocol:} what the proxy speaks to the endpoints: HTTP/1.1, HTTP/2 (over TLS with ALPN for
+     * https endpoints, by prior knowledge for plain ones) or HTTP/2 cleartext by prior knowledge.
+     */
+    public enum Wire {
+        HTTP1, H2, H2C;
+
+        public static final List<String> NAMES = List.of("http1", "h2", "h2c");
+    }
+
+    /** Without a panic threshold, HTTP/1.1 to the endpoints, default TLS settings. */
     public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
                           java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
                           PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts) {
         this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
-                retry, timeouts, 0);
+                retry, timeouts, 0, Wire.HTTP1, UpstreamTlsConfig.DEFAULTS);
     }
 }

@@ -5,6 +5,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -210,6 +214,18 @@ public final class StaticFiles {
         // Opened before anything is written, so a failure here still gets its own status. The region owns
         // the channel and closes it when it is released: after the transfer, or when the write fails.
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        if (!zeroCopy(ctx)) {
+            // TLS or an h2 stream: the bytes must pass through the pipeline, in chunks (ChunkedWriteHandler)
+            ChunkedNioFile chunks = new ChunkedNioFile(channel, first, length, 16 * 1024);
+            try {
+                decorate.accept(response);
+            } catch (RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+            ctx.write(response);
+            return ctx.writeAndFlush(new HttpChunkedInput(chunks));
+        }
         DefaultFileRegion region = new DefaultFileRegion(channel, first, length);
         try {
             decorate.accept(response);
@@ -226,6 +242,11 @@ public final class StaticFiles {
             }
         });
         return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    /** A file region can go straight to the socket: plain TCP, no TLS, not an h2 stream. */
+    private static boolean zeroCopy(ChannelHandlerContext ctx) {
+        return ctx.pipeline().get(SslHandler.class) == null && !(ctx.channel() instanceof Http2StreamChannel);
     }
 
     /** 301 to the same request-target with a slash after the path, query kept. */

@@ -27,6 +27,7 @@ import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.tcp.TcpFrontendHandler;
 import io.sluice.tcp.TcpListenerContext;
+import io.sluice.tls.ServerTls;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
 import io.sluice.upstream.health.HealthService;
@@ -39,6 +40,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +60,12 @@ public final class Sluice implements AutoCloseable {
     private final Observability observability = new Observability(metrics);
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
+    /** One daemon thread that polls certificate files; a rebuild never runs on an event loop. */
+    private final ScheduledExecutorService tlsReloads = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sluice-tls-reload");
+        t.setDaemon(true);
+        return t;
+    });
     private EventLoopGroup workers;
     private UpstreamConnector connector;
     private AdminServer admin;
@@ -152,19 +162,21 @@ public final class Sluice implements AutoCloseable {
                 }
             });
         } else {
-            if (listener.protocol() == Protocol.HTTPS) {
-                throw new IllegalStateException("listener '" + listener.name()
-                        + "': https listeners are not supported yet");
-            }
-            running.http = new ListenerContext(listener.name(), false, buildRoutes(listener, upstreams),
+            boolean https = listener.protocol() == Protocol.HTTPS;
+            running.tls = https ? new ServerTls(listener.name(), listener.tls()) : null;
+            running.http = new ListenerContext(listener.name(), https, buildRoutes(listener, upstreams),
                     config.server().maxRequestHead(), observability);
-            bootstrap.childHandler(new HttpListenerInitializer(running.http, connections));
+            running.http.httpsRedirectPort(listener.redirectToHttps() ? listener.httpsPort() : -1);
+            bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
         try {
             running.channel = bootstrap.bind(listener.address().toSocketAddress()).sync().channel();
         } catch (Exception e) {
             throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
                     + listener.address() + ": " + e.getMessage(), e);
+        }
+        if (running.tls != null) {
+            watchCertificates(running);
         }
         return running;
     }
@@ -212,6 +224,15 @@ public final class Sluice implements AutoCloseable {
                     .orElseThrow();
             r.config = lc;
             if (r.http != null) {
+                if (r.tls != null) {
+                    try {
+                        r.tls.update(lc.tls());
+                    } catch (RuntimeException e) {
+                        log.warn("listener '{}': new TLS settings do not load, keeping the previous ones: {}",
+                                lc.name(), e.getMessage());
+                    }
+                }
+                r.http.httpsRedirectPort(lc.redirectToHttps() ? lc.httpsPort() : -1);
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
             } else if (r.tcp != null) {
                 r.tcp.update(nextUpstreams.get(lc.upstream()));
@@ -236,6 +257,14 @@ public final class Sluice implements AutoCloseable {
         }
         config = next;
         log.info("configuration reloaded: {}", describeListeners());
+    }
+
+    /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */
+    private void watchCertificates(RunningListener running) {
+        long every = running.tls.config().reloadInterval().toMillis();
+        ScheduledFuture<?> task = tlsReloads.scheduleWithFixedDelay(running.tls::poll, every, every,
+                TimeUnit.MILLISECONDS);
+        running.channel.closeFuture().addListener(f -> task.cancel(false));
     }
 
     private RunningListener findByAddress(ListenerConfig lc) {
@@ -285,13 +314,14 @@ public final class Sluice implements AutoCloseable {
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(DownstreamHandler.DrainEvent.INSTANCE));
         }
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
-            Channel any = connections.iterator().hasNext() ? connections.iterator().next() : null;
-            if (any != null) {
-                long left = deadline - System.nanoTime();
-                any.closeFuture().awaitUninterruptibly(Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100))),
-                        TimeUnit.NANOSECONDS);
+        // Wait for each connection that was open when the drain began (new ones cannot arrive: the
+        // listeners are closed), up to the deadline.
+        for (Channel ch : connections.toArray(new Channel[0])) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
             }
+            ch.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
         }
         if (!connections.isEmpty()) {
             log.warn("shutdown timeout: closing {} connection(s) still busy", connections.size());
@@ -315,6 +345,7 @@ public final class Sluice implements AutoCloseable {
             health.close();
             health = null;
         }
+        tlsReloads.shutdownNow();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (workers != null) {
             workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
@@ -349,6 +380,7 @@ public final class Sluice implements AutoCloseable {
         ListenerConfig config;
         Channel channel;
         ListenerContext http;
+        ServerTls tls;
         TcpListenerContext tcp;
 
         RunningListener(ListenerConfig config) {

@@ -164,18 +164,22 @@ public final class ProxyCall implements PickContext {
 
     private void connect() {
         reusedConnection = false;
-        ChannelFuture future = upstream.connector().connect(downstream.ctx().channel().eventLoop(), endpoint, upstream);
+        // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
+        io.netty.util.concurrent.Future<Channel> future =
+                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream);
         long connectStart = System.nanoTime();
         Endpoint connecting = endpoint;
-        future.addListener((ChannelFutureListener) f -> {
-            UpstreamMetering.connectDone(upstream.metrics(connecting), f, System.nanoTime() - connectStart);
-            connected(f);
+        future.addListener(f -> {
+            UpstreamMetering.connectDone(upstream.metrics(connecting), future, System.nanoTime() - connectStart);
+            connected(future);
         });
     }
 
-    private void connected(ChannelFuture future) {
+    private void connected(io.netty.util.concurrent.Future<Channel> future) {
         if (finished || !attemptActive || channel != null) {
-            future.channel().close(); // the client left (or the call ended) while we were connecting
+            if (future.isSuccess()) {
+                future.getNow().close(); // the client left (or the call ended) while we were connecting
+            }
             return;
         }
         if (!future.isSuccess()) {
@@ -183,7 +187,7 @@ public final class ProxyCall implements PickContext {
             return;
         }
         exchange.upstreamConnectNanos(System.nanoTime() - attemptStartNanos);
-        bind(future.channel());
+        bind(future.getNow());
         send();
     }
 
@@ -289,8 +293,9 @@ public final class ProxyCall implements PickContext {
         Channel c = channel;
         if (c != null) {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
-            // were retired at the reload, and nothing would ever take this one again.
-            if (reuse && c.isActive() && endpoint.state() != EndpointState.DRAINING) {
+            // were retired at the reload, and nothing would ever take this one again. An h2 stream is
+            // never reused (its connection is shared already).
+            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING) {
                 ConnectionPool pool = upstream.connector().pools().of(endpoint);
                 handler.park(pool);
                 pool.offer(c);

@@ -2,6 +2,9 @@ package io.sluice.upstream;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -22,6 +25,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final int NONE = 0;
     private static final int IDLE = 1;
     private static final int RESPONSE = 2;
+    private static final String GRPC_STATUS = "grpc-status";
 
     private final long idleNanos;
     private final Runnable checkTimer = this::checkTimer;
@@ -105,7 +109,27 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ProxyCall current = call;
-        if (current != null && msg instanceof HttpObject) {
+        if (current != null && msg instanceof FullHttpResponse full && full.decoderResult().isSuccess()) {
+            // An h2 stream whose HEADERS ended it: head, then the end (a failed HTTP/1.1 decode, also a
+            // FullHttpResponse, goes on whole: ProxyCall answers it 502). A gRPC "trailers-only" answer keeps its
+            // status fields for the trailers: the client side may be a stream that cannot end on its head.
+            io.netty.handler.codec.http.HttpHeaders trailers = full.trailingHeaders();
+            if (full.headers().contains(GRPC_STATUS) && full.content().readableBytes() == 0) {
+                for (String name : new String[] {GRPC_STATUS, "grpc-message", "grpc-status-details-bin"}) {
+                    String value = full.headers().get(name);
+                    if (value != null) {
+                        trailers.set(name, value);
+                        full.headers().remove(name);
+                    }
+                }
+            }
+            current.onResponseMessage(new DefaultHttpResponse(full.protocolVersion(), full.status(), full.headers()));
+            if (call == current) {
+                current.onResponseMessage(new DefaultLastHttpContent(full.content(), trailers));
+            } else {
+                full.release();
+            }
+        } else if (current != null && msg instanceof HttpObject) {
             current.onResponseMessage((HttpObject) msg);
         } else {
             // A response nobody asked for (or bytes after one): this connection's framing can't be trusted.

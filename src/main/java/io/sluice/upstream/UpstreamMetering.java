@@ -1,5 +1,7 @@
 package io.sluice.upstream;
 
+import io.netty.channel.Channel;
+
 import io.netty.channel.ChannelFuture;
 import io.sluice.metrics.ProxyMetrics;
 
@@ -9,12 +11,14 @@ final class UpstreamMetering {
     }
 
     /** On the connection's event loop, when its connect attempt ended. */
-    static void connectDone(ProxyMetrics.RequestMetrics metrics, ChannelFuture connect, long nanos) {
-        if (connect.isSuccess()) {
-            metrics.connected(nanos);
-            connect.channel().closeFuture().addListener(f -> metrics.connectionClosed());
-        } else {
+    /** A connection (or, for h2 upstreams, a stream on a shared connection: not counted as one) opened or failed. */
+    static void connectDone(ProxyMetrics.RequestMetrics metrics, io.netty.util.concurrent.Future<Channel> open,
+                            long nanos) {
+        if (!open.isSuccess()) {
             metrics.connectFailed();
+        } else if (open.getNow().parent() == null) {
+            metrics.connected(nanos);
+            open.getNow().closeFuture().addListener(f -> metrics.connectionClosed());
         }
     }
 }

@@ -1,0 +1,232 @@
+package io.sluice.tls;
+
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
+import io.sluice.config.TlsConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TLS side of one https listener: one {@link SslContext} per configured certificate, chosen by the
+ * name the client sends in SNI (exact names and {@code *.} wildcards, read from each certificate's subject
+ * alternative names), the first certificate for clients that send no name or an unknown one.
+ *
+ * <p>The contexts are rebuilt when a certificate, key or client CA file changes ({@link #poll}, called
+ * off the event loops) or when a reload brings new settings ({@link #update}); the new set is published
+ * through one volatile field. A handshake uses the set in force when its ClientHello arrived, so open
+ * connections are not touched. A file that does not load leaves the previous set in force.
+ */
+public final class ServerTls {
+    private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
+
+    /** TLS 1.2 and 1.3 only; 1.0 and 1.1 are deprecated (RFC 8996). */
+    static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    private final String listener;
+    private volatile TlsConfig config;
+    private volatile Contexts current;
+
+    /** The contexts of one configuration and the file times they were built from. */
+    private record Contexts(Mapping<String, SslContext> byName, SslContext fallback, Map<Path, FileTime> stamps,
+                            SslProvider provider) {
+    }
+
+    /** Builds the contexts; throws IllegalStateException (naming the file) when one cannot be built. */
+    public ServerTls(String listener, TlsConfig config) {
+        this.listener = listener;
+        this.config = config;
+        this.current = build(config);
+    }
+
+    /** The handler that starts every connection: reads the ClientHello and puts in the matching SslHandler. */
+    public SniHandler newHandler() {
+        Mapping<String, SslContext> lookup = name -> {
+            Contexts c = current;
+            return name == null ? c.fallback : c.byName.map(name);
+        };
+        return new SniHandler(lookup);
+    }
+
+    /** The provider in use ("OPENSSL" or "JDK"), for the start-up log and tests. */
+    public SslProvider provider() {
+        return current.provider;
+    }
+
+    public TlsConfig config() {
+        return config;
+    }
+
+    /** A reload: rebuilds when the settings differ; throws (keeping the old ones) when they do not load. */
+    public synchronized void update(TlsConfig next) {
+        if (next.equals(config)) {
+            return;
+        }
+        Contexts built = build(next);
+        config = next;
+        current = built;
+    }
+
+    /**
+     * Rebuilds when a file changed since the contexts were built. Called every {@code reload_interval}
+     * from the TLS reload thread; a failure (a half-written file, a key that does not match) is logged and
+     * tried again on the next call.
+     */
+    public synchronized void poll() {
+        Contexts c = current;
+        if (stamps(config).equals(c.stamps)) {
+            return;
+        }
+        try {
+            current = build(config);
+            log.info("listener '{}': certificates reloaded", listener);
+        } catch (RuntimeException e) {
+            log.warn("listener '{}': certificate files changed but do not load, keeping the previous ones: {}",
+                    listener, e.getMessage());
+        }
+    }
+
+    private Contexts build(TlsConfig cfg) {
+        SslProvider provider = provider(cfg.provider());
+        Map<Path, FileTime> stamps = stamps(cfg);
+        SslContext first = null;
+        DomainWildcardMappingBuilder<SslContext> names = null;
+        Set<String> seen = new java.util.HashSet<>();
+        for (TlsConfig.Certificate cert : cfg.certificates()) {
+            SslContext ctx = context(cfg, cert, provider);
+            if (first == null) {
+                first = ctx;
+                names = new DomainWildcardMappingBuilder<>(ctx);
+            }
+            for (String name : names(cert.cert())) {
+                if (seen.add(name)) { // the first certificate listed wins a name two of them carry
+                    names.add(name, ctx);
+                }
+            }
+        }
+        if (first == null) {
+            throw new IllegalStateException("listener '" + listener + "': no certificate");
+        }
+        return new Contexts(names.build(), first, stamps, provider);
+    }
+
+    private SslProvider provider(String configured) {
+        if ("jdk".equals(configured)) {
+            return SslProvider.JDK;
+        }
+        if (OpenSsl.isAvailable()) {
+            return SslProvider.OPENSSL;
+        }
+        if ("openssl".equals(configured)) {
+            throw new IllegalStateException("listener '" + listener + "': tls.provider openssl is not available: "
+                    + OpenSsl.unavailabilityCause());
+        }
+        return SslProvider.JDK;
+    }
+
+    private SslContext context(TlsConfig cfg, TlsConfig.Certificate cert, SslProvider provider) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
+                    .sslProvider(provider)
+                    .protocols(cfg.protocols().isEmpty() ? DEFAULT_PROTOCOLS : cfg.protocols())
+                    .ciphers(cfg.ciphers().isEmpty() ? Http2SecurityUtil.CIPHERS : cfg.ciphers(),
+                            SupportedCipherSuiteFilter.INSTANCE)
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+                            ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+            if (cfg.clientCa() != null && cfg.clientAuth() != TlsConfig.ClientAuth.NONE) {
+                b.trustManager(cfg.clientCa().toFile())
+                        .clientAuth(cfg.clientAuth() == TlsConfig.ClientAuth.REQUIRE ? ClientAuth.REQUIRE
+                                : ClientAuth.OPTIONAL);
+            }
+            return b.build();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("listener '" + listener + "': cannot use certificate " + cert.cert()
+                    + " with key " + cert.key() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The DNS names a certificate is for: its subject alternative names, else its subject's CN. */
+    static List<String> names(Path pem) {
+        X509Certificate x509;
+        try (InputStream in = Files.newInputStream(pem)) {
+            x509 = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException | CertificateException e) {
+            throw new IllegalStateException("cannot read certificate " + pem + ": " + e.getMessage(), e);
+        }
+        Set<String> out = new LinkedHashSet<>();
+        try {
+            if (x509.getSubjectAlternativeNames() != null) {
+                for (List<?> san : x509.getSubjectAlternativeNames()) {
+                    if (((Integer) san.get(0)) == 2) { // dNSName
+                        out.add(((String) san.get(1)).toLowerCase(Locale.ROOT));
+                    }
+                }
+            }
+        } catch (CertificateParsingException e) {
+            throw new IllegalStateException("cannot read the names of certificate " + pem + ": " + e.getMessage(), e);
+        }
+        if (out.isEmpty()) {
+            try {
+                for (Rdn rdn : new LdapName(x509.getSubjectX500Principal().getName()).getRdns()) {
+                    if (rdn.getType().equalsIgnoreCase("CN")) {
+                        out.add(rdn.getValue().toString().toLowerCase(Locale.ROOT));
+                    }
+                }
+            } catch (InvalidNameException e) {
+                // no usable name: the certificate can still be the default
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    private static Map<Path, FileTime> stamps(TlsConfig cfg) {
+        Map<Path, FileTime> out = new HashMap<>();
+        List<Path> files = new ArrayList<>();
+        for (TlsConfig.Certificate c : cfg.certificates()) {
+            files.add(c.cert());
+            files.add(c.key());
+        }
+        if (cfg.clientCa() != null) {
+            files.add(cfg.clientCa());
+        }
+        for (Path p : files) {
+            try {
+                out.put(p, Files.getLastModifiedTime(p));
+            } catch (IOException e) {
+                out.put(p, FileTime.fromMillis(-1)); // missing for now (being replaced): try again later
+            }
+        }
+        return out;
+    }
+}
