@@ -148,8 +148,7 @@ public final class Sluice implements AutoCloseable {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true);
+                .childOption(ChannelOption.AUTO_READ, false); // TCP_NODELAY is Netty's default for sockets
         RunningListener running = new RunningListener(listener);
         if (listener.protocol() == Protocol.TCP) {
             running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()));

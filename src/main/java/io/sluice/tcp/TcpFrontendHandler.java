@@ -53,7 +53,6 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
                 .group(client.eventLoop())
                 .channel(channelClass)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) upstream.config().timeouts().connect().toMillis())
                 .handler(new ChannelInitializer<Channel>() {
