@@ -1,14 +1,17 @@
 // goproxy: the Go standard library's reverse proxy, as a peer in Sluice's benchmark.
 //
 //	goproxy -listen 127.0.0.1:18081 -backend http://127.0.0.1:18080
+//	goproxy -listen 127.0.0.1:18443 -cert cert.pem -key key.pem ...   (TLS 1.3; h2 and http/1.1)
 //
 // httputil.ReverseProxy with a Transport tuned for one busy upstream: a large idle pool
 // (MaxIdleConnsPerHost 256 by default), no compression, no HTTP/2, pooled copy buffers,
-// no logging. GOMAXPROCS follows the CPU affinity bench/run gives it (taskset).
+// no logging. With -cert and -key it serves TLS 1.3 only, and net/http offers ALPN h2 and
+// http/1.1 (HTTP/2 served by the standard library); session tickets stay on (Go's default). GOMAXPROCS follows the CPU affinity bench/run gives it (taskset).
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"io"
 	"log"
@@ -32,6 +35,8 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:18081", "address to listen on")
 	backend := flag.String("backend", "http://127.0.0.1:18080", "upstream URL")
 	maxIdle := flag.Int("max-idle-per-host", 256, "Transport.MaxIdleConnsPerHost")
+	certFile := flag.String("cert", "", "PEM certificate: serve TLS 1.3 (with -key)")
+	keyFile := flag.String("key", "", "PEM private key for -cert")
 	flag.Parse()
 
 	target, err := url.Parse(*backend)
@@ -71,7 +76,14 @@ func main() {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}()
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	var err2 error
+	if *certFile != "" {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS13}
+		err2 = srv.ListenAndServeTLS(*certFile, *keyFile)
+	} else {
+		err2 = srv.ListenAndServe()
+	}
+	if err := err2; err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }

@@ -7,9 +7,13 @@
                                       seconds (or until SIGTERM); keep the peak (KiB) in OUT
   bench.py record ...              -> append one run as a JSON line (see --help)
   bench.py report RUNS.jsonl       -> markdown table of medians + Sluice ratios on stdout
+  bench.py h2load OUT [--expect-bytes N]
+                                   -> read h2load's output in OUT, append a WRKRESULT line to it
+                                      (h2load prints no percentiles: mean_us and max_us only)
 """
 import argparse
 import json
+import re
 import os
 import signal
 import statistics
@@ -113,14 +117,24 @@ def cmd_record(a):
         req = w["requests"]
         row["requests"] = int(req)
         row["rps"] = req / (w["duration_us"] / 1e6)
-        row["p50_ms"] = w["p50_us"] / 1000.0
-        row["p99_ms"] = w["p99_us"] / 1000.0
+        if "p50_us" in w:                      # wrk and tlsload
+            row["p50_ms"] = w["p50_us"] / 1000.0
+            row["p99_ms"] = w["p99_us"] / 1000.0
+        else:                                  # h2load: min/max/mean/sd only
+            row["mean_ms"] = w.get("mean_us", 0) / 1000.0
+            row["max_ms"] = w.get("max_us", 0) / 1000.0
+        if "resumed" in w:                     # tlsload: must stay 0 (full handshakes only)
+            row["resumed"] = int(w["resumed"])
+        if "err_size" in w:
+            row["errors_size"] = int(w["err_size"])
         row["errors"] = int(w["err_connect"] + w["err_read"] + w["err_write"]
                             + w["err_timeout"] + w["err_status"])
         row["errors_status"] = int(w["err_status"])
         row["mbytes_per_s"] = w["bytes"] / (w["duration_us"] / 1e6) / 1e6
         if a.cpu0 is not None and a.cpu1 is not None and req > 0:
             row["cpu_us_per_req"] = (a.cpu1 - a.cpu0) * 1e6 / CLK_TCK / req
+            # share of one core the proxy used while measured (100 = one core busy)
+            row["cpu_pct"] = (a.cpu1 - a.cpu0) / CLK_TCK / (w["duration_us"] / 1e6) * 100
         if a.bcpu0 is not None and a.bcpu1 is not None and req > 0:
             row["backend_cpu_us_per_req"] = (a.bcpu1 - a.bcpu0) * 1e6 / CLK_TCK / req
         if a.rss_idle is not None:
@@ -139,7 +153,11 @@ SCEN_TITLES = {
     "c": "c: keep-alive GET /100k, 64 conns",
     "d": "d: keep-alive POST /upload 1 MiB, 16 conns",
     "e": "e: keep-alive GET /small, 1000 conns",
+    "f": "f: TLS 1.3 full handshake per request (GET /small), 64 conns",
+    "g": "g: h2 over TLS 1.3, GET /small, 8 conns × 32 streams",
 }
+# scenarios whose latency columns hold h2load's mean and max instead of p50 and p99
+MEAN_MAX = {"g"}
 TARGET_ORDER = ["direct", "nginx", "haproxy", "go", "sluice"]
 PEERS = ["nginx", "haproxy", "go"]
 
@@ -168,8 +186,8 @@ def cmd_report(a):
     targets = sorted({r["target"] for r in rows},
                      key=lambda t: TARGET_ORDER.index(t) if t in TARGET_ORDER else 99)
     out = []
-    out.append("| scenario | target | runs ok | req/s | p50 ms | p99 ms | errors | CPU µs/req | RSS idle MiB | RSS peak MiB |")
-    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("| scenario | target | runs ok | req/s | p50 ms | p99 ms | errors | CPU µs/req | CPU % | RSS idle MiB | RSS peak MiB |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     medians = {}
     for s in scenarios:
         for t in targets:
@@ -177,18 +195,35 @@ def cmd_report(a):
             if not rs:
                 continue
             ok = [r for r in rs if r["status"] == "ok" and "rps" in r]
-            m = {k: med(ok, k) for k in ("rps", "p50_ms", "p99_ms", "errors", "cpu_us_per_req",
-                                          "rss_idle_mib", "rss_peak_mib")}
+            m = {k: med(ok, k) for k in ("rps", "p50_ms", "p99_ms", "mean_ms", "max_ms", "errors",
+                                          "cpu_us_per_req", "cpu_pct", "rss_idle_mib", "rss_peak_mib")}
             medians[(s, t)] = m
-            out.append("| {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} |".format(
-                SCEN_TITLES.get(s, s), t, len(ok), len(rs), fmt(m["rps"]), fmt(m["p50_ms"], 2),
-                fmt(m["p99_ms"], 2), fmt(m["errors"]), fmt(m["cpu_us_per_req"], 1),
+            if s in MEAN_MAX:
+                lat1, lat2 = "mean " + fmt(m["mean_ms"], 2), "max " + fmt(m["max_ms"], 2)
+            else:
+                lat1, lat2 = fmt(m["p50_ms"], 2), fmt(m["p99_ms"], 2)
+            resumed = sum(r.get("resumed", 0) for r in ok)
+            errs = fmt(m["errors"]) + (f" ({resumed} resumed!)" if resumed else "")
+            out.append("| {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                SCEN_TITLES.get(s, s), t, len(ok), len(rs), fmt(m["rps"]), lat1, lat2, errs,
+                fmt(m["cpu_us_per_req"], 1), fmt(m["cpu_pct"], 0),
                 fmt(m["rss_idle_mib"], 1), fmt(m["rss_peak_mib"], 1)))
     out.append("")
     out.append("Medians across rounds. errors = socket errors (connect, read, write, timeout) + "
                "responses with status >= 400. CPU µs/req = the proxy's utime+stime (all its "
-               "processes) during the measured run / requests. direct = wrk straight to the "
-               "backend (no proxy: no CPU/RSS).")
+               "processes) during the measured run / requests; CPU % = the same CPU time / the "
+               "run's duration (100 = one core busy: below the proxy's core count, the load "
+               "generator, not the proxy, set the pace). direct = wrk straight to the "
+               "backend (no proxy: no CPU/RSS; not run in the TLS scenarios).")
+    if any(s in scenarios for s in ("f", "g")):
+        out.append("")
+        out.append("f: bench/tlsload (Go), a new TCP + TLS 1.3 connection for every request with a "
+                   "full handshake (no session cache on the client, so no PSK is ever offered; "
+                   "resumed handshakes are counted and must be 0), X25519, ECDSA P-256 "
+                   "certificate, HTTP/1.1 with Connection: close: req/s = handshakes/s, "
+                   "CPU µs/req = proxy CPU per handshake + request. g: h2load over TLS 1.3 "
+                   "(ALPN h2); h2load prints no percentiles, so its p50/p99 columns hold the "
+                   "mean and the max time per request.")
     out.append("")
     out.append("### Sluice relative to each peer")
     out.append("")
@@ -221,6 +256,52 @@ def cmd_report(a):
     print("\n".join(out))
 
 
+def _dur_us(v):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s)", v)
+    if not m:
+        return 0.0
+    return float(m.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+
+
+def cmd_h2load(a):
+    """h2load's summary -> the WRKRESULT line bench/wrk/common.lua prints (appended to the file).
+    requests = succeeded; errors: failed (errored and timed out included) as err_read, 4xx/5xx as
+    err_status, plus bodies whose total size is not succeeded x --expect-bytes (err_size)."""
+    text = open(a.out).read()
+    r = {}
+    m = re.search(r"^finished in ([0-9.]+(?:us|ms|s)),", text, re.M)
+    if m:
+        r["duration_us"] = _dur_us(m.group(1))
+    m = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored, (\d+) timeout", text, re.M)
+    if m:
+        r["succeeded"], r["failed"], r["timeout"] = int(m.group(4)), int(m.group(5)), int(m.group(7))
+    m = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text, re.M)
+    if m:
+        r["bad_status"] = int(m.group(3)) + int(m.group(4))
+    m = re.search(r"^traffic: .*?\((\d+)\) total, .*?\((\d+)\) headers .*?\((\d+)\) data", text, re.M)
+    if m:
+        r["bytes"], r["data"] = int(m.group(1)), int(m.group(3))
+    m = re.search(r"^time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", text, re.M)
+    if m:
+        r["max_us"], r["mean_us"] = _dur_us(m.group(2)), _dur_us(m.group(3))
+    need = ("duration_us", "succeeded", "bad_status", "bytes", "max_us")
+    if not all(k in r for k in need) or r["duration_us"] <= 0:
+        print("bench.py h2load: no h2load summary in " + a.out, file=sys.stderr)
+        sys.exit(1)
+    err_size = 0
+    if a.expect_bytes is not None and a.expect_bytes > 0:
+        want = r["succeeded"] * a.expect_bytes
+        err_size = int(round(abs(r["data"] - want) / a.expect_bytes))
+    line = ("WRKRESULT requests=%d duration_us=%d bytes=%d err_connect=0 err_read=%d err_write=0 "
+            "err_timeout=%d err_status=%d max_us=%d mean_us=%.1f err_size=%d\n" % (
+                r["succeeded"], r["duration_us"], r["bytes"], r["failed"] - r["timeout"],
+                r["timeout"], r["bad_status"] + err_size, r["max_us"], r["mean_us"], err_size))
+    with open(a.out, "a") as f:
+        f.write(line)
+    sys.stdout.write(line)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -237,6 +318,8 @@ def main():
         s.add_argument("--" + k, type=float, default=None)
     s.set_defaults(fn=cmd_record)
     s = sub.add_parser("report"); s.add_argument("runs"); s.set_defaults(fn=cmd_report)
+    s = sub.add_parser("h2load"); s.add_argument("out")
+    s.add_argument("--expect-bytes", type=int, default=None); s.set_defaults(fn=cmd_h2load)
     a = p.parse_args()
     a.fn(a)
 

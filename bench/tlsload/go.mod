@@ -1,0 +1,3 @@
+module sluice.bench/tlsload
+
+go 1.19
