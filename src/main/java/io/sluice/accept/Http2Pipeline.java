@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -74,7 +75,10 @@ final class Http2Pipeline {
     static void add(ChannelPipeline p, ListenerContext listener, Consumer<Http2StreamChannel> initStream) {
         Http2FrameCodec codec = frameCodec(listener);
         ChannelHandler[] after = afterCodec(codec, initStream);
-        p.addLast("h2", codec).addLast("h2idle", after[0]).addLast("h2mux", after[1]).addLast("h2conn", after[2]);
+        // Responses of many streams come from many upstream connections, each flushing its stream; merged
+        // into one write per loop turn they become one TLS record and one send instead of dozens.
+        p.addLast("h2flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true))
+                .addLast("h2", codec).addLast("h2idle", after[0]).addLast("h2mux", after[1]).addLast("h2conn", after[2]);
         p.channel().config().setAutoRead(true);
     }
 
