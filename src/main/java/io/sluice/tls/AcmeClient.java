@@ -75,6 +75,13 @@ public final class AcmeClient implements AutoCloseable {
     private static final Duration LAST_RETRY = Duration.ofHours(1);
     private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(90);
 
+    static {
+        // acme4j creates and reads keys through BouncyCastle's provider; added last, it changes no default
+        if (java.security.Security.getProvider("BC") == null) {
+            java.security.Security.addProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider());
+        }
+    }
+
     /** A key and the chain to serve with it; {@code placeholder} until the ACME server issued one. */
     public record Issued(PrivateKey key, List<X509Certificate> chain, boolean placeholder) {
         public X509Certificate leaf() {
