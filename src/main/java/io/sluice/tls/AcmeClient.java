@@ -243,7 +243,9 @@ public final class AcmeClient implements AutoCloseable {
         } else {
             TlsAlpn01Challenge ch = auth.findChallenge(TlsAlpn01Challenge.class)
                     .orElseThrow(() -> new AcmeException("the server offers no tls-alpn-01 challenge for " + domain));
-            X509Certificate cert = ch.createCertificate(domainKey, auth.getIdentifier());
+            // RFC 8737 §3: self-signed, the domain as its only name, the key authorization's digest in a
+            // critical acmeIdentifier extension
+            X509Certificate cert = selfSigned(List.of(domain), Duration.ofDays(1), ch.getAcmeValidation());
             SslContext context = SslContextBuilder.forServer(domainKey.getPrivate(), cert)
                     .sslProvider(SslProvider.JDK)
                     .protocols(ServerTls.DEFAULT_PROTOCOLS)
@@ -393,22 +395,30 @@ public final class AcmeClient implements AutoCloseable {
 
     /** A self-signed certificate for the domains with the domain key, valid for a week: served until the real one. */
     private Issued placeholder() {
+        return new Issued(domainKey.getPrivate(), List.of(selfSigned(cfg.domains(), Duration.ofDays(7), null)), true);
+    }
+
+    /** A self-signed certificate with the domain key for {@code domains}; with an RFC 8737 acmeIdentifier when given. */
+    private X509Certificate selfSigned(List<String> domains, Duration validity, byte[] acmeValidation) {
         try {
             Instant now = Instant.now();
-            X500Name name = new X500Name("CN=" + cfg.domains().get(0) + " (ACME placeholder)");
+            X500Name name = new X500Name("CN=" + domains.get(0));
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name,
                     new BigInteger(63, new SecureRandom()), Date.from(now.minus(Duration.ofMinutes(5))),
-                    Date.from(now.plus(Duration.ofDays(7))), name, domainKey.getPublic());
-            GeneralName[] sans = cfg.domains().stream().map(d -> new GeneralName(GeneralName.dNSName, d))
+                    Date.from(now.plus(validity)), name, domainKey.getPublic());
+            GeneralName[] sans = domains.stream().map(d -> new GeneralName(GeneralName.dNSName, d))
                     .toArray(GeneralName[]::new);
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
+            if (acmeValidation != null) {
+                b.addExtension(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.3.6.1.5.5.7.1.31"), true,
+                        new org.bouncycastle.asn1.DEROctetString(acmeValidation));
+            }
             String alg = domainKey.getPrivate().getAlgorithm().toUpperCase(Locale.ROOT).startsWith("EC")
                     ? "SHA256withECDSA" : "SHA256withRSA";
-            X509Certificate cert = new JcaX509CertificateConverter()
+            return new JcaX509CertificateConverter()
                     .getCertificate(b.build(new JcaContentSignerBuilder(alg).build(domainKey.getPrivate())));
-            return new Issued(domainKey.getPrivate(), List.of(cert), true);
         } catch (IOException | OperatorCreationException | CertificateException e) {
-            throw new IllegalStateException("cannot create the placeholder certificate: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot create a self-signed certificate: " + e.getMessage(), e);
         }
     }
 }
