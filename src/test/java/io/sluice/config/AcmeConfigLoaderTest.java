@@ -114,6 +114,6 @@ class AcmeConfigLoaderTest {
                     protocol: https
                     tls: { acme: { directory: "https://ca.example/dir", storage: ./acme } }
                     routes: [ { respond: { status: 200 } } ]
-                """, env)).containsExactly("test.yaml:4:20: missing key 'domains' in acme");
+                """, env)).containsExactly("test.yaml:4:18: missing key 'domains' in acme");
     }
 }
