@@ -39,6 +39,7 @@ import io.sluice.response.LocalReplies;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.tcp.RelayHandler;
+import io.sluice.tls.AcmeChallenges;
 import io.sluice.upstream.ProxyCall;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -233,6 +234,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
             return;
         }
+        String acme = AcmeChallenges.http01(path);
+        if (acme != null) { // an ACME HTTP-01 validation: before the redirect and the routes
+            replyAcme(acme);
+            return;
+        }
         if (listener.httpsRedirectPort() > 0) {
             redirectToHttps(request);
             return;
@@ -249,6 +255,19 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             case STATIC -> serveStatic(request, route);
             default -> throw new IllegalStateException(route.action().toString());
         }
+    }
+
+    /** The key authorization of a pending ACME HTTP-01 challenge (io.sluice.tls.AcmeChallenges). */
+    private void replyAcme(String keyAuthorization) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                ByteBufUtil.writeAscii(ctx.alloc(), keyAuthorization));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        finishHead(response, null);
+        exchange.status(200);
+        ctx.write(response, ctx.voidPromise());
+        listener.localReplies().record(200, System.nanoTime() - exchange.startNanos());
+        responseFinished(exchange);
     }
 
     /** {@code redirect_to_https}: 308 (method and body kept) to the same host, path and query over https. */

@@ -112,6 +112,10 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
 
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            if ("acme-tls/1".equals(protocol)) { // an ACME TLS-ALPN-01 validation: the handshake was all
+                ctx.close();
+                return;
+            }
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                 addHttp2(ctx.pipeline());
             } else {

@@ -37,7 +37,9 @@ public final class ConfigLoader {
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
-            "client_auth", "reload_interval");
+            "client_auth", "reload_interval", "acme");
+    static final List<String> ACME_KEYS = List.of("directory", "email", "domains", "storage", "challenge",
+            "renew_before", "trust_ca", "check_interval");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
     static final List<String> ADMIN_KEYS = List.of("address");
     static final List<String> PROTOCOLS = List.of("http", "https", "tcp");
@@ -220,7 +222,7 @@ public final class ConfigLoader {
             if (f.has("tls")) {
                 tls = tls(r, f.node("tls"));
             } else {
-                r.error(where, who + " needs 'tls' with at least one certificate");
+                r.error(where, who + " needs 'tls' with at least one certificate or 'acme'");
             }
         } else if (f.has("tls")) {
             r.error(f.keyNode("tls"), "'tls' is only for https listeners (" + who + ")");
@@ -276,14 +278,18 @@ public final class ConfigLoader {
 
     private static TlsConfig tls(YamlReader r, Node node) {
         Fields f = r.fields(node, "tls", "in tls", TLS_KEYS);
-        if (f == null || !f.require("certificates")) {
+        if (f == null) {
             return null;
         }
-        List<Node> items = r.list(f.node("certificates"), "certificates");
+        TlsConfig.Acme acme = f.has("acme") ? acme(r, f.node("acme")) : null;
+        if (!f.has("acme") && !f.require("certificates")) {
+            return null;
+        }
+        List<Node> items = f.has("certificates") ? r.list(f.node("certificates"), "certificates") : List.of();
         if (items == null) {
             return null;
         }
-        if (items.isEmpty()) {
+        if (items.isEmpty() && f.has("certificates")) {
             r.error(f.node("certificates"), "'certificates' is empty (expected at least one {cert, key})");
         }
         List<TlsConfig.Certificate> certs = new ArrayList<>();
@@ -319,7 +325,77 @@ public final class ConfigLoader {
             clientAuth = clientCa == null ? TlsConfig.ClientAuth.NONE : TlsConfig.ClientAuth.REQUIRE;
         }
         java.time.Duration reload = f.duration("reload_interval", TlsConfig.DEFAULT_RELOAD_INTERVAL, true);
-        return new TlsConfig(certs, provider, protocols, ciphers, clientCa, clientAuth, reload);
+        return new TlsConfig(certs, provider, protocols, ciphers, clientCa, clientAuth, reload, acme);
+    }
+
+    /** {@code tls.acme}; null (with errors reported) when it cannot be used. */
+    private static TlsConfig.Acme acme(YamlReader r, Node node) {
+        Fields f = r.fields(node, "acme", "in acme", ACME_KEYS);
+        if (f == null) {
+            return null;
+        }
+        boolean complete = f.require("directory") & f.require("domains") & f.require("storage");
+        String directory = f.value("directory", null, ConfigLoader::acmeDirectory);
+        String email = f.value("email", null, ConfigLoader::acmeEmail);
+        List<String> domains = new ArrayList<>();
+        for (String d : f.strings("domains")) {
+            String name = d.trim().toLowerCase(Locale.ROOT);
+            if (!ACME_DOMAIN.matcher(name).matches()) {
+                r.error(f.node("domains"), "'" + d + "' is not a domain name ACME can certify"
+                        + (name.startsWith("*.") ? " (wildcards need DNS-01, which is not supported)" : ""));
+            } else if (!domains.contains(name)) {
+                domains.add(name);
+            }
+        }
+        if (f.has("domains") && f.strings("domains").isEmpty()) {
+            r.error(f.node("domains"), "'domains' is empty (expected at least one domain name)");
+        }
+        java.nio.file.Path storage = f.path("storage");
+        if (storage != null && java.nio.file.Files.exists(storage) && !java.nio.file.Files.isDirectory(storage)) {
+            r.error(f.node("storage"), "storage '" + storage + "' is not a directory");
+        }
+        TlsConfig.Challenge challenge = f.value("challenge", null, ConfigLoader::acmeChallenge);
+        java.time.Duration renewBefore = f.duration("renew_before", TlsConfig.Acme.DEFAULT_RENEW_BEFORE, true);
+        java.nio.file.Path trustCa = existingFile(r, f, "trust_ca", "trust_ca");
+        java.time.Duration check = f.duration("check_interval", TlsConfig.Acme.DEFAULT_CHECK_INTERVAL, true);
+        if (!complete || directory == null || domains.isEmpty() || storage == null) {
+            return null;
+        }
+        return new TlsConfig.Acme(directory, email, domains, storage, challenge, renewBefore, trustCa, check);
+    }
+
+    private static final java.util.regex.Pattern ACME_DOMAIN = java.util.regex.Pattern.compile(
+            "(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
+    private static String acmeDirectory(String s) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(s);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("'" + s + "' is not a URL (expected the ACME directory, e.g. "
+                    + "https://acme-v02.api.letsencrypt.org/directory)");
+        }
+        if (!"https".equalsIgnoreCase(uri.getScheme()) && !"acme".equalsIgnoreCase(uri.getScheme())
+                || uri.getHost() == null) {
+            throw new IllegalArgumentException("'" + s + "' is not an https:// (or acme://) URL of an ACME directory");
+        }
+        return s;
+    }
+
+    private static String acmeEmail(String s) {
+        if (!s.matches("[^@\\s:]+@[^@\\s]+")) {
+            throw new IllegalArgumentException("'" + s + "' is not an email address");
+        }
+        return s;
+    }
+
+    private static TlsConfig.Challenge acmeChallenge(String s) {
+        for (TlsConfig.Challenge c : TlsConfig.Challenge.values()) {
+            if (c.text.equals(s)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("unknown ACME challenge '" + s + "' (expected http-01 or tls-alpn-01)");
     }
 
     private static String tlsProvider(String s) {

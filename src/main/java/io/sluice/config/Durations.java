@@ -7,12 +7,12 @@ import java.util.regex.Pattern;
 
 /**
  * Durations as written in the configuration: a number and a unit, {@code 250ms}, {@code 2s}, {@code 1.5s},
- * {@code 1m}, {@code 1h}. A bare number is an error (the unit is never guessed), except {@code 0}, which
+ * {@code 1m}, {@code 1h}, {@code 30d}. A bare number is an error (the unit is never guessed), except {@code 0}, which
  * needs no unit. Precision is one nanosecond; anything finer is rounded.
  */
 public final class Durations {
 
-    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)");
     private static final Pattern NUMBER = Pattern.compile("[0-9]+(?:\\.[0-9]+)?");
     static final String EXPECTED = "expected a number and a unit, e.g. 250ms, 2s, 1m";
 
@@ -42,7 +42,8 @@ public final class Durations {
             case "ms" -> 1_000_000L;
             case "s" -> 1_000_000_000L;
             case "m" -> 60_000_000_000L;
-            default -> 3_600_000_000_000L;
+            case "h" -> 3_600_000_000_000L;
+            default -> 86_400_000_000_000L;
         };
         try {
             BigDecimal nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unitNanos));

@@ -263,7 +263,11 @@ public final class Sluice implements AutoCloseable {
         long every = running.tls.config().reloadInterval().toMillis();
         ScheduledFuture<?> task = tlsReloads.scheduleWithFixedDelay(running.tls::poll, every, every,
                 TimeUnit.MILLISECONDS);
-        running.channel.closeFuture().addListener(f -> task.cancel(false));
+        running.tls.startAcme(); // tls.acme: obtains and renews on its own thread
+        running.channel.closeFuture().addListener(f -> {
+            task.cancel(false);
+            running.tls.close();
+        });
     }
 
     private RunningListener findByAddress(ListenerConfig lc) {

@@ -52,6 +52,7 @@ public final class ServerTls {
     static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final String listener;
+    private final AcmeClient acme;
     private volatile TlsConfig config;
     private volatile Contexts current;
 
@@ -64,6 +65,7 @@ public final class ServerTls {
     public ServerTls(String listener, TlsConfig config) {
         this.listener = listener;
         this.config = config;
+        this.acme = config.acme() == null ? null : new AcmeClient(listener, config.acme(), this::acmeIssued);
         this.current = build(config);
     }
 
@@ -73,7 +75,66 @@ public final class ServerTls {
             Contexts c = current;
             return name == null ? c.fallback : c.byName.map(name);
         };
-        return new SniHandler(lookup);
+        return acme == null ? new SniHandler(lookup) : new AcmeSniHandler(lookup);
+    }
+
+    /** Starts obtaining and renewing the {@code tls.acme} certificate, if there is one (off the event loops). */
+    public void startAcme() {
+        if (acme != null) {
+            acme.start();
+        }
+    }
+
+    /** Stops the ACME thread; the listener is closing. */
+    public void close() {
+        if (acme != null) {
+            acme.close();
+        }
+    }
+
+    /** The ACME certificate served now (a placeholder until one is obtained); null without {@code tls.acme}. */
+    public AcmeClient.Issued acmeCertificate() {
+        return acme == null ? null : acme.current();
+    }
+
+    /** A certificate was obtained or renewed: new handshakes get it, open connections keep theirs. */
+    private synchronized void acmeIssued() {
+        try {
+            current = build(config);
+            log.info("listener '{}': ACME certificate in service", listener);
+        } catch (RuntimeException e) {
+            log.warn("listener '{}': the new ACME certificate does not load: {}", listener, e.getMessage());
+        }
+    }
+
+    /**
+     * While a TLS-ALPN-01 validation is pending, a ClientHello that offers {@code acme-tls/1} for the domain
+     * being validated gets the validation certificate (RFC 8737); everything else goes by SNI as usual.
+     */
+    private static final class AcmeSniHandler extends SniHandler {
+        private boolean acmeTls;
+
+        AcmeSniHandler(Mapping<String, SslContext> mapping) {
+            super(mapping);
+        }
+
+        @Override
+        protected io.netty.util.concurrent.Future<SslContext> lookup(io.netty.channel.ChannelHandlerContext ctx,
+                io.netty.buffer.ByteBuf clientHello) throws Exception {
+            acmeTls = clientHello != null && AcmeChallenges.tlsAlpnPending()
+                    && ClientHellos.offersAlpn(clientHello, AcmeChallenges.ACME_TLS_1);
+            return super.lookup(ctx, clientHello);
+        }
+
+        @Override
+        protected io.netty.util.concurrent.Future<SslContext> lookup(io.netty.channel.ChannelHandlerContext ctx,
+                String hostname) throws Exception {
+            SslContext challenge = acmeTls ? AcmeChallenges.tlsAlpn01(hostname) : null;
+            if (challenge != null) {
+                return ctx.executor().newSucceededFuture(challenge);
+            }
+            return super.lookup(ctx, hostname);
+        }
     }
 
     /** The provider in use ("OPENSSL" or "JDK"), for the start-up log and tests. */
@@ -132,6 +193,21 @@ public final class ServerTls {
                 }
             }
         }
+        if (acme != null) {
+            AcmeClient.Issued issued = acme.current();
+            SslContext ctx = context(cfg, SslContextBuilder.forServer(issued.key(), issued.chain()
+                    .toArray(new java.security.cert.X509Certificate[0])), provider, "the ACME certificate for "
+                    + acme.config().domains());
+            if (first == null) {
+                first = ctx;
+                names = new DomainWildcardMappingBuilder<>(ctx);
+            }
+            for (String name : acme.config().domains()) {
+                if (seen.add(name)) {
+                    names.add(name, ctx);
+                }
+            }
+        }
         if (first == null) {
             throw new IllegalStateException("listener '" + listener + "': no certificate");
         }
@@ -154,7 +230,17 @@ public final class ServerTls {
 
     private SslContext context(TlsConfig cfg, TlsConfig.Certificate cert, SslProvider provider) {
         try {
-            SslContextBuilder b = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
+            return context(cfg, SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile()), provider,
+                    "certificate " + cert.cert() + " with key " + cert.key());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("listener '" + listener + "': cannot use certificate " + cert.cert()
+                    + " with key " + cert.key() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private SslContext context(TlsConfig cfg, SslContextBuilder builder, SslProvider provider, String what) {
+        try {
+            SslContextBuilder b = builder
                     .sslProvider(provider)
                     .protocols(cfg.protocols().isEmpty() ? DEFAULT_PROTOCOLS : cfg.protocols())
                     .ciphers(cfg.ciphers().isEmpty() ? Http2SecurityUtil.CIPHERS : cfg.ciphers(),
@@ -171,8 +257,8 @@ public final class ServerTls {
             }
             return b.build();
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalStateException("listener '" + listener + "': cannot use certificate " + cert.cert()
-                    + " with key " + cert.key() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("listener '" + listener + "': cannot use " + what + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -184,17 +270,22 @@ public final class ServerTls {
         } catch (IOException | CertificateException e) {
             throw new IllegalStateException("cannot read certificate " + pem + ": " + e.getMessage(), e);
         }
-        Set<String> out = new LinkedHashSet<>();
         try {
-            if (x509.getSubjectAlternativeNames() != null) {
-                for (List<?> san : x509.getSubjectAlternativeNames()) {
-                    if (((Integer) san.get(0)) == 2) { // dNSName
-                        out.add(((String) san.get(1)).toLowerCase(Locale.ROOT));
-                    }
-                }
-            }
+            return names(x509);
         } catch (CertificateParsingException e) {
             throw new IllegalStateException("cannot read the names of certificate " + pem + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The DNS names of a certificate: its subject alternative names, else its subject's CN. */
+    static List<String> names(X509Certificate x509) throws CertificateParsingException {
+        Set<String> out = new LinkedHashSet<>();
+        if (x509.getSubjectAlternativeNames() != null) {
+            for (List<?> san : x509.getSubjectAlternativeNames()) {
+                if (((Integer) san.get(0)) == 2) { // dNSName
+                    out.add(((String) san.get(1)).toLowerCase(Locale.ROOT));
+                }
+            }
         }
         if (out.isEmpty()) {
             try {

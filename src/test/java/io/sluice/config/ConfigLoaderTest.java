@@ -597,7 +597,7 @@ class ConfigLoaderTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, file, Map.of()));
         String f = file.toString();
         assertThat(e.errors().stream().map(ConfigError::toString)).containsExactly(
-                f + ":4:15: https listener 's' needs 'tls' with at least one certificate",
+                f + ":4:15: https listener 's' needs 'tls' with at least one certificate or 'acme'",
                 f + ":9:48: key file 'a.key' does not exist (resolved to " + dir.resolve("a.key") + ")",
                 f + ":13:15: tcp listener 'p' needs 'upstream' (where its connections go)",
                 f + ":14:5: 'routes' is only for http and https listeners (tcp listeners forward to 'upstream')",

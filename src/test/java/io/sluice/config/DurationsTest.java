@@ -14,6 +14,7 @@ class DurationsTest {
         assertThat(Durations.parse("2s")).isEqualTo(Duration.ofSeconds(2));
         assertThat(Durations.parse("1m")).isEqualTo(Duration.ofMinutes(1));
         assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(Durations.parse("30d")).isEqualTo(Duration.ofDays(30));
     }
 
     @Test
@@ -37,7 +38,7 @@ class DurationsTest {
 
     @Test
     void rejectsOtherForms() {
-        for (String bad : new String[] {"", "s", "2 s", "-1s", "2S", "2sec", "1d", "1m30s", ".5s", "1.s"}) {
+        for (String bad : new String[] {"", "s", "2 s", "-1s", "2S", "2sec", "1w", "1m30s", ".5s", "1.s"}) {
             assertThatThrownBy(() -> Durations.parse(bad)).as(bad)
                     .hasMessage("bad duration '" + bad + "' (expected a number and a unit, e.g. 250ms, 2s, 1m)");
         }
