@@ -59,14 +59,13 @@ final class ObserveBinder {
 
     /** An absolute http or https URL with a host: where OTLP/HTTP spans are POSTed, as given. */
     private static String otlpEndpoint(String s) {
-        java.net.URI uri;
+        java.net.URI uri = null;
         try {
             uri = new java.net.URI(s);
         } catch (java.net.URISyntaxException e) {
-            throw new IllegalArgumentException("bad otlp_endpoint '" + s + "' (" + e.getReason()
-                    + "; expected a URL, e.g. http://127.0.0.1:4318/v1/traces)");
+            // reported below
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        String scheme = uri == null || uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
             throw new IllegalArgumentException("bad otlp_endpoint '" + s
                     + "' (expected an http or https URL, e.g. http://127.0.0.1:4318/v1/traces)");
