@@ -9,7 +9,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
 /** Binds the top-level {@code access_log:} and {@code tracing:} blocks. */
 final class ObserveBinder {
     static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "format", "path", "fields", "queue_size");
-    static final List<String> TRACING_KEYS = List.of("enabled");
+    static final List<String> TRACING_KEYS = List.of("enabled", "otlp_endpoint", "service_name", "sample_ratio",
+            "export_timeout", "queue_size");
     static final List<String> FORMATS = List.of("combined", "json");
 
     private ObserveBinder() {
@@ -47,7 +48,42 @@ final class ObserveBinder {
         if (f == null) {
             return TracingConfig.DEFAULTS;
         }
-        return new TracingConfig(f.value("enabled", true, ObserveBinder::bool));
+        boolean enabled = f.value("enabled", true, ObserveBinder::bool);
+        String endpoint = f.value("otlp_endpoint", null, ObserveBinder::otlpEndpoint);
+        String service = f.name("service_name", TracingConfig.DEFAULT_SERVICE_NAME);
+        double ratio = f.value("sample_ratio", 1.0, ObserveBinder::ratio);
+        java.time.Duration timeout = f.duration("export_timeout", TracingConfig.DEFAULT_EXPORT_TIMEOUT, true);
+        int queue = f.integer("queue_size", TracingConfig.DEFAULT_QUEUE_SIZE, 16, 1 << 20);
+        return new TracingConfig(enabled, endpoint, service, ratio, timeout, queue);
+    }
+
+    /** An absolute http or https URL with a host: where OTLP/HTTP spans are POSTed, as given. */
+    private static String otlpEndpoint(String s) {
+        java.net.URI uri = null;
+        try {
+            uri = new java.net.URI(s);
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        String scheme = uri == null || uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
+            throw new IllegalArgumentException("bad otlp_endpoint '" + s
+                    + "' (expected an http or https URL, e.g. http://127.0.0.1:4318/v1/traces)");
+        }
+        return s;
+    }
+
+    private static Double ratio(String s) {
+        double d;
+        try {
+            d = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            d = Double.NaN;
+        }
+        if (!(d >= 0 && d <= 1)) {
+            throw new IllegalArgumentException("sample_ratio '" + s + "' out of range (expected a number from 0 to 1, e.g. 0.1)");
+        }
+        return d;
     }
 
     private static Boolean bool(String s) {

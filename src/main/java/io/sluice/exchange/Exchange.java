@@ -30,6 +30,8 @@ public final class Exchange {
     private long upstreamHeaderNanos = -1;
     private CharSequence traceId = "";
     private CharSequence spanId = "";
+    private CharSequence clientTraceparent;
+    private boolean traceSampled;
     private boolean observed;
 
     public Exchange(HttpRequest request, CharSequence requestId, String clientIp, String path, boolean keepAlive,
@@ -163,8 +165,28 @@ public final class Exchange {
     }
 
     public void trace(CharSequence traceId, CharSequence spanId) {
+        trace(traceId, spanId, null, true);
+    }
+
+    /**
+     * The ids sent upstream; {@code clientTraceparent} is the client's valid {@code traceparent} the trace
+     * continues (null when the proxy started it), {@code sampled} the flag sent on.
+     */
+    public void trace(CharSequence traceId, CharSequence spanId, CharSequence clientTraceparent, boolean sampled) {
         this.traceId = traceId;
         this.spanId = spanId;
+        this.clientTraceparent = clientTraceparent;
+        this.traceSampled = sampled;
+    }
+
+    /** The client's span id, the parent of the proxy's span; "" when the proxy started the trace. */
+    public CharSequence parentSpanId() {
+        return clientTraceparent == null ? "" : clientTraceparent.subSequence(36, 52);
+    }
+
+    /** Whether the trace context sent upstream has the sampled flag (false when tracing is off). */
+    public boolean traceSampled() {
+        return traceSampled;
     }
 
     /** Marks the exchange as logged and counted; true only the first time. */

@@ -45,6 +45,7 @@ public final class ObservedMetrics {
     final Counter passiveEjections;
     final Counter accessLogLines;
     final Counter accessLogDropped;
+    final Counter tracingSpans;
     private final ConcurrentMap<List<String>, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
 
@@ -98,6 +99,10 @@ public final class ObservedMetrics {
         accessLogDropped = Counter.builder().name("sluice_access_log_dropped_total")
                 .help("Access log lines dropped because the writer's queue was full (a slow disk or pipe)")
                 .withoutExemplars().register(registry);
+        tracingSpans = Counter.builder().name("sluice_tracing_spans_total")
+                .help("Spans for OTLP export, by result: exported (sent and accepted), failed (the export failed"
+                        + " or timed out), dropped (the export queue was full)")
+                .labelNames("result").withoutExemplars().register(registry);
         GaugeWithCallback.builder().name("sluice_endpoint_weight")
                 .help("The configured weight of an endpoint (or the one set through the admin API)")
                 .labelNames("upstream", "endpoint")
@@ -147,6 +152,11 @@ public final class ObservedMetrics {
     /** For the access log: one line queued, or dropped. */
     public void accessLogLine(boolean queued) {
         (queued ? accessLogLines : accessLogDropped).inc();
+    }
+
+    /** For OTLP export: the counter of spans with {@code result} exported, failed or dropped. */
+    public CounterDataPoint tracingSpans(String result) {
+        return tracingSpans.labelValues(result);
     }
 
     public long accessLogDropped() {

@@ -2,6 +2,7 @@ package io.sluice.observe;
 
 import io.sluice.config.AccessLogConfig;
 import io.sluice.config.SluiceConfig;
+import io.sluice.config.TracingConfig;
 import io.sluice.metrics.ProxyMetrics;
 import java.io.IOException;
 import java.util.Objects;
@@ -21,6 +22,7 @@ public final class Observability implements AutoCloseable {
     private volatile AccessLog accessLog;
     private AccessLogConfig accessLogConfig;
     private volatile boolean tracing = true;
+    private volatile OtlpSpanExport spans;
 
     public Observability(ProxyMetrics metrics) {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -29,6 +31,7 @@ public final class Observability implements AutoCloseable {
     /** Applies {@code config}'s access_log and tracing; a new access log replaces the old one. Control thread. */
     public synchronized void configure(SluiceConfig config) throws IOException {
         tracing = config.tracing().enabled();
+        configureExport(config.tracing());
         AccessLogConfig next = config.accessLog() != null && config.accessLog().enabled() ? config.accessLog() : null;
         if (Objects.equals(next, accessLogConfig)) {
             return;
@@ -46,6 +49,25 @@ public final class Observability implements AutoCloseable {
         }
     }
 
+    /**
+     * OTLP export: started when {@code tracing} exports and no export of the same settings runs; the old
+     * one (if any) flushes and stops. With export off nothing of the OpenTelemetry SDK is loaded.
+     */
+    private void configureExport(TracingConfig tracing) {
+        OtlpSpanExport old = spans;
+        if (old != null && old.config().equals(tracing)) {
+            return;
+        }
+        spans = tracing.exporting() ? new OtlpSpanExport(tracing, metrics.observed()) : null;
+        if (old != null) {
+            old.close();
+        }
+        if (spans != null) {
+            log.info("tracing: exporting spans to {} (OTLP/HTTP, service.name {}, sample_ratio {})",
+                    tracing.otlpEndpoint(), tracing.serviceName(), tracing.sampleRatio());
+        }
+    }
+
     /** The observer of one listener's requests. */
     public RequestObserver observer(String listener) {
         return new RequestObserver(listener, this, metrics.observed());
@@ -59,6 +81,16 @@ public final class Observability implements AutoCloseable {
         return tracing;
     }
 
+    /** The span export, or null when {@code tracing.otlp_endpoint} is not set. */
+    OtlpSpanExport spans() {
+        return spans;
+    }
+
+    /** Whether spans are exported (OTLP) now. */
+    public boolean exportingSpans() {
+        return spans != null;
+    }
+
     public ProxyMetrics metrics() {
         return metrics;
     }
@@ -70,6 +102,11 @@ public final class Observability implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        OtlpSpanExport export = spans;
+        spans = null;
+        if (export != null) {
+            export.close();
+        }
         AccessLog old = accessLog;
         accessLog = null;
         accessLogConfig = null;

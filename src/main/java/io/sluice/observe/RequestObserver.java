@@ -7,7 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The observer of one listener's requests: starts their trace context and, once each request is
- * finished (or broken off), counts it per route and writes its access log line. Called on the event
+ * finished (or broken off), counts it per route, writes its access log line and, when spans are
+ * exported, hands its span to the exporter. Called on the event
  * loops of the listener's connections; no lock, and no allocation but the log line once warm.
  */
 public final class RequestObserver {
@@ -27,7 +28,8 @@ public final class RequestObserver {
     /** For a request about to go upstream: the W3C trace headers, when tracing is on. */
     public void startTrace(HttpHeaders headers, Exchange exchange) {
         if (hub.tracing()) {
-            TraceContext.apply(headers, exchange);
+            OtlpSpanExport spans = hub.spans();
+            TraceContext.apply(headers, exchange, spans == null ? Long.MAX_VALUE : spans.sampleBound());
         }
     }
 
@@ -47,6 +49,10 @@ public final class RequestObserver {
         }
         long duration = System.nanoTime() - exchange.startNanos();
         route(exchange.route()).record(exchange.status(), duration, bytesIn, bytesOut);
+        OtlpSpanExport spans;
+        if (exchange.traceSampled() && (spans = hub.spans()) != null) {
+            spans.record(exchange, listener, duration);
+        }
         AccessLog log = hub.accessLog();
         if (log != null) {
             long startMillis = System.currentTimeMillis() - duration / 1_000_000;

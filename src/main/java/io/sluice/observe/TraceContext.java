@@ -22,6 +22,30 @@ public final class TraceContext {
 
     /** Rewrites the request's trace headers for the upstream and records the ids on the exchange. */
     public static void apply(HttpHeaders headers, Exchange exchange) {
+        apply(headers, exchange, Long.MAX_VALUE);
+    }
+
+    /**
+     * The bound {@link #apply(HttpHeaders, Exchange, long)} samples new traces with: the one of
+     * OpenTelemetry's {@code TraceIdRatioBased} sampler, so the flag sent upstream and the SDK's decision
+     * agree.
+     */
+    public static long sampleBound(double ratio) {
+        if (ratio <= 0) {
+            return Long.MIN_VALUE;
+        }
+        if (ratio >= 1) {
+            return Long.MAX_VALUE;
+        }
+        return (long) (ratio * Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #apply(HttpHeaders, Exchange)}; a trace the proxy starts is sampled (flags {@code 01}) when
+     * the absolute value of its trace id's last 16 hex digits, as a long, is below {@code sampleBound}
+     * (see {@link #sampleBound}); a client's trace keeps its flags.
+     */
+    public static void apply(HttpHeaders headers, Exchange exchange, long sampleBound) {
         String incoming = headers.get(TRACEPARENT);
         if (headers.getAll(TRACEPARENT).size() > 1) {
             incoming = null; // more than one: invalid
@@ -48,11 +72,24 @@ public final class TraceContext {
             out[54] = (byte) incoming.charAt(54);
         } else {
             out[53] = '0';
-            out[54] = '1';
+            out[54] = sampleBound == Long.MAX_VALUE || Math.abs(parseHex(out, 19)) < sampleBound ? (byte) '1' : (byte) '0';
         }
         AsciiString value = new AsciiString(out, false);
         headers.set(TRACEPARENT, value);
-        exchange.trace(value.subSequence(3, 35, false), value.subSequence(36, 52, false));
+        exchange.trace(value.subSequence(3, 35, false), value.subSequence(36, 52, false), keep ? incoming : null,
+                (hexValue(out[54]) & 1) != 0);
+    }
+
+    private static long parseHex(byte[] out, int at) {
+        long v = 0;
+        for (int i = at; i < at + 16; i++) {
+            v = v << 4 | hexValue(out[i]);
+        }
+        return v;
+    }
+
+    private static int hexValue(byte c) {
+        return c <= '9' ? c - '0' : c - 'a' + 10;
     }
 
     /**

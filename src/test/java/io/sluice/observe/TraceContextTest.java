@@ -59,4 +59,45 @@ class TraceContextTest {
             assertThat(h.getAll("traceparent")).hasSize(1);
         }
     }
+
+    @Test
+    void newTracesAreSampledAsTheSdksRatioSamplerWouldSample() {
+        for (double ratio : new double[] {0, 0.001, 0.3, 0.5, 0.999, 1}) {
+            io.opentelemetry.sdk.trace.samplers.Sampler sdk = io.opentelemetry.sdk.trace.samplers.Sampler.traceIdRatioBased(ratio);
+            long bound = TraceContext.sampleBound(ratio);
+            int sampled = 0;
+            for (int i = 0; i < 2000; i++) {
+                DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+                Exchange ex = exchange(request);
+                TraceContext.apply(request.headers(), ex, bound);
+                String traceId = ex.traceId().toString();
+                boolean expected = sdk.shouldSample(io.opentelemetry.context.Context.root(), traceId, "x",
+                        io.opentelemetry.api.trace.SpanKind.SERVER, io.opentelemetry.api.common.Attributes.empty(),
+                        java.util.List.of()).getDecision() == io.opentelemetry.sdk.trace.samplers.SamplingDecision.RECORD_AND_SAMPLE;
+                assertThat(ex.traceSampled()).as("ratio %s trace %s", ratio, traceId).isEqualTo(expected);
+                assertThat(request.headers().get("traceparent")).endsWith(expected ? "-01" : "-00");
+                assertThat(ex.parentSpanId().toString()).isEmpty();
+                sampled += expected ? 1 : 0;
+            }
+            assertThat(sampled / 2000.0).isCloseTo(ratio, org.assertj.core.data.Offset.offset(0.05));
+        }
+    }
+
+    @Test
+    void aClientsTraceKeepsItsFlagsWhateverTheRatio() {
+        DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        request.headers().set("traceparent", VALID);
+        Exchange ex = exchange(request);
+        TraceContext.apply(request.headers(), ex, TraceContext.sampleBound(0));
+        assertThat(ex.traceSampled()).isTrue();
+        assertThat(ex.parentSpanId().toString()).isEqualTo("00f067aa0ba902b7");
+        assertThat(request.headers().get("traceparent")).endsWith("-01");
+    }
+
+    @Test
+    void traceStateIsPassedToTheSdkInOrder() {
+        assertThat(OtlpSpanExport.traceState("a=1, b=2,,bad ,c=3").asMap()).containsExactly(
+                java.util.Map.entry("a", "1"), java.util.Map.entry("b", "2"), java.util.Map.entry("c", "3"));
+        assertThat(OtlpSpanExport.traceState(null).isEmpty()).isTrue();
+    }
 }
