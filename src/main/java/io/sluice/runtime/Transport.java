@@ -1,6 +1,8 @@
 package io.sluice.runtime;
 
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -21,6 +23,13 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannelClass,
                         Class<? extends SocketChannel> socketChannelClass) {
+
+    /**
+     * How much one read takes from a socket: starts small (a request head fits in 2 KiB), grows to 256 KiB
+     * while a body streams. With auto-read off each read() is one recv, so a larger ceiling means fewer
+     * read cycles (and fewer syscalls and loop tasks) for a large body; it shrinks back when reads get small.
+     */
+    public static final RecvByteBufAllocator RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator(512, 2048, 256 * 1024);
 
     public static Transport detect() {
         boolean forceNio = "nio".equalsIgnoreCase(System.getProperty("sluice.transport"));

@@ -90,6 +90,7 @@ public final class UpstreamConnector {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         upstream.config().timeouts().connect().toMillis()))
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, io.sluice.runtime.Transport.RECEIVE_BUFFERS)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
