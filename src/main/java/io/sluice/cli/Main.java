@@ -141,7 +141,7 @@ public final class Main implements Runnable {
             Signal.handle(new Signal("HUP"), s -> reload(sluice, file));
         }
         stop.await();
-        log.info("stopping: draining connections for up to {}", sluice.config().server().shutdownTimeout());
+        log.info("stopping: draining connections for up to {}", io.sluice.config.Durations.format(sluice.config().server().shutdownTimeout()));
         sluice.stop(sluice.config().server().shutdownTimeout());
         log.info("stopped");
         return 0;
