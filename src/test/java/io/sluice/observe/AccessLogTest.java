@@ -62,9 +62,8 @@ class AccessLogTest {
         log.log(exchange(200), line());
         log.log(exchange(200), line()); // may be in the writer's batch or queued
         // Fill the 64 KiB write buffer so the writer reaches the stuck disk.
-        for (int i = 0; i < 200 && disk.entered.getCount() > 0; i++) {
-            log.log(exchange(200), line());
-            Thread.sleep(1);
+        for (int i = 0; i < 200 && !disk.entered.await(1, TimeUnit.MILLISECONDS); i++) {
+            log.log(exchange(200), line()); // one more line, until the writer is stuck in the disk
         }
         assertThat(disk.entered.await(10, TimeUnit.SECONDS)).isTrue();
         long droppedBefore = metrics.observed().accessLogDropped();
