@@ -18,7 +18,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -78,9 +77,20 @@ class StatusPageBrowserTest {
     }
 
     private static String cell(WebDriver driver, String address, String field) {
-        WebElement td = driver.findElement(By.cssSelector(
-                "table[data-upstream='app'] tr[data-endpoint='" + address + "'] td[data-field='" + field + "']"));
-        return td.getText().trim();
+        return text(driver, "table[data-upstream='app'] tr[data-endpoint='" + address + "'] td[data-field='" + field + "']");
+    }
+
+    /**
+     * The text of the element {@code selector} finds, found and read in one step in the page: the page
+     * re-renders every second, so an element found in one call may be gone by the next.
+     */
+    private static String text(WebDriver driver, String selector) {
+        Object text = ((org.openqa.selenium.JavascriptExecutor) driver).executeScript(
+                "const e = document.querySelector(arguments[0]); return e === null ? null : e.innerText;", selector);
+        if (text == null) {
+            throw new org.openqa.selenium.NoSuchElementException(selector);
+        }
+        return text.toString().trim();
     }
 
     /** Waits until the page shows for every endpoint exactly what /api/upstreams says now. */
@@ -144,16 +154,21 @@ class StatusPageBrowserTest {
                 assertPageMatchesApi(driver, sluice);
 
                 // Listeners and routes, and the version line.
-                assertThat(driver.findElement(By.id("listeners")).getText()).contains("web", "127.0.0.1");
-                assertThat(driver.findElement(By.id("routes")).getText()).contains("app", "→ app");
+                assertThat(text(driver, "#listeners")).contains("web", "127.0.0.1");
+                assertThat(text(driver, "#routes")).contains("app", "→ app");
                 new WebDriverWait(driver, Duration.ofSeconds(5))
-                        .until(d -> d.findElement(By.id("meta")).getText().startsWith("version "));
+                        .until(d -> text(d, "#meta").startsWith("version "));
 
                 // Drain from the page: the admin API takes the endpoint out, the next push shows it.
-                driver.findElement(By.cssSelector("tr[data-endpoint='" + b.address() + "'] button")).click();
                 new WebDriverWait(driver, Duration.ofSeconds(5))
-                        .until(d -> d.findElement(By.id("message")).getText().startsWith("drain app " + b.address()));
-                assertThat(driver.findElement(By.id("message")).getText()).isEqualTo("drain app " + b.address() + ": done");
+                        .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                        .until(d -> {
+                            d.findElement(By.cssSelector("tr[data-endpoint='" + b.address() + "'] button")).click();
+                            return true;
+                        });
+                new WebDriverWait(driver, Duration.ofSeconds(5))
+                        .until(d -> text(d, "#message").startsWith("drain app " + b.address()));
+                assertThat(text(driver, "#message")).isEqualTo("drain app " + b.address() + ": done");
                 new WebDriverWait(driver, Duration.ofSeconds(5))
                         .until(d -> cell(d, b.address(), "state").equals("draining"));
 
