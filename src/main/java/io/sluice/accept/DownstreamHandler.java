@@ -75,6 +75,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private long discarded;
     private boolean closing;
     private boolean upgradeRequested;
+    private boolean drainScheduled;
+    private final Runnable drainPending = this::drainPending;
     private long pendingBytes;
 
     DownstreamHandler(ListenerContext listener) {
@@ -126,7 +128,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         }
         if (closing) {
             ReferenceCountUtil.release(msg);
-        } else if (exchange != null && exchange.requestComplete()) {
+        } else if ((exchange != null && exchange.requestComplete()) || drainScheduled) {
             pending.add(msg); // pipelined: waits for the response in progress
             if (msg instanceof HttpContent content) {
                 pendingBytes += content.content().readableBytes();
@@ -490,6 +492,23 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         call = null;
         responseDone = false;
         upgradeRequested = false;
+        if (!pending.isEmpty()) {
+            // The next request was read ahead. Take it up in a task, not here inside the previous
+            // response's last read: the rest of this loop turn's I/O comes first, so an upstream that
+            // closed the connection just released to the pool is noticed before the request could
+            // pick that connection.
+            if (!drainScheduled) {
+                drainScheduled = true;
+                ctx.executor().execute(drainPending);
+            }
+            return;
+        }
+        maybeRead();
+    }
+
+    /** Handles requests that were read ahead, in order, until one is in progress. */
+    private void drainPending() {
+        drainScheduled = false;
         while (!closing && !pending.isEmpty() && (exchange == null || !exchange.requestComplete())) {
             Object next = pending.poll();
             if (next instanceof HttpContent content) {
@@ -500,6 +519,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (call != null) {
             call.flushRequest(); // body parts of a pipelined request were written outside a read burst
         }
+        ctx.flush();
         maybeRead();
     }
 
