@@ -25,9 +25,10 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends SocketChannel> socketChannelClass) {
 
     /**
-     * How much one read takes from a socket: starts small (a request head fits in 2 KiB), grows to 256 KiB
-     * while a body streams. With auto-read off each read() is one recv, so a larger ceiling means fewer
-     * read cycles (and fewer syscalls and loop tasks) for a large body; it shrinks back when reads get small.
+     * How much one read takes from an upstream socket: starts small (a response head fits in 2 KiB), grows
+     * to 256 KiB while a body streams. With auto-read off each read() is one recv, so a larger ceiling means
+     * fewer read cycles for a large response; it shrinks back when reads get small. Client connections
+     * keep Netty's default (64 KiB): the larger ceiling made 1 MiB uploads slower (docs/benchmarks.md).
      */
     public static final RecvByteBufAllocator RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator(512, 2048, 256 * 1024);
 
