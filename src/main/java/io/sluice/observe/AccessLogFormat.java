@@ -116,52 +116,53 @@ public final class AccessLogFormat {
         return s == null || s.isEmpty() ? "-" : s;
     }
 
-    private static void appendPlain(StringBuilder sb, State st, Field f, Exchange ex, Line line) {
+    /** The numeric fields, the same in both formats but for how a missing timing reads. */
+    private static boolean appendNumber(StringBuilder sb, Field f, Exchange ex, Line line, String missing) {
         switch (f) {
             case STATUS -> sb.append(status(ex));
             case BYTES_IN -> sb.append(line.bytesIn);
             case BYTES_OUT -> sb.append(line.bytesOut);
             case ATTEMPTS -> sb.append(ex.attempts());
             case DURATION_MS -> millis(sb, line.durationNanos);
-            case UPSTREAM_CONNECT_MS -> millisOrDash(sb, ex.upstreamConnectNanos());
-            case UPSTREAM_HEADER_MS -> millisOrDash(sb, ex.upstreamHeaderNanos());
+            case UPSTREAM_CONNECT_MS -> millisOr(sb, ex.upstreamConnectNanos(), missing);
+            case UPSTREAM_HEADER_MS -> millisOr(sb, ex.upstreamHeaderNanos(), missing);
             default -> {
-                CharSequence v = text(st, f, ex, line);
-                if (v == null || v.length() == 0) {
-                    sb.append('-');
-                } else {
-                    boolean quote = needsQuotes(v);
-                    if (quote) {
-                        sb.append('"');
-                    }
-                    escapeQuoted(sb, v);
-                    if (quote) {
-                        sb.append('"');
-                    }
-                }
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void appendPlain(StringBuilder sb, State st, Field f, Exchange ex, Line line) {
+        if (appendNumber(sb, f, ex, line, "-")) {
+            return;
+        }
+        CharSequence v = text(st, f, ex, line);
+        if (v == null || v.length() == 0) {
+            sb.append('-');
+        } else {
+            boolean quote = needsQuotes(v);
+            if (quote) {
+                sb.append('"');
+            }
+            escapeQuoted(sb, v);
+            if (quote) {
+                sb.append('"');
             }
         }
     }
 
     private static void appendJson(StringBuilder sb, State st, Field f, Exchange ex, Line line) {
-        switch (f) {
-            case STATUS -> sb.append(status(ex));
-            case BYTES_IN -> sb.append(line.bytesIn);
-            case BYTES_OUT -> sb.append(line.bytesOut);
-            case ATTEMPTS -> sb.append(ex.attempts());
-            case DURATION_MS -> millis(sb, line.durationNanos);
-            case UPSTREAM_CONNECT_MS -> millisOrNull(sb, ex.upstreamConnectNanos());
-            case UPSTREAM_HEADER_MS -> millisOrNull(sb, ex.upstreamHeaderNanos());
-            default -> {
-                CharSequence v = text(st, f, ex, line);
-                if (v == null) {
-                    sb.append("null");
-                } else {
-                    sb.append('"');
-                    escapeJson(sb, v);
-                    sb.append('"');
-                }
-            }
+        if (appendNumber(sb, f, ex, line, "null")) {
+            return;
+        }
+        CharSequence v = text(st, f, ex, line);
+        if (v == null) {
+            sb.append("null");
+        } else {
+            sb.append('"');
+            escapeJson(sb, v);
+            sb.append('"');
         }
     }
 
@@ -201,17 +202,9 @@ public final class AccessLogFormat {
         sb.append(frac);
     }
 
-    private static void millisOrDash(StringBuilder sb, long nanos) {
+    private static void millisOr(StringBuilder sb, long nanos, String missing) {
         if (nanos < 0) {
-            sb.append('-');
-        } else {
-            millis(sb, nanos);
-        }
-    }
-
-    private static void millisOrNull(StringBuilder sb, long nanos) {
-        if (nanos < 0) {
-            sb.append("null");
+            sb.append(missing);
         } else {
             millis(sb, nanos);
         }

@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -125,17 +125,16 @@ class StatusPageBrowserTest {
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(a, b))) {
             traffic(sluice, 8);
             WebDriver driver = startBrowser(profile);
-            AtomicBoolean running = new AtomicBoolean(true);
-            Thread background = new Thread(() -> {
+            // Background traffic: 3 requests every 100 ms while the page is watched.
+            java.util.concurrent.ScheduledExecutorService background =
+                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "page-traffic"));
+            Runnable tick = () -> {
                 try {
-                    while (running.get()) {
-                        traffic(sluice, 3);
-                        Thread.sleep(100);
-                    }
+                    traffic(sluice, 3);
                 } catch (Exception e) {
                     // the proxy stopped: the test is over
                 }
-            }, "page-traffic");
+            };
             try {
                 driver.get(sluice.adminUri("/").toString());
                 assertThat(driver.getTitle()).isEqualTo("Sluice status");
@@ -143,14 +142,14 @@ class StatusPageBrowserTest {
                 String before = cell(driver, a.address(), "requests_total");
                 assertThat(Long.parseLong(before)).isEqualTo(6); // 3:1 weights, 8 requests
 
-                background.start();
+                background.scheduleAtFixedRate(tick, 0, 100, TimeUnit.MILLISECONDS);
                 // Live: without reloading, the number moves with the traffic.
                 new WebDriverWait(driver, Duration.ofSeconds(10))
                         .until(d -> Long.parseLong(cell(d, a.address(), "requests_total")) > 6 + 10);
                 assertThat(Double.parseDouble(cell(driver, a.address(), "rps"))).isPositive();
                 assertThat(cell(driver, a.address(), "p50_ms")).endsWith("ms");
-                running.set(false);
-                background.join(5000);
+                background.shutdown();
+                assertThat(background.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
                 assertPageMatchesApi(driver, sluice);
 
                 // Listeners and routes, and the version line.
@@ -184,7 +183,7 @@ class StatusPageBrowserTest {
                         .executeScript("return window.innerWidth;");
                 assertThat(width).isLessThanOrEqualTo(viewport);
             } finally {
-                running.set(false);
+                background.shutdownNow();
                 driver.quit();
             }
         }
