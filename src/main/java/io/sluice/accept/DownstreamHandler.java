@@ -26,8 +26,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.config.RespondConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
@@ -44,6 +44,7 @@ import io.sluice.upstream.ProxyCall;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Auto-read is off: the handler asks for bytes only when it can use them, which is how a slow
  * upstream slows the client down instead of filling memory.
+ *
+ * <p>On an HTTP/1.1 connection it also keeps the client's timeouts ({@code server.client_timeouts}): one
+ * timer whose deadline depends on what the connection is waiting for, worked out when it fires. The
+ * request path only notes times; a deadline that moved later costs nothing until the timer fires and
+ * re-arms itself (an h2 stream has none: its connection's idle handler covers it).
  */
 public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
@@ -78,6 +84,17 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private boolean drainScheduled;
     private final Runnable drainPending = this::drainPending;
     private long pendingBytes;
+
+    // client timeouts (HTTP/1.1 only)
+    private StrictRequestDecoder decoder;
+    private ScheduledFuture<?> timer;
+    private long timerAt;
+    private final Runnable checkTimeouts = this::checkTimeouts;
+    private long waitingSince;  // accept, or the end of the previous response: waiting for a request head
+    private boolean servedOne;  // after the first response, waiting is keep-alive (idle), not request_head
+    private long lastRead;      // the last read burst, for request_body
+    private long sendMark = -1; // pending outbound bytes when the client was last seen taking none
+    private long sendStalledSince;
 
     DownstreamHandler(ListenerContext listener) {
         this.listener = listener;
@@ -105,6 +122,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
         meter = ctx.pipeline().get(ConnectionMeter.class);
+        decoder = ctx.pipeline().get(StrictRequestDecoder.class);
+        if (decoder != null) {
+            waitingSince = System.nanoTime();
+            arm(waitingSince + listener.clientTimeouts().requestHead());
+        }
         ctx.read();
     }
 
@@ -140,6 +162,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (exchange != null && !exchange.requestComplete() && decoder != null) {
+            lastRead = System.nanoTime(); // request_body counts from here
+            arm(lastRead + listener.clientTimeouts().requestBody());
+        } else if (exchange == null && decoder != null && decoder.headStartNanos() != 0) {
+            arm(decoder.headStartNanos() + listener.clientTimeouts().requestHead()); // part of a head came
+        }
         if (call != null) {
             call.flushRequest();
         }
@@ -191,6 +219,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void resumeReading() {
+        if (exchange != null && !exchange.requestComplete() && decoder != null) {
+            lastRead = System.nanoTime(); // the upstream held the body back: the client was not late
+        }
         maybeRead();
     }
 
@@ -492,6 +523,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         call = null;
         responseDone = false;
         upgradeRequested = false;
+        if (decoder != null) {
+            waitingSince = System.nanoTime();
+            servedOne = true;
+            arm(waitingSince + listener.clientTimeouts().idle());
+        }
         if (!pending.isEmpty()) {
             // The next request was read ahead. Take it up in a task, not here inside the previous
             // response's last read: the rest of this loop turn's I/O comes first, so an upstream that
@@ -515,6 +551,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 pendingBytes -= content.content().readableBytes();
             }
             handle(next);
+        }
+        if (exchange != null && !exchange.requestComplete() && decoder != null) {
+            lastRead = System.nanoTime(); // a pipelined request's body: timed from when it is taken up
         }
         if (call != null) {
             call.flushRequest(); // body parts of a pipelined request were written outside a read burst
@@ -543,7 +582,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         ChannelPipeline up = upstream.pipeline();
         up.replace("proxy", "relay", new RelayHandler(client, onClose));
         ChannelPipeline down = client.pipeline();
-        down.remove("idle");
         down.replace(this, "relay", new RelayHandler(upstream, null));
         down.remove("encoder");
         up.remove("http");      // bytes the upstream sent after the 101 go to the client now
@@ -555,6 +593,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimer();
         if (exchange != null) {
             observe(exchange); // the client left before its answer (logged as 499), or after it (no-op)
         }
@@ -572,21 +611,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (call != null && ctx.channel().isWritable()) {
             call.onDownstreamWritable();
         }
+        if (decoder != null && !ctx.channel().isWritable()) {
+            sendMark = pendingOutbound();
+            sendStalledSince = System.nanoTime();
+            arm(sendStalledSince + listener.clientTimeouts().send());
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            // Nothing read for a while: an idle keep-alive connection, or a client stalled mid-request.
-            // Not a client we stopped reading ourselves because the upstream is not taking the body.
-            if (exchange == null
-                    || (!exchange.requestComplete() && (call == null || call.wantsMoreBody()))) {
-                closing = true;
-                ctx.close();
-            }
-            return;
-        }
         if (evt == DrainEvent.INSTANCE) {
             if (exchange == null) {
                 closing = true;
@@ -604,6 +638,120 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         log.debug("client connection from {} failed: {}", clientIp, cause.toString());
         closing = true;
         ctx.close();
+    }
+
+    // ---------------------------------------------------------------- client timeouts
+
+    /** Makes sure the timer fires by {@code deadline}; a timer due earlier already covers it. */
+    private void arm(long deadline) {
+        if (timer != null && timerAt - deadline <= 0) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timerAt = deadline;
+        timer = ctx.executor().schedule(checkTimeouts, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    /** The timer fired: closes the connection if what it waits for is late, else re-arms for the next deadline. */
+    private void checkTimeouts() {
+        timer = null;
+        if (closing || !ctx.channel().isActive()) {
+            return;
+        }
+        ListenerContext.ClientTimeouts t = listener.clientTimeouts();
+        long now = System.nanoTime();
+        long deadline;
+        if (exchange == null && drainScheduled) {
+            deadline = now + t.requestHead(); // a request read ahead is about to be taken up
+        } else if (exchange == null) {
+            long headStart = decoder.headStartNanos();
+            if (headStart != 0) {
+                deadline = (servedOne ? headStart : waitingSince) + t.requestHead(); // a first request: from the accept
+                if (deadline - now <= 0) {
+                    requestHeadTimedOut();
+                    return;
+                }
+            } else {
+                deadline = waitingSince + (servedOne ? t.idle() : t.requestHead());
+                if (deadline - now <= 0) {
+                    closing = true; // nothing of a request arrived: close without an answer, as nginx and HAProxy do
+                    ctx.close();
+                    return;
+                }
+            }
+        } else if (!exchange.requestComplete()) {
+            if (call != null && !call.wantsMoreBody()) {
+                lastRead = now; // not reading the client because the upstream is not taking the body
+            }
+            deadline = lastRead + t.requestBody();
+            if (deadline - now <= 0) {
+                requestBodyTimedOut(exchange);
+                return;
+            }
+        } else if (!ctx.channel().isWritable()) {
+            long pendingNow = pendingOutbound();
+            if (pendingNow != sendMark) { // the client took some since the last look
+                sendMark = pendingNow;
+                sendStalledSince = now;
+            }
+            deadline = sendStalledSince + t.send();
+            if (deadline - now <= 0) {
+                log.debug("client {} took none of its response for {} ms: closing", clientIp,
+                        TimeUnit.NANOSECONDS.toMillis(t.send()));
+                abort(exchange);
+                return;
+            }
+        } else {
+            deadline = now + Math.min(t.send(), t.idle()); // waiting on the upstream: its own timeouts apply
+        }
+        timerAt = deadline;
+        timer = ctx.executor().schedule(checkTimeouts, deadline - now, TimeUnit.NANOSECONDS);
+    }
+
+    /** A request head started and did not finish in time: 408 and close (HAProxy's timeout http-request). */
+    private void requestHeadTimedOut() {
+        closing = true;
+        listener.localReplies().record(408, 0);
+        ctx.writeAndFlush(LocalReplies.create(ctx.alloc(), HttpResponseStatus.REQUEST_TIMEOUT,
+                        "the request head did not arrive in time", RequestId.generate(), true))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** The client stopped sending its body: 408 if no response has started, else the connection just closes. */
+    private void requestBodyTimedOut(Exchange ex) {
+        ex.requestComplete(true);
+        ex.closeAfterResponse();
+        if (call != null && call.responseStarted()) {
+            abort(ex);
+            return;
+        }
+        if (call != null) {
+            call.cancel();
+            call = null;
+        } else if (responseDone) {
+            abort(ex); // the answer went out already; the rest of the body never came
+            return;
+        }
+        replyLocal(ex, HttpResponseStatus.REQUEST_TIMEOUT, "the request body stopped arriving");
+    }
+
+    private long pendingOutbound() {
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelTimer(); // an upgrade (h2c, a tunnel) replaced this handler
     }
 
     /** Route metrics and the access log line of {@code ex}, once; the bytes are the connection's since the last one. */

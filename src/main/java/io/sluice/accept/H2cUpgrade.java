@@ -29,7 +29,6 @@ final class H2cUpgrade {
                 ChannelPipeline p = ctx.pipeline();
                 p.remove("decoder");
                 p.remove("encoder");
-                p.remove("idle");
                 p.remove("downstream");
                 p.channel().config().setAutoRead(true);
             }
@@ -39,7 +38,8 @@ final class H2cUpgrade {
                 return null;
             }
             Http2FrameCodec codec = Http2Pipeline.frameCodec(pipelines.listener());
-            return new Http2ServerUpgradeCodec(codec, Http2Pipeline.afterCodec(codec, pipelines::initStreamForUpgrade));
+            return new Http2ServerUpgradeCodec(codec, Http2Pipeline.afterCodec(pipelines.listener(), codec,
+                    pipelines::initStreamForUpgrade));
         };
         return new HttpServerUpgradeHandler(http1, factory, 0) {
             @Override

@@ -74,7 +74,7 @@ final class Http2Pipeline {
     /** Adds the HTTP/2 handlers at the end of {@code p} and turns auto-read on for the connection. */
     static void add(ChannelPipeline p, ListenerContext listener, Consumer<Http2StreamChannel> initStream) {
         Http2FrameCodec codec = frameCodec(listener);
-        ChannelHandler[] after = afterCodec(codec, initStream);
+        ChannelHandler[] after = afterCodec(listener, codec, initStream);
         // Responses of many streams come from many upstream connections, each flushing its stream; merged
         // into one write per loop turn they become one TLS record and one send instead of dozens.
         p.addLast("h2flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true))
@@ -86,9 +86,11 @@ final class Http2Pipeline {
      * The handlers that follow the frame codec (the h2c upgrade adds them itself: they must be in place
      * before the upgrade opens stream 1).
      */
-    static ChannelHandler[] afterCodec(Http2FrameCodec codec, Consumer<Http2StreamChannel> initStream) {
+    static ChannelHandler[] afterCodec(ListenerContext listener, Http2FrameCodec codec,
+                                       Consumer<Http2StreamChannel> initStream) {
         return new ChannelHandler[] {
-            new IdleStateHandler(HttpListenerInitializer.CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS),
+            // client_timeouts.idle: no frame for this long closes a connection with no open stream
+            new IdleStateHandler(listener.clientTimeouts().idle(), 0, 0, TimeUnit.NANOSECONDS),
             multiplexer(initStream),
             new ConnectionEvents(codec)};
     }

@@ -10,10 +10,8 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.sluice.tls.ServerTls;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The pipeline of an http or https listener's connections, in data-path order:
@@ -25,17 +23,13 @@ import java.util.concurrent.TimeUnit;
  *
  *   addHttp1: decoder (StrictRequestDecoder)   bytes → request head, body parts
  *             encoder (ServerResponseEncoder)  response head, body parts → bytes
- *             idle    (IdleStateHandler)       closes connections that send nothing for a while
  *             h2c     (H2cUpgrade)             http only: "Upgrade: h2c" → addHttp2 after a 101
  *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
- *             downstream (DownstreamHandler)   route → forward / respond / static
+ *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
  *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
  * </pre>
  */
 public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
-    /** Like nginx's keepalive_timeout and client_body_timeout: a client that sends nothing this long is closed. */
-    static final long CLIENT_IDLE_SECONDS = 60;
-
     private final ListenerContext listener;
     private final ChannelGroup connections;
     private final ServerTls tls;
@@ -66,8 +60,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     void addHttp1(ChannelPipeline p) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
         p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods))
-                .addLast("encoder", new ServerResponseEncoder(methods))
-                .addLast("idle", new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS));
+                .addLast("encoder", new ServerResponseEncoder(methods));
         if (tls == null) {
             p.addLast("h2c", H2cUpgrade.create(this));
         } else {

@@ -1,6 +1,7 @@
 package io.sluice.accept;
 
 import io.netty.util.AsciiString;
+import io.sluice.config.ClientTimeoutsConfig;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.observe.Observability;
 import io.sluice.observe.RequestObserver;
@@ -19,6 +20,7 @@ public final class ListenerContext {
     private volatile boolean draining;
     private final RequestObserver observer;
     private volatile int httpsRedirectPort = -1;
+    private volatile ClientTimeouts clientTimeouts = new ClientTimeouts(ClientTimeoutsConfig.DEFAULTS);
 
     public ListenerContext(String name, boolean tls, RouteTable routes, int maxRequestHead, ProxyMetrics metrics) {
         this(name, tls, routes, maxRequestHead, new Observability(metrics));
@@ -63,6 +65,22 @@ public final class ListenerContext {
 
     public int maxRequestHead() {
         return maxRequestHead;
+    }
+
+    /** {@code server.client_timeouts}, read when a connection's timer fires (so a reload applies to every connection). */
+    public ClientTimeouts clientTimeouts() {
+        return clientTimeouts;
+    }
+
+    public void clientTimeouts(ClientTimeoutsConfig config) {
+        this.clientTimeouts = new ClientTimeouts(config);
+    }
+
+    /** The client timeouts in nanoseconds, as the timer uses them. */
+    public record ClientTimeouts(long idle, long requestHead, long requestBody, long send) {
+        ClientTimeouts(ClientTimeoutsConfig c) {
+            this(c.idle().toNanos(), c.requestHead().toNanos(), c.requestBody().toNanos(), c.send().toNanos());
+        }
     }
 
     /** The recorder for answers that did not come from an upstream. */

@@ -33,6 +33,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private final HeadScanner scanner = new HeadScanner();
     private boolean atMessageStart = true;
     private boolean failed;
+    private long headStartNanos;
 
     StrictRequestDecoder(int maxHead, ArrayDeque<HttpMethod> methods) {
         super(new HttpDecoderConfig()
@@ -63,6 +64,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                     reject(buffer, out, new TooLongHttpHeaderException(
                             "request head is larger than " + maxHead + " bytes"));
                 }
+                if (headStartNanos == 0) {
+                    headStartNanos = System.nanoTime(); // request_head is timed from here (a whole head costs no clock read)
+                }
                 return; // wait for the whole head
             }
             if (end + 1 - buffer.readerIndex() - scanner.leading > maxHead) {
@@ -70,6 +74,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 return;
             }
             atMessageStart = false;
+            headStartNanos = 0;
         }
         int before = out.size();
         super.decode(ctx, buffer, out);
@@ -88,6 +93,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 atMessageStart = true;
             }
         }
+    }
+
+    /** When the first bytes of a request head that is still incomplete arrived; 0 when none is waiting. */
+    long headStartNanos() {
+        return headStartNanos;
     }
 
     @Override

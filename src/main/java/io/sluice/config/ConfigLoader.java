@@ -33,7 +33,9 @@ public final class ConfigLoader {
 
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing");
-    static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head");
+    static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
+            "client_timeouts");
+    static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
@@ -178,7 +180,22 @@ public final class ConfigLoader {
                     + " out of range (expected 1KiB to 1MiB)");
             head = d.maxRequestHead();
         }
-        return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head);
+        ClientTimeoutsConfig clientTimeouts = f.has("client_timeouts")
+                ? clientTimeouts(r, f.node("client_timeouts")) : d.clientTimeouts();
+        return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head,
+                clientTimeouts);
+    }
+
+    private static ClientTimeoutsConfig clientTimeouts(YamlReader r, Node node) {
+        ClientTimeoutsConfig d = ClientTimeoutsConfig.DEFAULTS;
+        Fields f = r.fields(node, "client_timeouts", "in client_timeouts", CLIENT_TIMEOUT_KEYS);
+        if (f == null) {
+            return d;
+        }
+        return new ClientTimeoutsConfig(f.duration("idle", d.idle(), true),
+                f.duration("request_head", d.requestHead(), true),
+                f.duration("request_body", d.requestBody(), true),
+                f.duration("send", d.send(), true));
     }
 
     private static Bound admin(YamlReader r, Node node) {

@@ -165,6 +165,7 @@ public final class Sluice implements AutoCloseable {
             running.tls = https ? new ServerTls(listener.name(), listener.tls()) : null;
             running.http = new ListenerContext(listener.name(), https, buildRoutes(listener, upstreams),
                     config.server().maxRequestHead(), observability);
+            running.http.clientTimeouts(config.server().clientTimeouts());
             running.http.httpsRedirectPort(listener.redirectToHttps() ? listener.httpsPort() : -1);
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
@@ -233,6 +234,7 @@ public final class Sluice implements AutoCloseable {
                 }
                 r.http.httpsRedirectPort(lc.redirectToHttps() ? lc.httpsPort() : -1);
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
+                r.http.clientTimeouts(next.server().clientTimeouts());
             } else if (r.tcp != null) {
                 r.tcp.update(nextUpstreams.get(lc.upstream()));
             }

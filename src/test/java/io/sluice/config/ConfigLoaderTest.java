@@ -693,4 +693,26 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("environment variable 'SLUICE_TEST_SURELY_UNSET_VARIABLE' is not set");
     }
+
+    @Test
+    void clientTimeouts() throws Exception {
+        SluiceConfig c = parse("""
+                server:
+                  client_timeouts: { idle: 5s, request_head: 2s, send: 1m }
+                listeners: [ { address: 127.0.0.1:8080, routes: [ { respond: {} } ] } ]
+                """);
+        assertThat(c.server().clientTimeouts()).isEqualTo(new ClientTimeoutsConfig(Duration.ofSeconds(5),
+                Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMinutes(1)));
+        assertThat(parse("listeners: [ { address: 127.0.0.1:8080, routes: [ { respond: {} } ] } ]\n")
+                .server().clientTimeouts()).isEqualTo(ClientTimeoutsConfig.DEFAULTS);
+
+        assertThat(errors("""
+                server:
+                  client_timeouts: { request_haed: 2s, idle: 0s, send: 10 }
+                listeners: [ { address: 127.0.0.1:8080, routes: [ { respond: {} } ] } ]
+                """)).containsExactly(
+                "test.yaml:2:22: unknown key 'request_haed' in client_timeouts (did you mean 'request_head'?)",
+                "test.yaml:2:46: idle 0 out of range (expected more than 0, e.g. 1s)",
+                "test.yaml:2:56: bad duration '10' (expected a number and a unit, e.g. 250ms, 2s, 1m; add a unit, e.g. 10s)");
+    }
 }

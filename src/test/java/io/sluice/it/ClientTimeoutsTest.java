@@ -1,0 +1,227 @@
+package io.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code server.client_timeouts}: a client that keeps the proxy waiting (slowloris heads, stalled bodies,
+ * responses nobody reads, idle keep-alive connections) is closed; a client waiting on a slow upstream,
+ * or sending slowly but steadily, is not.
+ */
+class ClientTimeoutsTest {
+    private static final String YAML = """
+            server:
+              client_timeouts: { idle: "${IDLE:-400ms}", request_head: 400ms, request_body: 400ms, send: 400ms }
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - match: { path_prefix: /ok }
+                    respond: { status: 200, body: "ok\\n" }
+                  - upstream: app
+            upstreams:
+              app:
+                endpoints: [ { address: "${UP1}" } ]
+                timeouts: { response: 20s }
+            """;
+
+    private static void assertProxyStillServes(SluiceUnderTest sluice) throws IOException {
+        try (RawHttp next = new RawHttp(sluice.port("main"))) {
+            assertThat(next.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void anUnfinishedRequestHeadIsAnswered408AndClosed() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /slow HTTP/1.1\r\nHost: t\r\nX-Slow: "); // and nothing more: slowloris
+
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(r.header("connection")).isEqualTo("close");
+            assertThat(client.closedByServer()).isTrue();
+            assertThat(up.receivedCount()).isZero();
+            assertProxyStillServes(sluice);
+        }
+    }
+
+    @Test
+    void aHeadTrickledByteByByteIsTimedAsAWhole() throws Exception {
+        // Every byte restarts an idle timer, but not request_head: the head must be whole in time.
+        ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            OutputStream out = client.socket().getOutputStream();
+            client.send("GET / HTTP/1.1\r\nHost: t\r\n");
+            trickle.scheduleAtFixedRate(() -> {
+                try {
+                    out.write('X');
+                    out.flush();
+                } catch (IOException closed) {
+                    throw new RuntimeException(closed); // ends the schedule
+                }
+            }, 0, 50, TimeUnit.MILLISECONDS);
+
+            assertThat(client.read().status()).isEqualTo(408);
+            assertThat(up.receivedCount()).isZero();
+        } finally {
+            trickle.shutdownNow();
+        }
+    }
+
+    @Test
+    void aConnectionThatSendsNothingIsClosedWithoutAnAnswer() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            assertThat(client.socket().getInputStream().read()).isEqualTo(-1); // no 408: nothing was asked
+        }
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionIsClosedAfterIdle() throws Exception {
+        // idle longer than request_head: between requests the longer keep-alive wait applies, not request_head
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address(), "IDLE", "1500ms"));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+            long answered = System.nanoTime();
+
+            assertThat(client.socket().getInputStream().read()).isEqualTo(-1);
+            // Not a speed check: the close must come from idle (1500 ms), never from request_head (400 ms).
+            assertThat(Duration.ofNanos(System.nanoTime() - answered)).isGreaterThanOrEqualTo(Duration.ofMillis(1500));
+        }
+    }
+
+    @Test
+    void aStalledBodyIsAnswered408AndNeverReachesTheUpstreamWhole() throws Exception {
+        AtomicReference<String> upstreamSaw = new AtomicReference<>();
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            String head = RawServer.readHead(in);
+            long expected = RawServer.contentLength(head);
+            long got = 0;
+            try {
+                while (got < expected) {
+                    int n = in.read(new byte[1024]);
+                    if (n == -1) {
+                        break;
+                    }
+                    got += n;
+                }
+            } catch (SocketException reset) {
+                // closed by the proxy
+            }
+            upstreamSaw.set(got + " of " + expected);
+        });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789");
+
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(client.closedByServer()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> upstreamSaw.get() != null);
+            assertThat(upstreamSaw.get()).isEqualTo("10 of 100");
+            assertProxyStillServes(sluice);
+        }
+    }
+
+    @Test
+    void aBodySentSlowlyButSteadilyIsNotCut() throws Exception {
+        ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // 10 parts, 150 ms apart: 1.5 s in all, more than request_body (400 ms), but never 400 ms silent.
+            client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+            OutputStream out = client.socket().getOutputStream();
+            AtomicInteger sent = new AtomicInteger();
+            sender.scheduleAtFixedRate(() -> {
+                try {
+                    if (sent.get() < 10) {
+                        out.write('0' + sent.getAndIncrement());
+                        out.flush();
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            }, 150, 150, TimeUnit.MILLISECONDS);
+
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(up.next().bodyText()).isEqualTo("0123456789");
+        } finally {
+            sender.shutdownNow();
+        }
+    }
+
+    @Test
+    void waitingOnASlowUpstreamIsNotTheClientsFault() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        try (TestUpstream up = TestUpstream.start("a", exchange -> {
+            // A slow upstream: longer than every client timeout (400 ms), well inside the response timeout.
+            try {
+                never.await(1500, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "late\n".getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            RawHttp.Response r = client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("late\n");
+        }
+    }
+
+    @Test
+    void aClientThatReadsNothingIsClosedAfterSendAndTheUpstreamIsReleased() throws Exception {
+        CountDownLatch upstreamCut = new CountDownLatch(1);
+        try (RawServer up = new RawServer((socket, i) -> {
+            RawServer.readHead(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            try {
+                for (int n = 0; n < 16 * 1024; n++) { // 1 GiB: far more than any socket buffers hold
+                    out.write(chunk);
+                }
+            } catch (IOException closed) {
+                upstreamCut.countDown();
+            }
+        });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             Socket client = new Socket("127.0.0.1", sluice.port("main"))) {
+            client.setReceiveBufferSize(64 * 1024);
+            client.getOutputStream().write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            // ... and the client reads nothing.
+
+            assertThat(upstreamCut.await(30, TimeUnit.SECONDS)).as("the proxy closed the upstream connection").isTrue();
+            assertProxyStillServes(sluice);
+        }
+    }
+}
