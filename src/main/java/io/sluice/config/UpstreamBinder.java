@@ -26,7 +26,7 @@ final class UpstreamBinder {
     static final List<String> HEALTH_CHECK_TYPES = List.of(HealthCheckConfig.HTTP, HealthCheckConfig.TCP);
     static final List<String> PASSIVE_KEYS = List.of("max_failures", "fail_timeout", "on_status");
     static final List<String> RETRY_KEYS = List.of("attempts", "on", "max_body", "budget", "min_retries_per_second");
-    static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle");
+    static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "idle");
     static final List<String> RETRY_CONDITIONS = List.of("connect_failure", "timeout", "reset");
     static final String CONSISTENT_HASH = "consistent_hash";
     static final String HASH_ON_EXPECTED = "source_ip, uri, path, header:NAME, cookie:NAME or query:NAME";
@@ -369,6 +369,7 @@ final class UpstreamBinder {
         }
         return new TimeoutsConfig(f.duration("connect", d.connect(), true),
                 f.duration("response", d.response(), true),
+                f.duration("read", d.read(), true),
                 f.duration("idle", d.idle(), true));
     }
 }

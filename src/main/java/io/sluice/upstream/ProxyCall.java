@@ -34,6 +34,8 @@ import io.sluice.route.Route;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Forwards one request to an upstream and relays the response: picks an endpoint, takes a pooled
@@ -44,6 +46,7 @@ import java.util.concurrent.TimeUnit;
  * same loop, so no field here needs synchronisation.
  */
 public final class ProxyCall implements PickContext {
+    private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
 
     /** "100" .. "599", so matching a status against retry.on allocates nothing. */
     private static final String[] STATUS_TEXT = new String[600];
@@ -289,8 +292,7 @@ public final class ProxyCall implements PickContext {
             return;
         }
         attemptActive = false;
-        cancelResponseTimer();
-        Channel c = channel;
+        Channel c = channel; // park() or detach() below sets the connection's timer
         if (c != null) {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
             // were retired at the reload, and nothing would ever take this one again. An h2 stream is
@@ -409,7 +411,7 @@ public final class ProxyCall implements PickContext {
             return false;
         }
         headReceived = true;
-        cancelResponseTimer();
+        startReadTimer();
         long now = System.nanoTime();
         endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
         upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
@@ -529,10 +531,24 @@ public final class ProxyCall implements PickContext {
         }
     }
 
-    private void cancelResponseTimer() {
+    private void startReadTimer() {
         if (handler != null) {
-            handler.responseArrived();
+            handler.responseArrived(upstream.config().timeouts().read().toNanos());
         }
+    }
+
+    /** Nothing of the response body came within timeouts.read: the client sees it broken off. */
+    void readTimedOut() {
+        if (!finished && responseStarted) {
+            log.debug("{}: no response data from {} within timeouts.read: aborting", exchange.requestId(),
+                    endpoint.address());
+            abortResponse();
+        }
+    }
+
+    /** The response is held back because the client is not taking it (so the upstream is not read). */
+    boolean waitingOnClient() {
+        return responseStarted && !finished && !downstream.ctx().channel().isWritable();
     }
 
     private void startTunnel() {

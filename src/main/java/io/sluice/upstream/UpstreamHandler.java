@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * closing or idling out. Runs on the same event loop as the downstream connection that uses it.
  *
  * <p>It keeps the connection's one timer: the idle timeout while pooled, the response timeout while a
- * request waits for its head. The timer is a deadline checked by at most one scheduled task, re-armed
+ * request waits for its head, the read timeout between two reads of a response body (time spent waiting
+ * for a slow client to take what was read does not count). The timer is a deadline checked by at most one scheduled task, re-armed
  * lazily (as Netty's IdleStateHandler does), so a busy keep-alive connection schedules about one task
  * per timeout period rather than one per request.
  */
@@ -25,6 +26,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final int NONE = 0;
     private static final int IDLE = 1;
     private static final int RESPONSE = 2;
+    private static final int READ = 3;
     private static final String GRPC_STATUS = "grpc-status";
 
     private final long idleNanos;
@@ -36,6 +38,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private long deadline;
     private ScheduledFuture<?> timer;
     private long timerAt;
+    private long readNanos;
 
     UpstreamHandler(long idleNanos) {
         this.idleNanos = idleNanos;
@@ -69,9 +72,10 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         arm(RESPONSE, nanos);
     }
 
-    /** The response head arrived. */
-    void responseArrived() {
-        timerKind = NONE;
+    /** The response head arrived: from now on, each read of its body is due within {@code readNanos}. */
+    void responseArrived(long readNanos) {
+        this.readNanos = readNanos;
+        arm(READ, readNanos);
     }
 
     private void arm(int kind, long nanos) {
@@ -91,7 +95,11 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (timerKind == NONE || !ctx.channel().isActive()) {
             return;
         }
-        long left = deadline - System.nanoTime();
+        long now = System.nanoTime();
+        if (timerKind == READ && call != null && call.waitingOnClient()) {
+            deadline = now + readNanos; // not reading because the client is slow: not the upstream's fault
+        }
+        long left = deadline - now;
         if (left > 0) {
             timerAt = deadline;
             timer = ctx.executor().schedule(checkTimer, left, TimeUnit.NANOSECONDS);
@@ -101,6 +109,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         timerKind = NONE;
         if (kind == IDLE) {
             ctx.close(); // unused in the pool for timeouts.idle
+        } else if (kind == READ && call != null) {
+            call.readTimedOut();
         } else if (call != null) {
             call.responseTimedOut();
         }
@@ -141,6 +151,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         ProxyCall current = call;
+        if (timerKind == READ) {
+            deadline = System.nanoTime() + readNanos; // the lazily re-armed timer picks this up when it fires
+        }
         if (current != null) {
             current.onResponseReadComplete();
         }

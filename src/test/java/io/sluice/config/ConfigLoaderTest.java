@@ -218,7 +218,7 @@ class ConfigLoaderTest {
         assertThat(u.passive()).isEqualTo(PassiveConfig.DEFAULTS);
         assertThat(u.retry()).isEqualTo(new RetryConfig(1, RetryConfig.DEFAULT_ON));
         assertThat(u.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(2), Duration.ofSeconds(30),
-                Duration.ofMinutes(5)));
+                Duration.ofSeconds(60), Duration.ofMinutes(5)));
     }
 
     @Test
