@@ -6,6 +6,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -37,7 +38,7 @@ public final class ConfigLoader {
             "client_timeouts");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
-            "redirect_to_https", "https_port");
+            "redirect_to_https", "https_port", "idle_timeout");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
             "client_auth", "reload_interval", "acme");
     static final List<String> ACME_KEYS = List.of("directory", "email", "domains", "storage", "challenge",
@@ -285,11 +286,17 @@ public final class ConfigLoader {
                 r.error(f.keyNode(key), "'" + key + "' is only for http listeners (" + who + ")");
             }
         }
+        Duration idleTimeout = f.duration("idle_timeout", ListenerConfig.DEFAULT_TCP_IDLE, true);
+        if (f.has("idle_timeout") && protocol != Protocol.TCP) {
+            r.error(f.keyNode("idle_timeout"), "'idle_timeout' is only for tcp listeners (" + who
+                    + ": see server.client_timeouts)");
+        }
         if (address == null) {
             return null;
         }
         Node nameNode = f.has("name") ? f.node("name") : f.at();
-        return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort),
+        return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort,
+                idleTimeout),
                 address, nameNode, f.node("address"));
     }
 

@@ -1,11 +1,13 @@
 package io.sluice.config;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
  * One {@code listeners:} entry. http and https listeners have {@code routes}; tcp listeners have
  * {@code upstream} instead. {@code tls} is non-null exactly for https. {@code redirectToHttps} (http
  * listeners only) answers every request with 308 to https on {@code httpsPort} (443: no port in the URL).
+ * {@code idleTimeout} (tcp listeners): a relayed connection with no byte either way for this long closes.
  */
 public record ListenerConfig(
         String name,
@@ -15,7 +17,10 @@ public record ListenerConfig(
         TlsConfig tls,
         String upstream,
         boolean redirectToHttps,
-        int httpsPort) {
+        int httpsPort,
+        Duration idleTimeout) {
+    /** nginx's stream proxy_timeout default. */
+    public static final Duration DEFAULT_TCP_IDLE = Duration.ofMinutes(10);
 
     public ListenerConfig {
         routes = routes == null ? List.of() : List.copyOf(routes);
@@ -23,6 +28,6 @@ public record ListenerConfig(
 
     public ListenerConfig(String name, HostPort address, Protocol protocol, List<RouteConfig> routes, TlsConfig tls,
                           String upstream) {
-        this(name, address, protocol, routes, tls, upstream, false, 443);
+        this(name, address, protocol, routes, tls, upstream, false, 443, DEFAULT_TCP_IDLE);
     }
 }

@@ -151,7 +151,8 @@ public final class Sluice implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false); // TCP_NODELAY is Netty's default for sockets
         RunningListener running = new RunningListener(listener);
         if (listener.protocol() == Protocol.TCP) {
-            running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()));
+            running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()),
+                    listener.idleTimeout());
             bootstrap.childHandler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
@@ -236,7 +237,7 @@ public final class Sluice implements AutoCloseable {
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
                 r.http.clientTimeouts(next.server().clientTimeouts());
             } else if (r.tcp != null) {
-                r.tcp.update(nextUpstreams.get(lc.upstream()));
+                r.tcp.update(nextUpstreams.get(lc.upstream()), lc.idleTimeout());
             }
         }
         for (RunningListener old : listeners.values()) {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * Copies bytes from its channel to a peer channel, reading only while the peer can take more: a slow
@@ -62,6 +63,10 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close(); // a tcp listener's idle_timeout: nothing either way for too long; the peer follows
+            return;
+        }
         if (evt instanceof ChannelInputShutdownEvent) {
             // This side half-closed (a client connection accepts half-closure): pass the FIN on once what
             // it sent has gone out, and keep relaying the other way until the peer is done too.

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.PickContext;
@@ -16,11 +17,13 @@ import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A tcp listener's client connection: picks an endpoint, connects to it on the same event loop (trying
  * the next endpoint when a connect fails), then relays bytes both ways with {@link RelayHandler}. The
- * client is not read until the upstream connection is up.
+ * client is not read until the upstream connection is up. A connection with nothing relayed either way for
+ * the listener's {@code idle_timeout} is closed, both sides.
  */
 public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final TcpListenerContext listener;
@@ -74,7 +77,10 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
                 future.channel().close();
                 return;
             }
-            ctx.pipeline().replace(this, "relay", new RelayHandler(future.channel(), null));
+            // Every byte relayed either way is read or written on the client channel: one idle handler there
+            // times both directions.
+            ctx.pipeline().addFirst("idle", new IdleStateHandler(0, 0, listener.idleNanos(), TimeUnit.NANOSECONDS))
+                    .replace(this, "relay", new RelayHandler(future.channel(), null));
             client.read();
         });
     }

@@ -715,4 +715,26 @@ class ConfigLoaderTest {
                 "test.yaml:2:46: idle 0 out of range (expected more than 0, e.g. 1s)",
                 "test.yaml:2:56: bad duration '10' (expected a number and a unit, e.g. 250ms, 2s, 1m; add a unit, e.g. 10s)");
     }
+
+    @Test
+    void idleTimeoutIsForTcpListeners() throws Exception {
+        SluiceConfig c = parse("""
+                listeners:
+                  - { name: db, address: 127.0.0.1:5432, protocol: tcp, upstream: u, idle_timeout: 1h }
+                  - { name: web, address: 127.0.0.1:8080, routes: [ { upstream: u } ] }
+                upstreams:
+                  u: { endpoints: [ { address: 127.0.0.1:9001 } ] }
+                """);
+        assertThat(c.listeners().get(0).idleTimeout()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.listeners().get(1).idleTimeout()).isEqualTo(ListenerConfig.DEFAULT_TCP_IDLE);
+
+        assertThat(errors("""
+                listeners:
+                  - { address: 127.0.0.1:8080, routes: [ { upstream: u } ], idle_timeout: 1m }
+                upstreams:
+                  u: { endpoints: [ { address: 127.0.0.1:9001 } ] }
+                """)).containsExactly(
+                "test.yaml:2:61: 'idle_timeout' is only for tcp listeners (http listener 'listener-1': see"
+                        + " server.client_timeouts)");
+    }
 }

@@ -193,4 +193,27 @@ class FlowTcpTest {
             assertThat(first).as("closed without a byte").isEqualTo(-1);
         }
     }
+
+    @Test
+    void aConnectionQuietBothWaysForIdleTimeoutIsClosedBothSides() throws Exception {
+        java.util.concurrent.CountDownLatch upstreamSawEof = new java.util.concurrent.CountDownLatch(1);
+        try (RawServer a = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            int b;
+            while ((b = in.read()) != -1) {
+                out.write(b); // echo, then wait quietly for the proxy to give up
+            }
+            upstreamSawEof.countDown();
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", "")
+                .replace("protocol: tcp\n", "protocol: tcp\n    idle_timeout: 500ms\n"), Map.of("UP1", a.address()));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write('x');
+            assertThat(s.getInputStream().read()).isEqualTo('x'); // relayed both ways
+
+            assertThat(s.getInputStream().read()).isEqualTo(-1); // then nothing either way: closed
+            assertThat(upstreamSawEof.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
 }
