@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * <p>On an HTTP/1.1 connection it also keeps the client's timeouts ({@code server.client_timeouts}): one
  * timer whose deadline depends on what the connection is waiting for, worked out when it fires. The
  * request path only notes times; a deadline that moved later costs nothing until the timer fires and
- * re-arms itself (an h2 stream has none: its connection's idle handler covers it).
+ * re-arms itself. An h2 stream is timed for request_body and send only (a stalled body, a client that
+ * never opens the stream's window); its connection's idle handler covers the rest.
  */
 public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
@@ -85,7 +86,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private final Runnable drainPending = this::drainPending;
     private long pendingBytes;
 
-    // client timeouts (HTTP/1.1 only)
+    // client timeouts
     private StrictRequestDecoder decoder;
     private ScheduledFuture<?> timer;
     private long timerAt;
@@ -162,7 +163,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (exchange != null && !exchange.requestComplete() && decoder != null) {
+        if (exchange != null && !exchange.requestComplete()) {
             lastRead = System.nanoTime(); // request_body counts from here
             arm(lastRead + listener.clientTimeouts().requestBody());
         } else if (exchange == null && decoder != null && decoder.headStartNanos() != 0) {
@@ -219,7 +220,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void resumeReading() {
-        if (exchange != null && !exchange.requestComplete() && decoder != null) {
+        if (exchange != null && !exchange.requestComplete()) {
             lastRead = System.nanoTime(); // the upstream held the body back: the client was not late
         }
         maybeRead();
@@ -552,7 +553,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             }
             handle(next);
         }
-        if (exchange != null && !exchange.requestComplete() && decoder != null) {
+        if (exchange != null && !exchange.requestComplete()) {
             lastRead = System.nanoTime(); // a pipelined request's body: timed from when it is taken up
         }
         if (call != null) {
@@ -611,7 +612,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (call != null && ctx.channel().isWritable()) {
             call.onDownstreamWritable();
         }
-        if (decoder != null && !ctx.channel().isWritable()) {
+        if (!ctx.channel().isWritable()) {
             sendMark = pendingOutbound();
             sendStalledSince = System.nanoTime();
             arm(sendStalledSince + listener.clientTimeouts().send());
@@ -666,6 +667,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (exchange == null && drainScheduled) {
             deadline = now + t.requestHead(); // a request read ahead is about to be taken up
         } else if (exchange == null) {
+            if (decoder == null) {
+                return; // an h2 stream between requests: its connection's idle handler times it
+            }
             long headStart = decoder.headStartNanos();
             if (headStart != 0) {
                 deadline = (servedOne ? headStart : waitingSince) + t.requestHead(); // a first request: from the accept
@@ -721,8 +725,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     /** The client stopped sending its body: 408 if no response has started, else the connection just closes. */
     private void requestBodyTimedOut(Exchange ex) {
-        ex.requestComplete(true);
-        ex.closeAfterResponse();
+        ex.closeAfterResponse(); // HTTP/1.1: closes the connection; h2: resets the stream after the answer
         if (call != null && call.responseStarted()) {
             abort(ex);
             return;

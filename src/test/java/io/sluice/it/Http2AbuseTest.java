@@ -27,6 +27,7 @@ class Http2AbuseTest {
                 routes:
                   - respond: { status: 200, body: "ok\\n" }
             """;
+    static final int DATA = 0x0;
     static final int HEADERS = 0x1;
     static final int RST_STREAM = 0x3;
     static final int SETTINGS = 0x4;
@@ -76,6 +77,63 @@ class Http2AbuseTest {
             assertThat(code).isIn(0x1, 0x6, 0xb); // PROTOCOL_ERROR, FRAME_SIZE_ERROR or ENHANCE_YOUR_CALM
             assertOthersAreServed(sluice);
         }
+    }
+
+    @Test
+    void aStreamWhoseBodyStallsIsAnsweredAndResetWhileTheConnectionGoesOn() throws Exception {
+        String yaml = """
+                server:
+                  client_timeouts: { request_body: 400ms }
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { methods: [GET] }
+                        respond: { status: 200, body: "ok\\n" }
+                      - upstream: app
+                upstreams:
+                  app: { endpoints: [ { address: "${UP1}" } ] }
+                """;
+        byte[] post = GET.clone();
+        post[0] = (byte) 0x83; // :method POST
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, java.util.Map.of("UP1", up.address()));
+             Socket s = open(sluice)) {
+            OutputStream out = s.getOutputStream();
+            out.write(frame(HEADERS, END_HEADERS, 1, post));   // a body follows ...
+            out.write(frame(DATA, 0, 1, "0123456789".getBytes(StandardCharsets.US_ASCII))); // ... and stops
+            out.flush();
+
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            java.util.List<Integer> stream1 = new java.util.ArrayList<>();
+            int type;
+            do {
+                int[] f = readFrame(in);
+                type = f[0];
+                if (f[1] == 1) {
+                    stream1.add(type);
+                }
+            } while (!(type == RST_STREAM && stream1.contains(RST_STREAM)));
+            assertThat(stream1).startsWith(HEADERS).endsWith(RST_STREAM); // the 408, then the reset
+            assertThat(up.receivedCount()).isZero();
+
+            out.write(frame(HEADERS, END_HEADERS | END_STREAM, 3, GET)); // the connection still serves
+            out.flush();
+            int[] f;
+            do {
+                f = readFrame(in);
+            } while (!(f[0] == HEADERS && f[1] == 3));
+        }
+    }
+
+    /** One frame's type and stream id; the payload is skipped. */
+    private static int[] readFrame(DataInputStream in) throws IOException {
+        int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+        int type = in.readUnsignedByte();
+        in.readUnsignedByte(); // flags
+        int stream = in.readInt() & 0x7fffffff;
+        in.readFully(new byte[length]);
+        return new int[] {type, stream};
     }
 
     private static Socket open(SluiceUnderTest sluice) throws IOException {
