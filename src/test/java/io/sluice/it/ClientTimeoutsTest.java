@@ -47,6 +47,22 @@ class ClientTimeoutsTest {
         }
     }
 
+    /** A client that sends a byte every {@code periodMillis} (from {@code next}; -1 for none this time). */
+    private static void dribble(ScheduledExecutorService on, OutputStream out, long periodMillis,
+                                java.util.function.IntSupplier next) {
+        on.scheduleAtFixedRate(() -> {
+            try {
+                int b = next.getAsInt();
+                if (b >= 0) {
+                    out.write(b);
+                    out.flush();
+                }
+            } catch (IOException closed) {
+                throw new java.io.UncheckedIOException(closed); // ends the schedule
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
     @Test
     void anUnfinishedRequestHeadIsAnswered408AndClosed() throws Exception {
         try (TestUpstream up = TestUpstream.start("a");
@@ -72,14 +88,7 @@ class ClientTimeoutsTest {
              RawHttp client = new RawHttp(sluice.port("main"))) {
             OutputStream out = client.socket().getOutputStream();
             client.send("GET / HTTP/1.1\r\nHost: t\r\n");
-            trickle.scheduleAtFixedRate(() -> {
-                try {
-                    out.write('X');
-                    out.flush();
-                } catch (IOException closed) {
-                    throw new RuntimeException(closed); // ends the schedule
-                }
-            }, 0, 50, TimeUnit.MILLISECONDS);
+            dribble(trickle, out, 50, () -> 'X');
 
             assertThat(client.read().status()).isEqualTo(408);
             assertThat(up.receivedCount()).isZero();
@@ -156,16 +165,7 @@ class ClientTimeoutsTest {
             client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
             OutputStream out = client.socket().getOutputStream();
             AtomicInteger sent = new AtomicInteger();
-            sender.scheduleAtFixedRate(() -> {
-                try {
-                    if (sent.get() < 10) {
-                        out.write('0' + sent.getAndIncrement());
-                        out.flush();
-                    }
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            }, 150, 150, TimeUnit.MILLISECONDS);
+            dribble(sender, out, 150, () -> sent.get() < 10 ? '0' + sent.getAndIncrement() : -1);
 
             RawHttp.Response r = client.read();
             assertThat(r.status()).isEqualTo(200);
