@@ -33,7 +33,7 @@ public final class ConfigLoader {
 
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing");
-    static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head");
+    static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head", "resolver");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
@@ -178,7 +178,9 @@ public final class ConfigLoader {
                     + " out of range (expected 1KiB to 1MiB)");
             head = d.maxRequestHead();
         }
-        return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head);
+        ResolverConfig resolver = f.has("resolver") ? ResolverBinder.resolver(r, f.node("resolver")) : d.resolver();
+        return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head,
+                resolver);
     }
 
     private static Bound admin(YamlReader r, Node node) {

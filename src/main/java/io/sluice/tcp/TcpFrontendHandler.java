@@ -12,6 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.PickContext;
+import io.sluice.upstream.EndpointResolver;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -19,18 +20,21 @@ import java.util.List;
 
 /**
  * A tcp listener's client connection: picks an endpoint, connects to it on the same event loop (trying
- * the next endpoint when a connect fails), then relays bytes both ways with {@link RelayHandler}. The
- * client is not read until the upstream connection is up.
+ * the next endpoint when a connect, or the lookup of an endpoint's name, fails), then relays bytes both
+ * ways with {@link RelayHandler}. The client is not read until the upstream connection is up.
  */
 public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final TcpListenerContext listener;
     private final Class<? extends SocketChannel> channelClass;
+    private final EndpointResolver resolver;
     private final List<Endpoint> tried = new ArrayList<>(2);
     private String clientIp;
 
-    public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass) {
+    public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass,
+                              EndpointResolver resolver) {
         this.listener = listener;
         this.channelClass = channelClass;
+        this.resolver = resolver;
     }
 
     @Override
@@ -49,19 +53,20 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         tried.add(endpoint);
         endpoint.requestStarted();
         Channel client = ctx.channel();
-        ChannelFuture connect = new Bootstrap()
+        long connectMillis = upstream.config().timeouts().connect().toMillis();
+        Bootstrap bootstrap = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(channelClass)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                        (int) upstream.config().timeouts().connect().toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectMillis))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast("relay", new RelayHandler(client, endpoint::requestFinished));
                     }
-                })
-                .connect(endpoint.socketAddress());
+                });
+        ChannelFuture connect = resolver.connect(bootstrap, client.eventLoop(), endpoint, upstream.name(),
+                connectMillis);
         connect.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {
                 endpoint.requestFinished();
