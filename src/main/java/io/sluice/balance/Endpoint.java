@@ -1,7 +1,10 @@
 package io.sluice.balance;
 
+import io.netty.util.NetUtil;
 import io.sluice.config.EndpointConfig;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +38,7 @@ import java.util.function.LongSupplier;
  */
 public final class Endpoint {
     private final String address;
+    private final String host;
     private final InetSocketAddress socketAddress;
     private final boolean tls;
     private final int index;
@@ -84,7 +88,8 @@ public final class Endpoint {
     /** @param nanoTime the clock of slow start and passive ejections ({@link System#nanoTime()} but in tests) */
     public Endpoint(EndpointConfig config, int index, LongSupplier nanoTime) {
         this.address = config.address();
-        this.socketAddress = InetSocketAddress.createUnresolved(config.host(), config.port());
+        this.host = config.host();
+        this.socketAddress = socketAddress(config.host(), config.port());
         this.tls = config.tls();
         this.weight = config.weight();
         this.index = index;
@@ -98,9 +103,36 @@ public final class Endpoint {
         return address;
     }
 
-    /** Unresolved: Netty resolves it off the caller's thread when connecting. */
+    /** The host as configured, without brackets: a name or an IP address; the TLS peer name. */
+    public String host() {
+        return host;
+    }
+
+    /**
+     * Where to connect. An IP address is parsed here, once, and a connect goes straight to it; a name stays
+     * unresolved, and each new connection looks it up through the connecting Bootstrap's resolver (Netty's
+     * DNS client: cached per TTL, never blocking an event loop). Nothing is looked up here.
+     */
     public InetSocketAddress socketAddress() {
         return socketAddress;
+    }
+
+    /** An IP address parsed (never looked up), a name left unresolved. */
+    static InetSocketAddress socketAddress(String host, int port) {
+        if (!NetUtil.isValidIpV4Address(host) && !NetUtil.isValidIpV6Address(host)) {
+            return InetSocketAddress.createUnresolved(host, port);
+        }
+        InetAddress ip = NetUtil.createInetAddressFromIpAddressString(host);
+        if (ip == null) {
+            // IPv6 with a zone by interface name (fe80::1%eth0): the JDK parses it; with a ':' in it,
+            // getByName never turns to DNS
+            try {
+                ip = InetAddress.getByName(host);
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("bad IP address '" + host + "': " + e.getMessage(), e);
+            }
+        }
+        return new InetSocketAddress(ip, port);
     }
 
     public boolean tls() {

@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import io.netty.util.NetUtil;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -7,8 +8,9 @@ import java.util.regex.Pattern;
  * Parses the two address forms of the configuration. Listening addresses ({@code listeners[].address},
  * {@code admin.address}, quick mode's {@code --from}) are {@code host:port} or {@code [v6]:port}, port 0
  * to 65535 (0: any free port). Endpoint addresses are {@code host:port}, {@code http://host[:port]} or
- * {@code https://host[:port]} (80 and 443 when the port is omitted), with IPv6 hosts in brackets.
- * Failures throw IllegalArgumentException with a message for people.
+ * {@code https://host[:port]} (80 and 443 when the port is omitted), with IPv6 hosts in brackets. DNS
+ * server addresses ({@code server.resolver.nameservers}) are an IP address with an optional port (53).
+ * Nothing here looks a name up. Failures throw IllegalArgumentException with a message for people.
  */
 public final class Addresses {
 
@@ -17,6 +19,8 @@ public final class Addresses {
     static final String LISTEN_EXPECTED = "expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080";
     static final String ENDPOINT_EXPECTED =
             "expected host:port, http://host[:port] or https://host[:port], e.g. 127.0.0.1:9001";
+    static final String NAMESERVER_EXPECTED =
+            "expected an IP address with an optional port, e.g. 10.0.0.2:53 or [fd00::2]";
 
     private Addresses() {
     }
@@ -57,6 +61,22 @@ public final class Addresses {
             throw new IllegalArgumentException("bad address '" + text + "' (port must be 1 to 65535)");
         }
         return new EndpointConfig(text, hp.host(), hp.port(), tls, weight);
+    }
+
+    /**
+     * A DNS server: {@code ip}, {@code ip:port}, {@code [v6]} or {@code [v6]:port}; port 53 when omitted. An
+     * IP address, not a name: the resolver cannot look up where to send its own lookups.
+     */
+    public static HostPort nameserver(String text) {
+        HostPort hp = hostPort(text, 53, NAMESERVER_EXPECTED);
+        if (!NetUtil.isValidIpV4Address(hp.host()) && !NetUtil.isValidIpV6Address(hp.host())) {
+            throw new IllegalArgumentException("bad nameserver '" + text + "' (" + NAMESERVER_EXPECTED
+                    + "; a name server is given by address, not by name)");
+        }
+        if (hp.port() == 0) {
+            throw new IllegalArgumentException("bad nameserver '" + text + "' (port must be 1 to 65535)");
+        }
+        return hp;
     }
 
     private static HostPort hostPort(String text, int defaultPort, String expected) {

@@ -35,7 +35,7 @@ public final class ConfigLoader {
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
-            "client_timeouts");
+            "client_timeouts", "resolver");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port", "idle_timeout");
@@ -183,8 +183,9 @@ public final class ConfigLoader {
         }
         ClientTimeoutsConfig clientTimeouts = f.has("client_timeouts")
                 ? clientTimeouts(r, f.node("client_timeouts")) : d.clientTimeouts();
+        ResolverConfig resolver = f.has("resolver") ? ResolverBinder.resolver(r, f.node("resolver")) : d.resolver();
         return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head,
-                clientTimeouts);
+                clientTimeouts, resolver);
     }
 
     private static ClientTimeoutsConfig clientTimeouts(YamlReader r, Node node) {

@@ -18,6 +18,7 @@ import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.Protocol;
+import io.sluice.config.ResolverConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.UpstreamConfig;
@@ -28,6 +29,7 @@ import io.sluice.route.RouteTable;
 import io.sluice.tcp.TcpFrontendHandler;
 import io.sluice.tcp.TcpListenerContext;
 import io.sluice.tls.ServerTls;
+import io.sluice.upstream.EndpointResolver;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
 import io.sluice.upstream.health.HealthService;
@@ -67,6 +69,9 @@ public final class Sluice implements AutoCloseable {
         return t;
     });
     private EventLoopGroup workers;
+    /** Looks up endpoint names for every connect of the process; built at start from {@code server.resolver}. */
+    private EndpointResolver resolver;
+    private ResolverConfig resolverConfig;
     private UpstreamConnector connector;
     private AdminServer admin;
     private HealthService health;
@@ -80,12 +85,15 @@ public final class Sluice implements AutoCloseable {
     /** Binds every listener; throws (after undoing what it did) when one cannot be bound. */
     public synchronized void start() throws Exception {
         workers = transport.newGroup(config.server().workers(), "sluice-worker");
-        connector = new UpstreamConnector(transport.socketChannelClass());
         metrics.bindUpstreams(() -> upstreams.values());
         try {
+            resolverConfig = config.server().resolver();
+            resolver = new EndpointResolver(resolverConfig, transport.datagramChannelClass(),
+                    transport.socketChannelClass(), workers);
+            connector = new UpstreamConnector(transport.socketChannelClass(), resolver);
             observability.configure(config);
             upstreams = buildUpstreams(config, Map.of());
-            health = new HealthService(workers, transport.socketChannelClass(), () -> upstreams.values());
+            health = new HealthService(workers, transport.socketChannelClass(), resolver, () -> upstreams.values());
             health.update(upstreams.values());
             for (ListenerConfig listener : config.listeners()) {
                 listeners.put(listener.name(), bind(listener));
@@ -158,7 +166,7 @@ public final class Sluice implements AutoCloseable {
                 protected void initChannel(Channel ch) {
                     connections.add(ch);
                     ch.pipeline().addLast("frontend",
-                            new TcpFrontendHandler(running.tcp, transport.socketChannelClass()));
+                            new TcpFrontendHandler(running.tcp, transport.socketChannelClass(), resolver));
                 }
             });
         } else {
@@ -189,6 +197,9 @@ public final class Sluice implements AutoCloseable {
      */
     public synchronized void reload(SluiceConfig next) throws Exception {
         observability.configure(next); // a bad access_log path fails the reload before anything changed
+        if (!resolverConfig.equals(next.server().resolver())) {
+            log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
+        }
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
         Map<String, RunningListener> kept = new LinkedHashMap<>();
         List<RunningListener> added = new ArrayList<>();
@@ -353,6 +364,10 @@ public final class Sluice implements AutoCloseable {
         }
         tlsReloads.shutdownNow();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (resolver != null) {
+            resolver.close(); // its datagram channels, while their loops still run
+            resolver = null;
+        }
         if (workers != null) {
             workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }

@@ -7,22 +7,27 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * The socket implementation: native epoll on Linux when its library loads, NIO otherwise.
- * {@code -Dsluice.transport=nio} forces NIO.
+ * {@code -Dsluice.transport=nio} forces NIO. The datagram channel class is what the DNS resolver
+ * queries with.
  */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannelClass,
-                        Class<? extends SocketChannel> socketChannelClass) {
+                        Class<? extends SocketChannel> socketChannelClass,
+                        Class<? extends DatagramChannel> datagramChannelClass) {
 
     /**
      * How much one read takes from an upstream socket: starts small (a response head fits in 2 KiB), grows
@@ -36,9 +41,10 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         boolean forceNio = "nio".equalsIgnoreCase(System.getProperty("sluice.transport"));
         if (!forceNio && Epoll.isAvailable()) {
             return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
-                    EpollSocketChannel.class);
+                    EpollSocketChannel.class, EpollDatagramChannel.class);
         }
-        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
+                NioDatagramChannel.class);
     }
 
     /** {@code threads == 0}: one per core. */

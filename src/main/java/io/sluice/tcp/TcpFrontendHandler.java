@@ -13,6 +13,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.PickContext;
+import io.sluice.upstream.EndpointResolver;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -21,19 +22,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A tcp listener's client connection: picks an endpoint, connects to it on the same event loop (trying
- * the next endpoint when a connect fails), then relays bytes both ways with {@link RelayHandler}. The
- * client is not read until the upstream connection is up. A connection with nothing relayed either way for
- * the listener's {@code idle_timeout} is closed, both sides.
+ * the next endpoint when a connect, or the lookup of an endpoint's name, fails), then relays bytes both
+ * ways with {@link RelayHandler}. The client is not read until the upstream connection is up. A
+ * connection with nothing relayed either way for the listener's {@code idle_timeout} is closed, both sides.
  */
 public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final TcpListenerContext listener;
     private final Class<? extends SocketChannel> channelClass;
+    private final EndpointResolver resolver;
     private final List<Endpoint> tried = new ArrayList<>(2);
     private String clientIp;
 
-    public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass) {
+    public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass,
+                              EndpointResolver resolver) {
         this.listener = listener;
         this.channelClass = channelClass;
+        this.resolver = resolver;
     }
 
     @Override
@@ -52,19 +56,20 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         tried.add(endpoint);
         endpoint.requestStarted();
         Channel client = ctx.channel();
-        ChannelFuture connect = new Bootstrap()
+        long connectMillis = upstream.config().timeouts().connect().toMillis();
+        Bootstrap bootstrap = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(channelClass)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                        (int) upstream.config().timeouts().connect().toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectMillis))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast("relay", new RelayHandler(client, endpoint::requestFinished));
                     }
-                })
-                .connect(endpoint.socketAddress());
+                });
+        ChannelFuture connect = resolver.connect(bootstrap, client.eventLoop(), endpoint, upstream.name(),
+                connectMillis);
         connect.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {
                 endpoint.requestFinished();

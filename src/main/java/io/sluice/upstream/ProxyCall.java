@@ -500,6 +500,7 @@ public final class ProxyCall implements PickContext {
     /** The client can take more of the response again. */
     public void onDownstreamWritable() {
         if (!finished && channel != null && responseStarted) {
+            handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
             channel.read();
         }
     }

@@ -47,6 +47,7 @@ import javax.net.ssl.SSLException;
 /**
  * Opens upstream connections on the caller's event loop, with the pipeline every upstream connection
  * has: (TLS), HTTP client codec, {@link UpstreamHandler} (which keeps the idle and response timers).
+ * Endpoint names are looked up by the process's {@link EndpointResolver} as each connection opens.
  * One per process; it also owns the
  * per-event-loop pools, so pooled connections survive a reload.
  */
@@ -57,6 +58,7 @@ public final class UpstreamConnector {
             .setMaxChunkSize(1024 * 1024);
 
     private final Class<? extends SocketChannel> channelClass;
+    private final EndpointResolver resolver;
     private final ConnectionPools pools = new ConnectionPools();
     /** Client TLS contexts by upstream tls settings: built once, shared by every loop (SslContext is thread-safe). */
     private final Map<UpstreamTlsConfig, SslContext> clientTls = new ConcurrentHashMap<>();
@@ -69,8 +71,13 @@ public final class UpstreamConnector {
         }
     };
 
-    public UpstreamConnector(Class<? extends SocketChannel> channelClass) {
+    public UpstreamConnector(Class<? extends SocketChannel> channelClass, EndpointResolver resolver) {
         this.channelClass = channelClass;
+        this.resolver = resolver;
+    }
+
+    public EndpointResolver resolver() {
+        return resolver;
     }
 
     public ConnectionPools pools() {
@@ -82,13 +89,12 @@ public final class UpstreamConnector {
         long idleNanos = upstream.config().timeouts().idle().toNanos();
         UpstreamTlsConfig tlsConfig = upstream.config().tls();
         SslContext tls = endpoint.tls() ? clientTls.computeIfAbsent(tlsConfig, UpstreamConnector::clientContext) : null;
-        String serverName = tlsConfig.serverName() != null ? tlsConfig.serverName()
-                : endpoint.socketAddress().getHostString();
+        String serverName = tlsConfig.serverName() != null ? tlsConfig.serverName() : endpoint.host();
+        long connectMillis = upstream.config().timeouts().connect().toMillis();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        upstream.config().timeouts().connect().toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectMillis))
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, io.sluice.runtime.Transport.RECEIVE_BUFFERS)
                 .handler(new ChannelInitializer<Channel>() {
@@ -104,7 +110,7 @@ public final class UpstreamConnector {
                                 .addLast("proxy", new UpstreamHandler(idleNanos));
                     }
                 });
-        return bootstrap.connect(endpoint.socketAddress());
+        return resolver.connect(bootstrap, loop, endpoint, upstream.name(), connectMillis);
     }
 
     /**
@@ -166,14 +172,13 @@ public final class UpstreamConnector {
     private ChannelFuture connectH2(EventLoop loop, Endpoint endpoint, Upstream upstream) {
         UpstreamTlsConfig tlsConfig = upstream.config().tls();
         SslContext tls = endpoint.tls() ? h2ClientTls.computeIfAbsent(tlsConfig, c -> clientContext(c, true)) : null;
-        String serverName = tlsConfig.serverName() != null ? tlsConfig.serverName()
-                : endpoint.socketAddress().getHostString();
+        String serverName = tlsConfig.serverName() != null ? tlsConfig.serverName() : endpoint.host();
+        long connectMillis = upstream.config().timeouts().connect().toMillis();
         long idleMillis = upstream.config().timeouts().idle().toMillis();
-        return new Bootstrap()
+        Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        upstream.config().timeouts().connect().toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectMillis))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -189,8 +194,8 @@ public final class UpstreamConnector {
                                 .addLast("h2mux", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()))
                                 .addLast("h2conn", new H2ConnectionEvents());
                     }
-                })
-                .connect(endpoint.socketAddress());
+                });
+        return resolver.connect(bootstrap, loop, endpoint, upstream.name(), connectMillis);
     }
 
     /** The shared h2 connection's own events: idle with no stream open closes it; frames for it are dropped. */

@@ -78,6 +78,13 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         arm(READ, readNanos);
     }
 
+    /** Reading resumes after a pause the client caused: the read timeout counts from now, not from the last read. */
+    void readResumed() {
+        if (timerKind == READ) {
+            deadline = System.nanoTime() + readNanos;
+        }
+    }
+
     private void arm(int kind, long nanos) {
         timerKind = kind;
         deadline = System.nanoTime() + nanos;

@@ -239,7 +239,8 @@ class ConfigLoaderTest {
                     retry: { attempts: 3, on: [reset, 500] }
                 """);
 
-        assertThat(c.server()).isEqualTo(new ServerConfig(4, Duration.ofMillis(1500), 16 * 1024));
+        assertThat(c.server())
+                .isEqualTo(new ServerConfig(4, Duration.ofMillis(1500), 16 * 1024));
         assertThat(c.listeners().get(0).address()).isEqualTo(new HostPort("::1", 0));
         UpstreamConfig u = c.upstreams().get("h");
         assertThat(u.hashOn()).isEqualTo("cookie:session");

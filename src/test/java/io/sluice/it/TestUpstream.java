@@ -40,9 +40,9 @@ public final class TestUpstream implements AutoCloseable {
     private final HttpServer server;
     private final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
 
-    private TestUpstream(String name, HttpHandler handler) throws IOException {
+    private TestUpstream(String name, HttpHandler handler, InetSocketAddress bind) throws IOException {
         this.name = name;
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        this.server = HttpServer.create(bind, 64);
         server.createContext("/", exchange -> {
             byte[] body = new byte[0];
             if (handler == null) {
@@ -70,12 +70,17 @@ public final class TestUpstream implements AutoCloseable {
 
     /** Answers 200 with {@code name} and a newline, header X-Upstream: name. */
     public static TestUpstream start(String name) throws IOException {
-        return new TestUpstream(name, null);
+        return new TestUpstream(name, null, new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    /** As {@link #start(String)}, listening on {@code bind} (e.g. another loopback address, a given port). */
+    public static TestUpstream start(String name, InetSocketAddress bind) throws IOException {
+        return new TestUpstream(name, null, bind);
     }
 
     /** Answers with {@code handler} (the request body is left for the handler to read). */
     public static TestUpstream start(String name, HttpHandler handler) throws IOException {
-        return new TestUpstream(name, handler);
+        return new TestUpstream(name, handler, new InetSocketAddress("127.0.0.1", 0));
     }
 
     public String name() {
@@ -87,7 +92,7 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public String address() {
-        return "127.0.0.1:" + port();
+        return server.getAddress().getAddress().getHostAddress() + ":" + port();
     }
 
     /** Waits (up to 10 s) for the next request this upstream received. */

@@ -25,6 +25,7 @@ import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
 import io.sluice.config.Durations;
 import io.sluice.config.HealthCheckConfig;
+import io.sluice.upstream.EndpointResolver;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import javax.net.ssl.SSLException;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * Checks one endpoint every {@code interval} (±10% jitter, so checks of many endpoints spread out) on its
  * own connection, never a pooled one: TCP (the connect succeeds) or HTTP ({@code GET path}, a status in
  * {@code expect_status} passes, Connection: close). {@link HealthCounter} turns results into a verdict;
- * a flip sets or clears {@link Endpoint#FAILING} and is logged at INFO.
+ * a flip sets or clears {@link Endpoint#FAILING} and is logged at INFO. An endpoint given by name is
+ * looked up for each check (through the cache, see {@link EndpointResolver}); a name that does not resolve
+ * fails the check.
  *
  * <p>One per endpoint for the process: it lives across reloads while the endpoint does (the new
  * configuration is picked up by {@link #update}) and stops with {@link #stop}. Everything runs on one
@@ -48,6 +51,7 @@ final class ActiveHealthChecker {
     private final Endpoint endpoint;
     private final EventLoop loop;
     private final Class<? extends SocketChannel> channelClass;
+    private final EndpointResolver resolver;
     private final RandomGenerator random;
     private volatile HealthCheckConfig config;
     private volatile String upstream;
@@ -58,12 +62,14 @@ final class ActiveHealthChecker {
     private int generation;
 
     ActiveHealthChecker(String upstream, Endpoint endpoint, HealthCheckConfig config, EventLoop loop,
-                        Class<? extends SocketChannel> channelClass, RandomGenerator random) {
+                        Class<? extends SocketChannel> channelClass, EndpointResolver resolver,
+                        RandomGenerator random) {
         this.upstream = upstream;
         this.endpoint = endpoint;
         this.config = config;
         this.loop = loop;
         this.channelClass = channelClass;
+        this.resolver = resolver;
         this.random = random;
         // Healthy unless it inherited a failing verdict (the same address at a new position after a reload).
         this.counter = new HealthCounter(config.healthyThreshold(), config.unhealthyThreshold(),
@@ -120,15 +126,16 @@ final class ActiveHealthChecker {
                     @Override
                     protected void initChannel(Channel ch) throws SSLException {
                         if (http && endpoint.tls()) {
-                            ch.pipeline().addLast(tls().newHandler(ch.alloc(),
-                                    endpoint.socketAddress().getHostString(), endpoint.socketAddress().getPort()));
+                            ch.pipeline().addLast(tls().newHandler(ch.alloc(), endpoint.host(),
+                                    endpoint.socketAddress().getPort()));
                         }
                         if (http) {
                             ch.pipeline().addLast(new HttpClientCodec()).addLast(new ResponseHandler(run, c));
                         }
                     }
                 });
-        ChannelFuture connect = b.connect(endpoint.socketAddress());
+        // the check's own timeout (below) bounds the lookup and the connect too
+        ChannelFuture connect = resolver.connect(b, loop, endpoint, upstream, c.timeout().toMillis());
         Channel ch = connect.channel();
         ScheduledFuture<?> timeout = loop.schedule(() -> {
             finish(run, false, "timed out after " + Durations.format(c.timeout()));

@@ -5,6 +5,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
 import io.sluice.config.HealthCheckConfig;
+import io.sluice.upstream.EndpointResolver;
 import io.sluice.upstream.Upstream;
 import java.util.Collection;
 import java.util.IdentityHashMap;
@@ -27,14 +28,16 @@ public final class HealthService implements AutoCloseable {
 
     private final EventLoopGroup loops;
     private final Class<? extends SocketChannel> channelClass;
+    private final EndpointResolver resolver;
     private final Supplier<? extends Collection<Upstream>> upstreams;
     private Map<Endpoint, ActiveHealthChecker> checkers = new IdentityHashMap<>();
     private ScheduledFuture<?> ticker;
 
-    public HealthService(EventLoopGroup loops, Class<? extends SocketChannel> channelClass,
+    public HealthService(EventLoopGroup loops, Class<? extends SocketChannel> channelClass, EndpointResolver resolver,
                          Supplier<? extends Collection<Upstream>> upstreams) {
         this.loops = loops;
         this.channelClass = channelClass;
+        this.resolver = resolver;
         this.upstreams = upstreams;
     }
 
@@ -50,7 +53,7 @@ public final class HealthService implements AutoCloseable {
                 ActiveHealthChecker checker = checkers.remove(endpoint);
                 if (checker == null) {
                     checker = new ActiveHealthChecker(upstream.name(), endpoint, config, loops.next().next(),
-                            channelClass, ThreadLocalRandom.current());
+                            channelClass, resolver, ThreadLocalRandom.current());
                     checker.start();
                 } else {
                     checker.update(upstream.name(), config);
