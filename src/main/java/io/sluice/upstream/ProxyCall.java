@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
@@ -103,7 +104,7 @@ public final class ProxyCall implements PickContext {
         this.route = route;
         this.upstream = route.upstream();
         this.head = head;
-        this.idempotent = isIdempotent(head.method());
+        this.idempotent = isIdempotent(head.method()) || head.headers().contains(IDEMPOTENCY_KEY);
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
         // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
@@ -648,6 +649,12 @@ public final class ProxyCall implements PickContext {
         }
         return false;
     }
+
+    /**
+     * A client that sends an {@code Idempotency-Key} (IETF httpapi draft) says the request may be sent twice:
+     * a POST with one is retried like a PUT (Go's http.Transport treats it the same way).
+     */
+    private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("idempotency-key");
 
     static boolean isIdempotent(HttpMethod method) {
         return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.PUT

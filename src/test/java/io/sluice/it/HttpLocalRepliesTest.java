@@ -170,6 +170,25 @@ class HttpLocalRepliesTest {
     }
 
     @Test
+    void postWithAnIdempotencyKeyIsRetriedOnAn502Status() throws Exception {
+        try (TestUpstream bad = TestUpstream.start("bad", exchange -> {
+                exchange.sendResponseHeaders(502, -1);
+                exchange.close();
+            });
+             TestUpstream live = TestUpstream.start("live");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml(
+                     "retry: { attempts: 1, on: [connect_failure, 502] }", bad.address(), live.address()))) {
+            RawHttp.Response post = exchange(sluice, "POST /app/p HTTP/1.1\r\nHost: h\r\n"
+                    + "Idempotency-Key: \"8e03978e-40d5-43e8-bc93-6894a57f9324\"\r\nContent-Length: 4\r\n\r\ndata");
+            assertThat(post.status()).isEqualTo(200);
+            assertThat(bad.next().method()).isEqualTo("POST"); // the first try went to the 502 one
+            TestUpstream.Received retried = live.next();
+            assertThat(retried.method()).isEqualTo("POST");
+            assertThat(retried.bodyText()).isEqualTo("data");
+        }
+    }
+
+    @Test
     void postIsRetriedOnAConnectFailure() throws Exception {
         try (TestUpstream live = TestUpstream.start("live");
              SluiceUnderTest sluice = SluiceUnderTest.start(yaml(
