@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class ClientTimeoutsTest {
     private static final String YAML = """
             server:
-              client_timeouts: { idle: "${IDLE:-400ms}", request_head: 400ms, request_body: 400ms, send: 400ms }
+              client_timeouts: { idle: "${IDLE:-1s}", request_head: 1s, request_body: 1s, send: 1s }
             listeners:
               - name: main
                 address: 127.0.0.1:0
@@ -110,14 +110,14 @@ class ClientTimeoutsTest {
     void anIdleKeepAliveConnectionIsClosedAfterIdle() throws Exception {
         // idle longer than request_head: between requests the longer keep-alive wait applies, not request_head
         try (TestUpstream up = TestUpstream.start("a");
-             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address(), "IDLE", "1500ms"));
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address(), "IDLE", "2500ms"));
              RawHttp client = new RawHttp(sluice.port("main"))) {
             long asked = System.nanoTime(); // the proxy's idle wait starts after this (same clock, same process)
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
 
             assertThat(client.socket().getInputStream().read()).isEqualTo(-1);
-            // Not a speed check: the close must come from idle (1500 ms), never from request_head (400 ms).
-            assertThat(Duration.ofNanos(System.nanoTime() - asked)).isGreaterThanOrEqualTo(Duration.ofMillis(1500));
+            // Not a speed check: the close must come from idle (2.5 s), never from request_head (1 s).
+            assertThat(Duration.ofNanos(System.nanoTime() - asked)).isGreaterThanOrEqualTo(Duration.ofMillis(2500));
         }
     }
 
@@ -161,15 +161,15 @@ class ClientTimeoutsTest {
         try (TestUpstream up = TestUpstream.start("a");
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
              RawHttp client = new RawHttp(sluice.port("main"))) {
-            // 10 parts, 150 ms apart: 1.5 s in all, more than request_body (400 ms), but never 400 ms silent.
-            client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+            // 15 parts, 100 ms apart: 1.5 s in all, more than request_body (1 s), but never 1 s silent.
+            client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 15\r\n\r\n");
             OutputStream out = client.socket().getOutputStream();
             AtomicInteger sent = new AtomicInteger();
-            dribble(sender, out, 150, () -> sent.get() < 10 ? '0' + sent.getAndIncrement() : -1);
+            dribble(sender, out, 100, () -> sent.get() < 15 ? 'a' + sent.getAndIncrement() : -1);
 
             RawHttp.Response r = client.read();
             assertThat(r.status()).isEqualTo(200);
-            assertThat(up.next().bodyText()).isEqualTo("0123456789");
+            assertThat(up.next().bodyText()).isEqualTo("abcdefghijklmno");
         } finally {
             sender.shutdownNow();
         }
@@ -179,9 +179,9 @@ class ClientTimeoutsTest {
     void waitingOnASlowUpstreamIsNotTheClientsFault() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         try (TestUpstream up = TestUpstream.start("a", exchange -> {
-            // A slow upstream: longer than every client timeout (400 ms), well inside the response timeout.
+            // A slow upstream: longer than every client timeout (1 s), well inside the response timeout.
             try {
-                never.await(1500, TimeUnit.MILLISECONDS);
+                never.await(2500, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -206,7 +206,7 @@ class FlowTcpTest {
             }
             upstreamSawEof.countDown();
         }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", "")
-                .replace("protocol: tcp\n", "protocol: tcp\n    idle_timeout: 500ms\n"), Map.of("UP1", a.address()));
+                .replace("protocol: tcp\n", "protocol: tcp\n    idle_timeout: 1s\n"), Map.of("UP1", a.address()));
              Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write('x');

@@ -28,7 +28,7 @@ class UpstreamReadTimeoutTest {
             upstreams:
               app:
                 endpoints: [ { address: "${UP1}" } ]
-                timeouts: { read: 400ms }
+                timeouts: { read: 1s }
             """;
 
     /** Reads what comes until the server closes (a reset counts as a close). */
@@ -92,7 +92,7 @@ class UpstreamReadTimeoutTest {
             assertThat(in.read()).isEqualTo('H');
             // A client that takes nothing for longer than timeouts.read: the proxy stops reading the
             // upstream meanwhile (backpressure), and that pause is the client's, not the upstream's.
-            new CountDownLatch(1).await(1200, TimeUnit.MILLISECONDS);
+            new CountDownLatch(1).await(2500, TimeUnit.MILLISECONDS);
 
             byte[] rest = readHeadAndBody(in);
             assertThat(rest.length).isEqualTo(length);
