@@ -674,12 +674,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             if (headStart != 0) {
                 deadline = (servedOne ? headStart : waitingSince) + t.requestHead(); // a first request: from the accept
                 if (deadline - now <= 0) {
+                    timedOut("request_head");
                     requestHeadTimedOut();
                     return;
                 }
             } else {
                 deadline = waitingSince + (servedOne ? t.idle() : t.requestHead());
                 if (deadline - now <= 0) {
+                    timedOut(servedOne ? "idle" : "request_head");
                     closing = true; // nothing of a request arrived: close without an answer, as nginx and HAProxy do
                     ctx.close();
                     return;
@@ -691,6 +693,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             }
             deadline = lastRead + t.requestBody();
             if (deadline - now <= 0) {
+                timedOut("request_body");
                 requestBodyTimedOut(exchange);
                 return;
             }
@@ -702,6 +705,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             }
             deadline = sendStalledSince + t.send();
             if (deadline - now <= 0) {
+                timedOut("send");
                 log.debug("client {} took none of its response for {} ms: closing", clientIp,
                         TimeUnit.NANOSECONDS.toMillis(t.send()));
                 abort(exchange);
@@ -738,6 +742,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         replyLocal(ex, HttpResponseStatus.REQUEST_TIMEOUT, "the request body stopped arriving");
+    }
+
+    private void timedOut(String timeout) {
+        listener.observer().connections().timedOut(timeout);
     }
 
     private long pendingOutbound() {

@@ -92,21 +92,24 @@ final class Http2Pipeline {
             // client_timeouts.idle: no frame for this long closes a connection with no open stream
             new IdleStateHandler(listener.clientTimeouts().idle(), 0, 0, TimeUnit.NANOSECONDS),
             multiplexer(initStream),
-            new ConnectionEvents(codec)};
+            new ConnectionEvents(codec, listener)};
     }
 
     /** Connection-level events an h2 connection has no DownstreamHandler for. */
     private static final class ConnectionEvents extends ChannelDuplexHandler {
         private final Http2FrameCodec codec;
+        private final ListenerContext listener;
 
-        ConnectionEvents(Http2FrameCodec codec) {
+        ConnectionEvents(Http2FrameCodec codec, ListenerContext listener) {
             this.codec = codec;
+            this.listener = listener;
         }
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof IdleStateEvent) {
                 if (codec.connection().numActiveStreams() == 0) {
+                    listener.observer().connections().timedOut("idle");
                     ctx.close();
                 }
                 return;

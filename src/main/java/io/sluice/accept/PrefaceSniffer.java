@@ -30,6 +30,7 @@ final class PrefaceSniffer extends ByteToMessageDecoder {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         super.channelActive(ctx);
         timeout = ctx.executor().schedule(() -> {
+            pipelines.listener().observer().connections().timedOut("request_head");
             ctx.close(); // nothing to answer: no request was made
         }, pipelines.listener().clientTimeouts().requestHead(), TimeUnit.NANOSECONDS);
         ctx.read();

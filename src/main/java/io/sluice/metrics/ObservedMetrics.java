@@ -46,6 +46,7 @@ public final class ObservedMetrics {
     final Counter accessLogLines;
     final Counter accessLogDropped;
     final Counter tracingSpans;
+    final Counter clientTimeouts;
     private final ConcurrentMap<List<String>, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
 
@@ -72,6 +73,10 @@ public final class ObservedMetrics {
         downstreamTotal = Counter.builder().name("sluice_downstream_connections_total")
                 .help("Client connections accepted, by listener").labelNames("listener").withoutExemplars()
                 .register(registry);
+        clientTimeouts = Counter.builder().name("sluice_client_timeouts_total")
+                .help("Client connections (or h2 streams) closed by server.client_timeouts, by listener and timeout"
+                        + " (idle, request_head, request_body, send)")
+                .labelNames("listener", "timeout").withoutExemplars().register(registry);
         upstreamOpen = Gauge.builder().name("sluice_upstream_connections_open")
                 .help("Connections to an endpoint open (busy or pooled)").labelNames("upstream", "endpoint")
                 .register(registry);
@@ -138,7 +143,7 @@ public final class ObservedMetrics {
 
     public ListenerMetrics listener(String name) {
         return listeners.computeIfAbsent(name, n -> new ListenerMetrics(downstreamOpen.labelValues(n),
-                downstreamTotal.labelValues(n)));
+                downstreamTotal.labelValues(n), clientTimeouts, n));
     }
 
     CounterDataPoint retries(String upstream) {
@@ -164,7 +169,12 @@ public final class ObservedMetrics {
     }
 
     /** Client connections of one listener. */
-    public record ListenerMetrics(GaugeDataPoint open, CounterDataPoint total) {
+    public record ListenerMetrics(GaugeDataPoint open, CounterDataPoint total, Counter timeouts, String listener) {
+        /** A client timeout ran out: {@code timeout} is its key in server.client_timeouts. Rare: looked up each time. */
+        public void timedOut(String timeout) {
+            timeouts.labelValues(listener, timeout).inc();
+        }
+
         public void opened() {
             open.inc();
             total.inc();

@@ -39,7 +39,18 @@ class ClientTimeoutsTest {
               app:
                 endpoints: [ { address: "${UP1}" } ]
                 timeouts: { response: 20s }
+            admin: { address: 127.0.0.1:0 }
             """;
+
+    /** The value of {@code sluice_client_timeouts_total} for {@code timeout} on listener main. */
+    private static long timeouts(SluiceUnderTest sluice, String timeout) throws Exception {
+        String line = "sluice_client_timeouts_total{listener=\"main\",timeout=\"" + timeout + "\"} ";
+        String metrics = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(sluice.adminUri("/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith(line)).findFirst()
+                .map(l -> (long) Double.parseDouble(l.substring(line.length()))).orElse(0L);
+    }
 
     private static void assertProxyStillServes(SluiceUnderTest sluice) throws IOException {
         try (RawHttp next = new RawHttp(sluice.port("main"))) {
@@ -76,6 +87,7 @@ class ClientTimeoutsTest {
             assertThat(client.closedByServer()).isTrue();
             assertThat(up.receivedCount()).isZero();
             assertProxyStillServes(sluice);
+            assertThat(timeouts(sluice, "request_head")).isEqualTo(1);
         }
     }
 
@@ -152,6 +164,7 @@ class ClientTimeoutsTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> upstreamSaw.get() != null);
             assertThat(upstreamSaw.get()).isEqualTo("10 of 100");
             assertProxyStillServes(sluice);
+            assertThat(timeouts(sluice, "request_body")).isEqualTo(1);
         }
     }
 
@@ -222,6 +235,7 @@ class ClientTimeoutsTest {
 
             assertThat(upstreamCut.await(30, TimeUnit.SECONDS)).as("the proxy closed the upstream connection").isTrue();
             assertProxyStillServes(sluice);
+            assertThat(timeouts(sluice, "send")).isEqualTo(1);
         }
     }
 }
