@@ -22,10 +22,10 @@ final class ObserveEndpoints {
     static FullHttpResponse answer(AdminApi api, ChannelHandlerContext ctx, FullHttpRequest request, String path)
             throws IOException {
         JsonNode body = switch (path) {
-            case "/api/config" -> api.configJson();
-            case "/api/listeners" -> api.listenersJson();
-            case "/api/routes" -> api.routesJson();
-            case "/api/version" -> api.versionJson();
+            case "/api/config" -> ApiDocuments.config(api);
+            case "/api/listeners" -> ApiDocuments.listeners(api);
+            case "/api/routes" -> ApiDocuments.routes(api);
+            case "/api/version" -> ApiDocuments.version(api);
             default -> null;
         };
         if (body == null) {
@@ -38,7 +38,7 @@ final class ObserveEndpoints {
             return response;
         }
         FullHttpResponse response = AdminHandler.response(HttpResponseStatus.OK,
-                Unpooled.wrappedBuffer(AdminApi.bytes(body)), "application/json");
+                Unpooled.wrappedBuffer(ApiDocuments.bytes(body)), "application/json");
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         return response;
     }

@@ -1,5 +1,7 @@
 package io.sluice.metrics;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
@@ -7,11 +9,22 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryPoolAllocationMetrics;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmNativeMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
 import io.sluice.upstream.Upstream;
+import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -36,7 +49,7 @@ import java.util.function.Supplier;
  *   <li>{@code sluice_endpoint_effective_weight{upstream,endpoint}} (in units of the configured weight)
  *       and {@code sluice_endpoint_state_changes_total{upstream,endpoint,state}} (how often an endpoint entered
  *       a state), read at scrape time like the two above.</li>
- *   <li>The JVM metrics of {@link JvmMetrics}.</li>
+ *   <li>The JVM metrics of {@link JvmMetrics} (see {@link #registerJvmMetrics}).</li>
  *   <li>Beside those, the ones of {@link ObservedMetrics}: per route, per listener, upstream connections,
  *       retries, ejections, pools, Netty memory, the access log; docs/observability.md lists them all.</li>
  * </ul>
@@ -112,8 +125,40 @@ public final class ProxyMetrics {
                     }
                 }))
                 .register(registry);
-        JvmMetrics.builder().register(registry);
+        registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
+    }
+
+    /**
+     * What {@code JvmMetrics.builder().register(registry)} registers, except that the native memory metrics
+     * are asked for only when native memory tracking is on. Without it they export nothing, but finding that
+     * out goes through the platform MBean server and the diagnostic command bean, which loads some 120 JMX
+     * and diagnostic-command classes (about 0.7 MiB of metaspace and heap) into every proxy.
+     */
+    private static void registerJvmMetrics(PrometheusRegistry registry) {
+        PrometheusProperties config = PrometheusProperties.get();
+        JvmThreadsMetrics.builder(config).register(registry);
+        JvmBufferPoolMetrics.builder(config).register(registry);
+        JvmClassLoadingMetrics.builder(config).register(registry);
+        JvmCompilationMetrics.builder(config).register(registry);
+        JvmGarbageCollectorMetrics.builder(config).register(registry);
+        JvmMemoryPoolAllocationMetrics.builder(config).register(registry);
+        JvmMemoryMetrics.builder(config).register(registry);
+        if (nativeMemoryTracking()) {
+            JvmNativeMemoryMetrics.builder(config).register(registry);
+        }
+        JvmRuntimeInfoMetric.builder(config).register(registry);
+        ProcessMetrics.builder(config).register(registry);
+    }
+
+    /** Whether the JVM runs with {@code -XX:NativeMemoryTracking=summary} or {@code detail}. */
+    static boolean nativeMemoryTracking() {
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return hotspot != null && !"off".equals(hotspot.getVMOption("NativeMemoryTracking").getValue());
+        } catch (RuntimeException e) { // not HotSpot: let the library find out
+            return true;
+        }
     }
 
     /** The metrics beside the contract's: routes, listeners, connections, retries, memory, access log. */

@@ -1,0 +1,152 @@
+package io.sluice.admin;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import io.sluice.config.Durations;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.RouteConfig;
+import io.sluice.config.SluiceConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The JSON documents of {@code /api/config}, {@code /api/listeners}, {@code /api/routes} and
+ * {@code /api/version}, built from {@link AdminApi} with Jackson's tree model. A class of its own so that
+ * Jackson databind (some 400 classes, about 2 MiB of metaspace) is loaded on the first such request, not
+ * at start: a proxy nobody asks for these documents never loads it. Any thread; every call builds its
+ * answer anew.
+ */
+final class ApiDocuments {
+    /** Values under a key containing one of these words are replaced by {@link #REDACTED}. */
+    private static final Pattern SECRET = Pattern.compile("key|password|passwd|secret|token|authorization|cookie|credential");
+    static final String REDACTED = "[redacted]";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .registerModule(new SimpleModule()
+                    .addSerializer(Duration.class, toStringSerializer(Duration.class, Durations::format))
+                    .addSerializer(Path.class, toStringSerializer(Path.class, Path::toString))
+                    .addSerializer(Pattern.class, toStringSerializer(Pattern.class, Pattern::pattern)));
+
+    private ApiDocuments() {
+    }
+
+    static JsonNode version(AdminApi api) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("version", AdminApi.version());
+        n.put("java", System.getProperty("java.version"));
+        n.put("started", java.time.Instant.ofEpochMilli(api.startMillis).toString());
+        n.put("uptime_seconds", (System.currentTimeMillis() - api.startMillis) / 1000);
+        return n;
+    }
+
+    /** The configuration in force, with secrets redacted; null without one. */
+    static JsonNode config(AdminApi api) {
+        SluiceConfig c = api.config.get();
+        if (c == null) {
+            return JSON.createObjectNode();
+        }
+        JsonNode tree = JSON.valueToTree(c);
+        redact(tree, "");
+        return tree;
+    }
+
+    /**
+     * Replaces every value under a key that names a secret, except the {@code key} of a TLS certificate,
+     * which is a file path and says where the key is, not what it is. Header maps ({@code set}) are
+     * checked by header name.
+     */
+    private static void redact(JsonNode node, String parentKey) {
+        if (node instanceof ObjectNode obj) {
+            Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
+            java.util.List<String> secret = new java.util.ArrayList<>();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String key = e.getKey();
+                boolean tlsKeyPath = key.equals("key") && parentKey.equals("certificates");
+                if (!tlsKeyPath && SECRET.matcher(key.toLowerCase(Locale.ROOT)).find() && !e.getValue().isNull()) {
+                    secret.add(key);
+                } else {
+                    redact(e.getValue(), key);
+                }
+            }
+            for (String key : secret) {
+                obj.put(key, REDACTED);
+            }
+        } else if (node instanceof ArrayNode array) {
+            for (JsonNode item : array) {
+                redact(item, parentKey);
+            }
+        }
+    }
+
+    static JsonNode listeners(AdminApi api) {
+        ArrayNode list = JSON.createArrayNode();
+        SluiceConfig c = api.config.get();
+        if (c != null) {
+            for (ListenerConfig l : c.listeners()) {
+                ObjectNode n = list.addObject();
+                n.put("name", l.name());
+                n.put("address", l.address().toString());
+                n.put("protocol", l.protocol().name().toLowerCase(Locale.ROOT));
+                if (l.upstream() != null) {
+                    n.put("upstream", l.upstream());
+                }
+                n.put("routes", l.routes().size());
+            }
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.set("listeners", list);
+        return root;
+    }
+
+    static JsonNode routes(AdminApi api) {
+        ArrayNode list = JSON.createArrayNode();
+        SluiceConfig c = api.config.get();
+        if (c != null) {
+            for (ListenerConfig l : c.listeners()) {
+                for (RouteConfig r : l.routes()) {
+                    ObjectNode n = list.addObject();
+                    n.put("listener", l.name());
+                    n.put("name", r.name());
+                    n.set("match", JSON.valueToTree(r.match()));
+                    if (r.stripPrefix() != null) {
+                        n.put("strip_prefix", r.stripPrefix());
+                    }
+                    n.put("action", r.upstream() != null ? "upstream" : r.respond() != null ? "respond" : "static");
+                    if (r.upstream() != null) {
+                        n.put("upstream", r.upstream());
+                    }
+                }
+            }
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.set("routes", list);
+        return root;
+    }
+
+    static byte[] bytes(JsonNode node) throws IOException {
+        return JSON.writeValueAsBytes(node);
+    }
+
+    private static <T> StdSerializer<T> toStringSerializer(Class<T> type, java.util.function.Function<T, String> f) {
+        return new StdSerializer<>(type) {
+            @Override
+            public void serialize(T value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                gen.writeString(f.apply(value));
+            }
+        };
+    }
+}
