@@ -3,84 +3,38 @@ package io.sluice.cli;
 import io.sluice.config.ConfigError;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
-import io.sluice.config.Durations;
 import io.sluice.config.QuickConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.runtime.Sluice;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
 
-/**
- * The entry point: {@code sluice run|check|proxy|version}. The four commands are parsed here by hand: a
- * command-line library (picocli was one) stays loaded for the life of the proxy, some 170 classes and
- * over 1 MiB of memory for four commands.
- */
-public final class Main {
+/** The entry point: {@code sluice run|check|proxy|version}. */
+@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A reverse proxy, load balancer and API gateway.",
+        subcommands = {Main.Run.class, Main.Check.class, Main.Proxy.class, Main.VersionCommand.class})
+public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-    /** Exit code of a command line that names no known command, or lacks or has extra arguments. */
-    static final int USAGE_ERROR = 2;
-
-    static final String USAGE = """
-            Usage: sluice [-hV] COMMAND
-            A reverse proxy, load balancer and API gateway.
-              -h, --help      Show this help message and exit.
-              -V, --version   Print version information and exit.
-            Commands:
-              run FILE        Run the proxy with the configuration in FILE.
-              check FILE      Validate FILE: exit 0 when valid, 1 with every error on stderr.
-              proxy --from=ADDR --to=URL [--to=URL]... [--balancer=NAME]
-                              Quick mode: one HTTP listener (ADDR: host:port) in front of the given
-                              upstream endpoints, no file; NAME: the load-balancing algorithm
-                              (default: round_robin).
-              version         Print the version.
-            """;
-
-    private Main() {
-    }
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        System.exit(new CommandLine(new Main()).execute(args));
     }
 
-    /** Runs the command {@code args} name and returns the exit code. */
-    static int execute(String... args) {
-        try {
-            if (args.length == 0) {
-                System.err.print(USAGE);
-                return 0;
-            }
-            String command = args[0];
-            List<String> rest = List.of(args).subList(1, args.length);
-            return switch (command) {
-                case "-h", "--help" -> {
-                    System.out.print(USAGE);
-                    yield 0;
-                }
-                case "-V", "--version", "version" -> {
-                    noMore(rest, 0);
-                    System.out.println("sluice " + version());
-                    yield 0;
-                }
-                case "run" -> run(file(rest));
-                case "check" -> check(file(rest));
-                case "proxy" -> proxy(rest);
-                default -> throw new UsageException(command.startsWith("-")
-                        ? "Unknown option: '" + command + "'" : "Unknown command: '" + command + "'");
-            };
-        } catch (UsageException e) {
-            System.err.println(e.getMessage());
-            System.err.print(USAGE);
-            return USAGE_ERROR;
-        } catch (Exception e) {
-            log.error("sluice failed", e);
-            return 1;
-        }
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
     }
 
     static String version() {
@@ -94,80 +48,81 @@ public final class Main {
         }
     }
 
-    private static Path file(List<String> rest) {
-        if (rest.isEmpty()) {
-            throw new UsageException("Missing required parameter: 'FILE'");
+    @Command(name = "run", description = "Run the proxy with the configuration in FILE.")
+    static final class Run implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            SluiceConfig config;
+            try {
+                config = ConfigLoader.load(file);
+            } catch (ConfigException e) {
+                printErrors(e.errors());
+                return 1;
+            }
+            return serve(config, file);
         }
-        noMore(rest, 1);
-        return Path.of(rest.get(0));
     }
 
-    private static void noMore(List<String> rest, int expected) {
-        if (rest.size() > expected) {
-            throw new UsageException("Unmatched argument: '" + rest.get(expected) + "'");
+    @Command(name = "check", description = "Validate FILE: exit 0 when valid, 1 with every error on stderr.")
+    static final class Check implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() {
+            try {
+                ConfigLoader.load(file);
+                System.out.println(file + ": ok");
+                return 0;
+            } catch (ConfigException e) {
+                printErrors(e.errors());
+                return 1;
+            }
         }
     }
 
-    private static int run(Path file) throws Exception {
-        SluiceConfig config;
-        try {
-            config = ConfigLoader.load(file);
-        } catch (ConfigException e) {
-            printErrors(e.errors());
-            return 1;
+    @Command(name = "proxy", description = "Quick mode: one HTTP listener in front of the given upstreams, no file.")
+    static final class Proxy implements Callable<Integer> {
+        @Option(names = "--from", required = true, paramLabel = "ADDR", description = "host:port to listen on")
+        String from;
+
+        @Option(names = "--to", required = true, paramLabel = "URL", description = "an upstream endpoint (repeatable)")
+        List<String> to;
+
+        @Option(names = "--balancer", paramLabel = "NAME", defaultValue = "round_robin",
+                description = "load-balancing algorithm (default: ${DEFAULT-VALUE})")
+        String balancer;
+
+        @Override
+        public Integer call() throws Exception {
+            SluiceConfig config;
+            try {
+                config = QuickConfig.build(from, to, balancer);
+            } catch (ConfigException e) {
+                printErrors(e.errors());
+                return 1;
+            }
+            return serve(config, null);
         }
-        return serve(config, file);
     }
 
-    private static int check(Path file) {
-        try {
-            ConfigLoader.load(file);
-            System.out.println(file + ": ok");
+    @Command(name = "version", description = "Print the version.")
+    static final class VersionCommand implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            System.out.println("sluice " + version());
             return 0;
-        } catch (ConfigException e) {
-            printErrors(e.errors());
-            return 1;
         }
     }
 
-    /** {@code proxy --from ADDR --to URL [--to URL ...] [--balancer NAME]}; each also as {@code --name=value}. */
-    private static int proxy(List<String> rest) throws Exception {
-        String from = null;
-        List<String> to = new ArrayList<>();
-        String balancer = "round_robin";
-        for (int i = 0; i < rest.size(); i++) {
-            String arg = rest.get(i);
-            int eq = arg.indexOf('=');
-            String name = eq > 0 ? arg.substring(0, eq) : arg;
-            if (!name.equals("--from") && !name.equals("--to") && !name.equals("--balancer")) {
-                throw new UsageException(arg.startsWith("-")
-                        ? "Unknown option: '" + arg + "'" : "Unmatched argument: '" + arg + "'");
-            }
-            String value;
-            if (eq > 0) {
-                value = arg.substring(eq + 1);
-            } else if (i + 1 < rest.size()) {
-                value = rest.get(++i);
-            } else {
-                throw new UsageException("Missing required parameter for option '" + name + "'");
-            }
-            switch (name) {
-                case "--from" -> from = value;
-                case "--to" -> to.add(value);
-                default -> balancer = value;
-            }
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"sluice " + version()};
         }
-        if (from == null || to.isEmpty()) {
-            throw new UsageException("Missing required option: '" + (from == null ? "--from=ADDR" : "--to=URL") + "'");
-        }
-        SluiceConfig config;
-        try {
-            config = QuickConfig.build(from, to, balancer);
-        } catch (ConfigException e) {
-            printErrors(e.errors());
-            return 1;
-        }
-        return serve(config, null);
     }
 
     /** Runs until SIGTERM or SIGINT; SIGHUP reloads {@code file} when there is one. */
@@ -186,7 +141,7 @@ public final class Main {
             Signal.handle(new Signal("HUP"), s -> reload(sluice, file));
         }
         stop.await();
-        log.info("stopping: draining connections for up to {}", Durations.format(sluice.config().server().shutdownTimeout()));
+        log.info("stopping: draining connections for up to {}", io.sluice.config.Durations.format(sluice.config().server().shutdownTimeout()));
         sluice.stop(sluice.config().server().shutdownTimeout());
         log.info("stopped");
         return 0;
@@ -200,13 +155,6 @@ public final class Main {
                     String.join("\n", e.errors().stream().map(ConfigError::toString).toList()));
         } catch (Exception e) {
             log.error("reload failed, the running configuration stays: {}", e.getMessage());
-        }
-    }
-
-    /** A command line this class cannot run: printed with the usage, exit code {@link #USAGE_ERROR}. */
-    private static final class UsageException extends RuntimeException {
-        UsageException(String message) {
-            super(message);
         }
     }
 }
