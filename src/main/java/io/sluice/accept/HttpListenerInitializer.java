@@ -23,7 +23,8 @@ import java.util.ArrayDeque;
  *
  *   addHttp1: decoder (StrictRequestDecoder)   bytes → request head, body parts
  *             encoder (ServerResponseEncoder)  response head, body parts → bytes
- *             h2c     (H2cUpgrade)             http only: "Upgrade: h2c" → addHttp2 after a 101
+ *             [h2c]   (H2cUpgrade)             http only, put in by the decoder for a request with
+ *                                              "Upgrade: h2c": addHttp2 after a 101
  *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
  *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
  *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
@@ -33,6 +34,8 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     private final ListenerContext listener;
     private final ChannelGroup connections;
     private final ServerTls tls;
+    /** h2c by Upgrade; null on https (h2 is negotiated by ALPN there). */
+    private final H2cUpgrade h2c;
 
     public HttpListenerInitializer(ListenerContext listener, ChannelGroup connections) {
         this(listener, connections, null);
@@ -43,6 +46,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         this.listener = listener;
         this.connections = connections;
         this.tls = tls;
+        this.h2c = tls == null ? new H2cUpgrade(this) : null;
     }
 
     @Override
@@ -59,11 +63,9 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     /** HTTP/1.1 from here on (the channel may already be active: DownstreamHandler starts reading itself). */
     void addHttp1(ChannelPipeline p) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
-        p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods))
+        p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods, h2c))
                 .addLast("encoder", new ServerResponseEncoder(methods));
-        if (tls == null) {
-            p.addLast("h2c", H2cUpgrade.create(this));
-        } else {
+        if (tls != null) {
             p.addLast("chunked", new ChunkedWriteHandler()); // static files: no zero-copy through TLS
         }
         p.addLast("downstream", new DownstreamHandler(listener));
