@@ -29,6 +29,9 @@ import java.util.ArrayDeque;
  *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
  *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
  * </pre>
+ * An HTTP/1.1 connection that waits a second between requests is parked: its decoder, encoder and
+ * DownstreamHandler give way to a {@link ParkedConnection}, which puts new ones back with the next bytes,
+ * so that an idle keep-alive connection holds little (see {@link DownstreamHandler}).
  */
 public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     private final ListenerContext listener;
@@ -68,7 +71,16 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         if (tls != null) {
             p.addLast("chunked", new ChunkedWriteHandler()); // static files: no zero-copy through TLS
         }
-        p.addLast("downstream", new DownstreamHandler(listener));
+        p.addLast("downstream", new DownstreamHandler(listener, this));
+    }
+
+    /** A new decoder and encoder for a parked HTTP/1.1 connection, where {@link #addHttp1} put them. */
+    StrictRequestDecoder restoreHttp1Codec(ChannelPipeline p) {
+        String next = tls != null ? "chunked" : "downstream";
+        ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+        StrictRequestDecoder decoder = new StrictRequestDecoder(listener.maxRequestHead(), methods, h2c);
+        p.addBefore(next, "decoder", decoder).addBefore(next, "encoder", new ServerResponseEncoder(methods));
+        return decoder;
     }
 
     /** HTTP/2 from here on: the connection is read freely, each stream is read when its handler asks. */
@@ -82,7 +94,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         stream.pipeline()
                 .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("chunked", new ChunkedWriteHandler())
-                .addLast("downstream", new DownstreamHandler(listener));
+                .addLast("downstream", new DownstreamHandler(listener, null));
     }
 
     void initStreamForUpgrade(Http2StreamChannel stream) {

@@ -101,6 +101,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
     }
 
+    /** Between two requests with nothing of the next one read: the decoder can go (parking). */
+    boolean idle() {
+        return atMessageStart && !failed && headStartNanos == 0 && actualReadableBytes() == 0;
+    }
+
     /** When the first bytes of a request head that is still incomplete arrived; 0 when none is waiting. */
     long headStartNanos() {
         return headStartNanos;
