@@ -71,6 +71,11 @@ final class ConnectionMeter extends ChannelDuplexHandler {
         return n;
     }
 
+    /** Bytes written since the last {@link #takeWritten}. */
+    long written() {
+        return written;
+    }
+
     /** Bytes written since the last call. */
     long takeWritten() {
         long n = written;

@@ -3,6 +3,7 @@ package io.sluice.accept;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -61,6 +62,14 @@ import org.slf4j.LoggerFactory;
  * request path only notes times; a deadline that moved later costs nothing until the timer fires and
  * re-arms itself. An h2 stream is timed for request_body and send only (a stalled body, a client that
  * never opens the stream's window); its connection's idle handler covers the rest.
+ *
+ * <p>Parking: an HTTP/1.1 connection that has waited {@link #PARK_AFTER_NANOS} for its next request, with
+ * nothing of it read and nothing of the last response still on its way, gives up its decoder, its encoder
+ * and this handler, and a small {@link ParkedConnection} takes their place until the next bytes come (the
+ * way nginx frees a keep-alive connection's buffers): the codec and this handler were most of what an
+ * idle connection held besides the channel itself, and the decoder's line buffer grows with the longest
+ * header line it has seen. Waiting a little before parking keeps a busy connection from building a new
+ * codec per request; the same timer looks after it.
  */
 public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
@@ -68,9 +77,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     /** How much of the next requests is read ahead while a response is in progress. */
     private static final int MAX_PENDING_MESSAGES = 16;
     private static final long MAX_PENDING_BYTES = 64 * 1024;
+    /** How long an HTTP/1.1 connection waits for its next request before it is parked. */
+    static final long PARK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ListenerContext listener;
-    private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+    /** Builds an HTTP/1.1 connection's codec again after parking; null on an h2 stream. */
+    private final HttpListenerInitializer pipelines;
+    private ArrayDeque<Object> pending; // made when a request is read ahead (pipelining): most connections never do
     private ChannelHandlerContext ctx;
     private String clientIp;
     private ConnectionMeter meter;
@@ -83,11 +96,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private boolean closing;
     private boolean upgradeRequested;
     private boolean drainScheduled;
-    private final Runnable drainPending = this::drainPending;
+    private Runnable drainPending;
     private long pendingBytes;
 
     // client timeouts
-    private StrictRequestDecoder decoder;
+    private StrictRequestDecoder decoder; // null on an h2 stream
+    private final boolean resumed;        // put back by a ParkedConnection: the connection was waiting already
+    private ChannelFuture staticBody; // a static file still being sent (through ChunkedWriteHandler on TLS)
     private ScheduledFuture<?> timer;
     private long timerAt;
     private final Runnable checkTimeouts = this::checkTimeouts;
@@ -97,8 +112,20 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private long sendMark = -1; // pending outbound bytes when the client was last seen taking none
     private long sendStalledSince;
 
-    DownstreamHandler(ListenerContext listener) {
+    /** {@code pipelines} null on an h2 stream (no codec of its own to park). */
+    DownstreamHandler(ListenerContext listener, HttpListenerInitializer pipelines) {
         this.listener = listener;
+        this.pipelines = pipelines;
+        this.resumed = false;
+    }
+
+    /** Takes over from a {@link ParkedConnection}: waiting for a request since {@code waitingSince}. */
+    DownstreamHandler(HttpListenerInitializer pipelines, long waitingSince, boolean servedOne) {
+        this.listener = pipelines.listener();
+        this.pipelines = pipelines;
+        this.resumed = true;
+        this.waitingSince = waitingSince;
+        this.servedOne = servedOne;
     }
 
     @Override
@@ -124,16 +151,26 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
-        if (decoder != null) {
-            waitingSince = System.nanoTime();
-            arm(waitingSince + listener.clientTimeouts().requestHead());
+        if (http1()) {
+            long now = System.nanoTime();
+            if (!resumed) {
+                waitingSince = now;
+            }
+            arm(now + Math.min(listener.clientTimeouts().requestHead(), PARK_AFTER_NANOS));
         }
-        ctx.read();
+        if (!resumed) {
+            ctx.read(); // resumed: the bytes that woke the connection are being read, and more are asked for after
+        }
     }
 
     @Override
     public ChannelHandlerContext ctx() {
         return ctx;
+    }
+
+    /** A connection of its own (HTTP/1.1), not an h2 stream: timed for idle and request_head, parked when idle. */
+    private boolean http1() {
+        return pipelines != null;
     }
 
     // ---------------------------------------------------------------- reading
@@ -152,6 +189,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if ((exchange != null && exchange.requestComplete()) || drainScheduled) {
+            if (pending == null) {
+                pending = new ArrayDeque<>(2);
+            }
             pending.add(msg); // pipelined: waits for the response in progress
             if (msg instanceof HttpContent content) {
                 pendingBytes += content.content().readableBytes();
@@ -201,14 +241,15 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         if (exchange == null) {
-            if (pending.isEmpty()) {
+            if (noPending()) {
                 ctx.read();
             }
         } else if (!exchange.requestComplete()) {
             if (call == null || call.wantsMoreBody()) {
                 ctx.read();
             }
-        } else if (!upgradeRequested && pending.size() < MAX_PENDING_MESSAGES && pendingBytes < MAX_PENDING_BYTES) {
+        } else if (!upgradeRequested && (pending == null || pending.size() < MAX_PENDING_MESSAGES)
+                && pendingBytes < MAX_PENDING_BYTES) {
             // Read ahead while the response is on its way: a keep-alive client's next request is queued,
             // the socket stays armed for reading (with auto-read off, every pause in reading costs two
             // epoll_ctl calls), and a client that goes away is noticed at once, so its upstream request
@@ -404,10 +445,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private void serveStatic(HttpRequest request, Route route) {
         String path = RouteTable.pathOf(route.rewriteUri(request.uri(), exchange.path()));
         Exchange current = exchange;
-        route.staticFiles().serve(ctx, request, path, response -> {
+        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, response -> {
             finishHead(response, route);
             current.status(response.status().code());
         });
+        staticBody = sent.isDone() ? null : sent;
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);
     }
@@ -524,18 +566,21 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         call = null;
         responseDone = false;
         upgradeRequested = false;
-        if (decoder != null) {
+        if (http1()) {
             waitingSince = System.nanoTime();
             servedOne = true;
-            arm(waitingSince + listener.clientTimeouts().idle());
+            arm(waitingSince + Math.min(listener.clientTimeouts().idle(), PARK_AFTER_NANOS));
         }
-        if (!pending.isEmpty()) {
+        if (!noPending()) {
             // The next request was read ahead. Take it up in a task, not here inside the previous
             // response's last read: the rest of this loop turn's I/O comes first, so an upstream that
             // closed the connection just released to the pool is noticed before the request could
             // pick that connection.
             if (!drainScheduled) {
                 drainScheduled = true;
+                if (drainPending == null) {
+                    drainPending = this::drainPending;
+                }
                 ctx.executor().execute(drainPending);
             }
             return;
@@ -546,7 +591,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     /** Handles requests that were read ahead, in order, until one is in progress. */
     private void drainPending() {
         drainScheduled = false;
-        while (!closing && !pending.isEmpty() && (exchange == null || !exchange.requestComplete())) {
+        while (!closing && !noPending() && (exchange == null || !exchange.requestComplete())) {
             Object next = pending.poll();
             if (next instanceof HttpContent content) {
                 pendingBytes -= content.content().readableBytes();
@@ -613,7 +658,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             call.onDownstreamWritable();
         }
         if (!ctx.channel().isWritable()) {
-            sendMark = pendingOutbound();
+            sendMark = outputMark();
             sendStalledSince = System.nanoTime();
             arm(sendStalledSince + listener.clientTimeouts().send());
         }
@@ -664,10 +709,32 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         ListenerContext.ClientTimeouts t = listener.clientTimeouts();
         long now = System.nanoTime();
         long deadline;
-        if (exchange == null && drainScheduled) {
+        boolean sending = (exchange == null || exchange.requestComplete()) && responseInFlight();
+        if (sending) {
+            // A response (or the end of one: a static file the handler already finished with) is still going
+            // out: the client is timed by send, not idle. Progress is whatever the outbound buffer did.
+            long mark = outputMark();
+            if (mark != sendMark) {
+                sendMark = mark;
+                sendStalledSince = now;
+            }
+            deadline = sendStalledSince + t.send();
+            if (deadline - now <= 0) {
+                timedOut("send");
+                log.debug("client {} took none of its response for {} ms: closing", clientIp,
+                        TimeUnit.NANOSECONDS.toMillis(t.send()));
+                if (exchange != null) {
+                    abort(exchange);
+                } else {
+                    closing = true;
+                    ctx.close();
+                }
+                return;
+            }
+        } else if (exchange == null && drainScheduled) {
             deadline = now + t.requestHead(); // a request read ahead is about to be taken up
         } else if (exchange == null) {
-            if (decoder == null) {
+            if (!http1()) {
                 return; // an h2 stream between requests: its connection's idle handler times it
             }
             long headStart = decoder.headStartNanos();
@@ -686,6 +753,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                     ctx.close();
                     return;
                 }
+                long parkAt = waitingSince + PARK_AFTER_NANOS;
+                if (parkAt - now <= 0) {
+                    if (park()) {
+                        return; // the ParkedConnection keeps the idle timeout from here
+                    }
+                    parkAt = now + PARK_AFTER_NANOS; // a response still on its way: look again later
+                }
+                if (parkAt - deadline < 0) {
+                    deadline = parkAt;
+                }
             }
         } else if (!exchange.requestComplete()) {
             if (call != null && !call.wantsMoreBody()) {
@@ -695,20 +772,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             if (deadline - now <= 0) {
                 timedOut("request_body");
                 requestBodyTimedOut(exchange);
-                return;
-            }
-        } else if (!ctx.channel().isWritable()) {
-            long pendingNow = pendingOutbound();
-            if (pendingNow != sendMark) { // the client took some since the last look
-                sendMark = pendingNow;
-                sendStalledSince = now;
-            }
-            deadline = sendStalledSince + t.send();
-            if (deadline - now <= 0) {
-                timedOut("send");
-                log.debug("client {} took none of its response for {} ms: closing", clientIp,
-                        TimeUnit.NANOSECONDS.toMillis(t.send()));
-                abort(exchange);
                 return;
             }
         } else {
@@ -748,9 +811,49 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         listener.observer().connections().timedOut(timeout);
     }
 
-    private long pendingOutbound() {
+    // ---------------------------------------------------------------- parking
+
+    /**
+     * Parks a connection waiting for its next request: the codec and this handler go, a
+     * {@link ParkedConnection} comes. False when something is still under way (then nothing changed).
+     */
+    private boolean park() {
+        if (!noPending() || !decoder.idle() || !ctx.channel().isWritable()
+                || (staticBody != null && !staticBody.isDone())) {
+            return false;
+        }
         io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        return out == null ? 0 : out.totalPendingWriteBytes();
+        if (out != null && !out.isEmpty()) {
+            return false;
+        }
+        ChannelPipeline p = ctx.pipeline();
+        p.remove(decoder);
+        p.remove("encoder");
+        if (p.get("h2c") != null) {
+            p.remove("h2c"); // an h2c request that was not upgraded left it
+        }
+        p.replace(this, "downstream", new ParkedConnection(pipelines, waitingSince, servedOne));
+        return true;
+    }
+
+    /** Response bytes not yet taken by the client: queued, unflushed, or a static file still streaming. */
+    private boolean responseInFlight() {
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return !ctx.channel().isWritable() || (out != null && !out.isEmpty())
+                || (staticBody != null && !staticBody.isDone());
+    }
+
+    /**
+     * Changes whenever the outbound side moves: the message being written, how far it got (a file region
+     * counts no pending bytes, only progress), the bytes queued. As Netty's IdleStateHandler observes output.
+     */
+    private long outputMark() {
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out == null) {
+            return 0;
+        }
+        return System.identityHashCode(out.current()) * 31L + out.currentProgress() * 17 + out.totalPendingWriteBytes()
+                + (meter == null ? 0 : meter.written() * 13);
     }
 
     private void cancelTimer() {
@@ -770,8 +873,15 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         listener.observer().finished(ex, meter == null ? 0 : meter.takeRead(), meter == null ? 0 : meter.takeWritten());
     }
 
+    private boolean noPending() {
+        return pending == null || pending.isEmpty();
+    }
+
     private void releasePending() {
         pendingBytes = 0;
+        if (pending == null) {
+            return;
+        }
         Object msg;
         while ((msg = pending.poll()) != null) {
             ReferenceCountUtil.release(msg);

@@ -2,6 +2,7 @@ package io.sluice.accept;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
@@ -15,40 +16,55 @@ import io.netty.util.AsciiString;
  * h2c by Upgrade (RFC 7540 §3.2) on an http listener: a bodiless request with {@code Upgrade: h2c} and
  * {@code HTTP2-Settings} gets a 101, the HTTP/1.1 handlers go, the HTTP/2 ones come, and the request is
  * answered as stream 1. Every other request, WebSocket upgrades included, passes through untouched.
+ *
+ * <p>One instance per listener, shared by its connections. Netty's upgrade handler is an aggregator, too
+ * heavy to sit in every connection's pipeline for a request that almost never comes, so the decoder
+ * calls {@link #offer} with each request head and the handler is put in only for a request that asks
+ * for h2c; it handles that one request (upgrading or passing it on) and removes itself.
  */
 final class H2cUpgrade {
     private static final AsciiString H2C = AsciiString.cached(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME.toString());
 
-    private H2cUpgrade() {
+    private final HttpListenerInitializer pipelines;
+    private final HttpServerUpgradeHandler.SourceCodec http1 = this::removeHttp1;
+    private final HttpServerUpgradeHandler.UpgradeCodecFactory factory = this::upgradeCodec;
+
+    H2cUpgrade(HttpListenerInitializer pipelines) {
+        this.pipelines = pipelines;
     }
 
-    static HttpServerUpgradeHandler create(HttpListenerInitializer pipelines) {
-        HttpServerUpgradeHandler.SourceCodec http1 = new HttpServerUpgradeHandler.SourceCodec() {
-            @Override
-            public void upgradeFrom(ChannelHandlerContext ctx) {
-                ChannelPipeline p = ctx.pipeline();
-                p.remove("decoder");
-                p.remove("encoder");
-                p.remove("downstream");
-                p.channel().config().setAutoRead(true);
-            }
-        };
-        HttpServerUpgradeHandler.UpgradeCodecFactory factory = protocol -> {
-            if (!H2C.contentEqualsIgnoreCase(protocol)) {
-                return null;
-            }
-            Http2FrameCodec codec = Http2Pipeline.frameCodec(pipelines.listener());
-            return new Http2ServerUpgradeCodec(codec, Http2Pipeline.afterCodec(pipelines.listener(), codec,
-                    pipelines::initStreamForUpgrade));
-        };
-        return new HttpServerUpgradeHandler(http1, factory, 0) {
-            @Override
-            protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
-                String upgrade = req.headers().get(HttpHeaderNames.UPGRADE);
-                return upgrade != null && upgrade.trim().equalsIgnoreCase("h2c")
-                        && !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0
-                        && super.shouldHandleUpgradeRequest(req);
-            }
-        };
+    /**
+     * Called by the decoder (whose context is {@code decoder}) with each request head before it passes
+     * it on: a request that asks for h2c finds the upgrade handler after the encoder.
+     */
+    void offer(ChannelHandlerContext decoder, HttpRequest request) {
+        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+        if (upgrade == null || !upgrade.trim().equalsIgnoreCase("h2c")
+                || HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0) {
+            return; // not for us (the proxy would have to hold a body): an ordinary request
+        }
+        ChannelPipeline p = decoder.pipeline();
+        if (p.get("h2c") == null) {
+            p.addAfter("encoder", "h2c", new HttpServerUpgradeHandler(http1, factory, 0,
+                    DefaultHttpHeadersFactory.headersFactory(), DefaultHttpHeadersFactory.trailersFactory(),
+                    true)); // removes itself after this request, upgraded or not
+        }
+    }
+
+    private void removeHttp1(ChannelHandlerContext ctx) {
+        ChannelPipeline p = ctx.pipeline();
+        p.remove("decoder");
+        p.remove("encoder");
+        p.remove("downstream");
+        p.channel().config().setAutoRead(true);
+    }
+
+    private HttpServerUpgradeHandler.UpgradeCodec upgradeCodec(CharSequence protocol) {
+        if (!H2C.contentEqualsIgnoreCase(protocol)) {
+            return null;
+        }
+        Http2FrameCodec codec = Http2Pipeline.frameCodec(pipelines.listener());
+        return new Http2ServerUpgradeCodec(codec, Http2Pipeline.afterCodec(pipelines.listener(), codec,
+                pipelines::initStreamForUpgrade));
     }
 }

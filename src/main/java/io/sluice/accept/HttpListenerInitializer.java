@@ -23,16 +23,22 @@ import java.util.ArrayDeque;
  *
  *   addHttp1: decoder (StrictRequestDecoder)   bytes → request head, body parts
  *             encoder (ServerResponseEncoder)  response head, body parts → bytes
- *             h2c     (H2cUpgrade)             http only: "Upgrade: h2c" → addHttp2 after a 101
+ *             [h2c]   (H2cUpgrade)             http only, put in by the decoder for a request with
+ *                                              "Upgrade: h2c": addHttp2 after a 101
  *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
  *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
  *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
  * </pre>
+ * An HTTP/1.1 connection that waits a second between requests is parked: its decoder, encoder and
+ * DownstreamHandler give way to a {@link ParkedConnection}, which puts new ones back with the next bytes,
+ * so that an idle keep-alive connection holds little (see {@link DownstreamHandler}).
  */
 public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     private final ListenerContext listener;
     private final ChannelGroup connections;
     private final ServerTls tls;
+    /** h2c by Upgrade; null on https (h2 is negotiated by ALPN there). */
+    private final H2cUpgrade h2c;
 
     public HttpListenerInitializer(ListenerContext listener, ChannelGroup connections) {
         this(listener, connections, null);
@@ -43,6 +49,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         this.listener = listener;
         this.connections = connections;
         this.tls = tls;
+        this.h2c = tls == null ? new H2cUpgrade(this) : null;
     }
 
     @Override
@@ -59,14 +66,21 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     /** HTTP/1.1 from here on (the channel may already be active: DownstreamHandler starts reading itself). */
     void addHttp1(ChannelPipeline p) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
-        p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods))
+        p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods, h2c))
                 .addLast("encoder", new ServerResponseEncoder(methods));
-        if (tls == null) {
-            p.addLast("h2c", H2cUpgrade.create(this));
-        } else {
+        if (tls != null) {
             p.addLast("chunked", new ChunkedWriteHandler()); // static files: no zero-copy through TLS
         }
-        p.addLast("downstream", new DownstreamHandler(listener));
+        p.addLast("downstream", new DownstreamHandler(listener, this));
+    }
+
+    /** A new decoder and encoder for a parked HTTP/1.1 connection, where {@link #addHttp1} put them. */
+    StrictRequestDecoder restoreHttp1Codec(ChannelPipeline p) {
+        String next = tls != null ? "chunked" : "downstream";
+        ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+        StrictRequestDecoder decoder = new StrictRequestDecoder(listener.maxRequestHead(), methods, h2c);
+        p.addBefore(next, "decoder", decoder).addBefore(next, "encoder", new ServerResponseEncoder(methods));
+        return decoder;
     }
 
     /** HTTP/2 from here on: the connection is read freely, each stream is read when its handler asks. */
@@ -80,7 +94,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         stream.pipeline()
                 .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("chunked", new ChunkedWriteHandler())
-                .addLast("downstream", new DownstreamHandler(listener));
+                .addLast("downstream", new DownstreamHandler(listener, null));
     }
 
     void initStreamForUpgrade(Http2StreamChannel stream) {

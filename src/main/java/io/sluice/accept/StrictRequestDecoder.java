@@ -25,17 +25,20 @@ import java.util.List;
  * the upstream (request smuggling). After the first bad message it decodes nothing more: the connection
  * is answered and closed.
  *
- * <p>It also tells {@link ServerResponseEncoder} each request's method, so HEAD responses get no body.
+ * <p>It also tells {@link ServerResponseEncoder} each request's method, so HEAD responses get no body,
+ * and, on an http listener, shows each request head to {@link H2cUpgrade}.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
     private final int maxHead;
     private final ArrayDeque<HttpMethod> methods;
+    private final H2cUpgrade h2c;
     private final HeadScanner scanner = new HeadScanner();
     private boolean atMessageStart = true;
     private boolean failed;
     private long headStartNanos;
 
-    StrictRequestDecoder(int maxHead, ArrayDeque<HttpMethod> methods) {
+    /** {@code h2c} null where h2c by Upgrade is not offered (https). */
+    StrictRequestDecoder(int maxHead, ArrayDeque<HttpMethod> methods, H2cUpgrade h2c) {
         super(new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxHead)
                 .setMaxHeaderSize(maxHead)
@@ -44,6 +47,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 .setAllowDuplicateContentLengths(false));
         this.maxHead = maxHead;
         this.methods = methods;
+        this.h2c = h2c;
     }
 
     @Override
@@ -84,6 +88,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 methods.add(request.method());
                 if (request.decoderResult().isFailure()) {
                     failed = true;
+                } else if (h2c != null) {
+                    h2c.offer(ctx, request);
                 }
             }
             if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
@@ -93,6 +99,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 atMessageStart = true;
             }
         }
+    }
+
+    /** Between two requests with nothing of the next one read: the decoder can go (parking). */
+    boolean idle() {
+        return atMessageStart && !failed && headStartNanos == 0 && actualReadableBytes() == 0;
     }
 
     /** When the first bytes of a request head that is still incomplete arrived; 0 when none is waiting. */

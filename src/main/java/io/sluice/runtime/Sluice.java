@@ -156,7 +156,8 @@ public final class Sluice implements AutoCloseable {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false); // TCP_NODELAY is Netty's default for sockets
+                .childOption(ChannelOption.AUTO_READ, false) // TCP_NODELAY is Netty's default for sockets
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.CLIENT_RECEIVE_BUFFERS);
         RunningListener running = new RunningListener(listener);
         if (listener.protocol() == Protocol.TCP) {
             running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()),

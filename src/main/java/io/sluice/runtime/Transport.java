@@ -37,6 +37,12 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      */
     public static final RecvByteBufAllocator RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator(512, 2048, 256 * 1024);
 
+    /**
+     * Client connections: Netty's default sizes (64 B to 64 KiB, 2 KiB first), in one instance for all of
+     * them; left to itself Netty makes one per connection (32 bytes each, held as long as the connection).
+     */
+    public static final RecvByteBufAllocator CLIENT_RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator();
+
     public static Transport detect() {
         boolean forceNio = "nio".equalsIgnoreCase(System.getProperty("sluice.transport"));
         if (!forceNio && Epoll.isAvailable()) {

@@ -35,7 +35,12 @@ public final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttp(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
+    }
+
+    /** Over a socket already connected (a TLS socket, say). */
+    public RawHttp(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(10_000);
         in = new java.io.BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
@@ -90,6 +95,11 @@ public final class RawHttp implements AutoCloseable {
             body = in.readAllBytes();
         }
         return new Response(status, headers, body, trailers);
+    }
+
+    /** The next {@code n} bytes as they come (after a 101, say); fewer only if the connection ends. */
+    public byte[] readBytes(int n) throws IOException {
+        return in.readNBytes(n);
     }
 
     /** True when the server closed the connection (reads end of stream, or a reset). */
