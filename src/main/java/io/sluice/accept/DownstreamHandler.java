@@ -109,7 +109,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private long waitingSince;  // accept, or the end of the previous response: waiting for a request head
     private boolean servedOne;  // after the first response, waiting is keep-alive (idle), not request_head
     private long lastRead;      // the last read burst, for request_body
-    private long sendMark = -1; // pending outbound bytes when the client was last seen taking none
+    private long sendMark = -1; // outputMark() when the client was last seen taking something
     private long sendStalledSince;
 
     /** {@code pipelines} null on an h2 stream (no codec of its own to park). */
