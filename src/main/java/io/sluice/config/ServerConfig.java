@@ -9,7 +9,7 @@ import java.time.Duration;
 public record ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead,
                            ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver, boolean reusePort) {
     public static final ServerConfig DEFAULTS = new ServerConfig(0, Duration.ofSeconds(30), 64 * 1024,
-            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, true);
+            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, false);
 
     public ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead) {
         this(workers, shutdownTimeout, maxRequestHead, ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS,

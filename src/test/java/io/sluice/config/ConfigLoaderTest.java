@@ -370,7 +370,7 @@ class ConfigLoaderTest {
                 server: { reuse_port: false }
                 listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
                 """).server().reusePort()).isFalse();
-        assertThat(ServerConfig.DEFAULTS.reusePort()).isTrue();
+        assertThat(ServerConfig.DEFAULTS.reusePort()).isFalse();
         assertThat(errors("""
                 server: { reuse_port: on }
                 listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
