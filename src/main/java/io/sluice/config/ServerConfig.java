@@ -2,13 +2,16 @@ package io.sluice.config;
 
 import java.time.Duration;
 
-/** The {@code server:} block. {@code workers == 0} means one event loop per core. */
+/**
+ * The {@code server:} block. {@code workers == 0} means one event loop per core; {@code bufferBudget == 0}
+ * means the default (half of the JVM's direct-memory limit).
+ */
 public record ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead,
-                           ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver) {
+                           ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver, long bufferBudget) {
     public static final ServerConfig DEFAULTS = new ServerConfig(0, Duration.ofSeconds(30), 64 * 1024,
-            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS);
+            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, 0);
 
     public ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead) {
-        this(workers, shutdownTimeout, maxRequestHead, ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS);
+        this(workers, shutdownTimeout, maxRequestHead, ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, 0);
     }
 }
