@@ -22,6 +22,7 @@ import io.sluice.metrics.ProxyMetrics;
 import io.sluice.observe.Observability;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
+import io.sluice.upstream.BufferBudget;
 import io.sluice.upstream.EmbeddedUpstreams;
 import io.sluice.upstream.EndpointResolver;
 import io.sluice.upstream.Upstream;
@@ -80,7 +81,8 @@ final class ProxyHarness {
         // Never used while the pool holds a connection; if it ran dry, a connect on the embedded loop fails (502).
         EndpointResolver resolver = new EndpointResolver(ResolverConfig.DEFAULTS, NioDatagramChannel.class,
                 NioSocketChannel.class, List.of());
-        UpstreamConnector connector = new UpstreamConnector(NioSocketChannel.class, resolver);
+        UpstreamConnector connector = new UpstreamConnector(NioSocketChannel.class, resolver,
+                new BufferBudget(config.server().bufferBudget()));
         ProxyMetrics metrics = new ProxyMetrics();
         upstream = new Upstream(config.upstreams().get("app"), connector, metrics, Map.of());
         endpoint = upstream.endpoints().get(0);
@@ -187,6 +189,15 @@ final class ProxyHarness {
             return n;
         }
 
+        /** Everything the upstream connections received, as text. */
+        String upstreamBytes() {
+            StringBuilder sb = new StringBuilder();
+            for (UpstreamSide u : upstreams) {
+                sb.append(u.received.toString(StandardCharsets.ISO_8859_1));
+            }
+            return sb.toString();
+        }
+
         int requestsUpstream() {
             return requestsUpstream;
         }
@@ -207,7 +218,9 @@ final class ProxyHarness {
         @Override
         public void close() {
             try {
-                client.close();
+                // The client's socket closes (as a FIN or RST would), not a close asked through the pipeline:
+                // that one waits, on h2, for the open streams to finish (a timer, and time is frozen here).
+                client.unsafe().close(client.voidPromise());
                 pump();
                 client.finishAndReleaseAll();
                 for (UpstreamSide u : upstreams) {

@@ -122,10 +122,16 @@ final class UpstreamRequestParser {
         }
         long length = 0;
         if (cl != null) {
-            if (cl.isEmpty() || cl.length() > 18 || !cl.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // one decimal number in its one form: no sign, no leading zero, within a long
+            if (cl.isEmpty() || cl.length() > 19 || !cl.chars().allMatch(c -> c >= '0' && c <= '9')
+                    || (cl.length() > 1 && cl.charAt(0) == '0')) {
                 return bad("bad Content-Length: " + cl);
             }
-            length = Long.parseLong(cl);
+            try {
+                length = Long.parseLong(cl);
+            } catch (NumberFormatException e) {
+                return bad("Content-Length past a long: " + cl);
+            }
         }
         if (to - pos < length) {
             return INCOMPLETE;
