@@ -13,7 +13,6 @@ import io.netty.handler.codec.http2.Http2HeadersEncoder;
 import io.netty.util.AsciiString;
 import java.io.ByteArrayOutputStream;
 
-
 /**
  * Fuzz target: an HTTP/2 connection (h2c by prior knowledge) whose frames are built from the input, fed
  * frame by frame to the real pipeline: Netty's frame codec with Sluice's limits, a stream channel per

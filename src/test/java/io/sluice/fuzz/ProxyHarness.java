@@ -1,7 +1,6 @@
 package io.sluice.fuzz;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.DefaultChannelId;
@@ -96,7 +95,6 @@ final class ProxyHarness {
         context.clientTimeouts(config.server().clientTimeouts());
         initializer = new HttpListenerInitializer(context, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         LogWatch.install();
-        Epoll.isAvailable(); // loads (or not) the native transport once, outside any run
     }
 
     /** One harness per JVM: building routes and upstreams is the slow part; connections are per run. */
