@@ -34,15 +34,22 @@ public final class RequestPath {
         return removeDotSegments(decoded);
     }
 
-    /** True when the path has a percent sign, a double slash or a segment starting with a dot. */
+    /** True when the path has a percent sign, a double slash or a "." or ".." segment. */
     private static boolean needsWork(String path) {
         for (int i = 0, n = path.length(); i < n; i++) {
             char c = path.charAt(i);
             if (c == '%') {
                 return true;
             }
-            if (c == '/' && i + 1 < n && (path.charAt(i + 1) == '/' || path.charAt(i + 1) == '.')) {
-                return true;
+            if (c == '/' && i + 1 < n) {
+                char next = path.charAt(i + 1);
+                if (next == '/') {
+                    return true;
+                }
+                int dots = next != '.' ? 0 : i + 2 < n && path.charAt(i + 2) == '.' ? 2 : 1;
+                if (dots > 0 && (i + 1 + dots == n || path.charAt(i + 1 + dots) == '/')) {
+                    return true;
+                }
             }
         }
         return false;
