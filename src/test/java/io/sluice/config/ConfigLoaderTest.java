@@ -377,6 +377,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void reusePortIsABoolean() throws Exception {
+        assertThat(parse("""
+                server: { reuse_port: false }
+                listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
+                """).server().reusePort()).isFalse();
+        assertThat(ServerConfig.DEFAULTS.reusePort()).isFalse();
+        assertThat(errors("""
+                server: { reuse_port: on }
+                listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
+                """)).singleElement().asString().startsWith("test.yaml:1:23: ").contains("expected true or false");
+    }
+
+    @Test
     void emptyFile() {
         assertThat(errors("# nothing here\n")).containsExactly(
                 "test.yaml:1:1: the configuration is empty (expected at least 'listeners')");
@@ -472,6 +485,16 @@ class ConfigLoaderTest {
                 "test.yaml:1:29: max_request_head 2MiB out of range (expected 1KiB to 1MiB)");
         assertThat(errors("server: { workers: four }\n" + MINIMAL)).containsExactly(
                 "test.yaml:1:20: bad integer 'four' for 'workers' (expected a whole number >= 0)");
+        assertThat(errors("server: { buffer_budget: 512KiB }\n" + MINIMAL)).containsExactly(
+                "test.yaml:1:26: buffer_budget 512KiB is too small (expected 1MiB or more; leave it out for half"
+                        + " of the JVM's direct memory)");
+    }
+
+    @Test
+    void bufferBudgetIsASize() throws Exception {
+        assertThat(parse("server: { buffer_budget: 64MiB }\n" + MINIMAL).server().bufferBudget())
+                .isEqualTo(64L * 1024 * 1024);
+        assertThat(parse(MINIMAL).server().bufferBudget()).isZero(); // the default: half the direct-memory limit
     }
 
     @Test
