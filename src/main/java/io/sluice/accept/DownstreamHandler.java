@@ -45,7 +45,6 @@ import io.sluice.tls.AcmeChallenges;
 import io.sluice.upstream.ProxyCall;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -421,8 +420,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (!validHost(headers.get(HttpHeaderNames.HOST))) {
             return "bad Host header";
         }
-        List<String> te = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!te.isEmpty() && (te.size() > 1 || request.protocolVersion() == HttpVersion.HTTP_1_0)) {
+        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
+                || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
             return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
         }
         return null;
