@@ -18,7 +18,8 @@ import java.io.ByteArrayOutputStream;
  * frame by frame to the real pipeline: Netty's frame codec with Sluice's limits, a stream channel per
  * request, the h2-to-HTTP/1.1 conversion, DownstreamHandler, forwarding over embedded upstream connections
  * ({@link ProxyHarness}). Nothing may escape as an exception (thrown, or logged from a stream's channel),
- * no buffer may be kept, and what reaches the upstream must be well-formed HTTP/1.1, one request at a time.
+ * no buffer may be kept, and what reaches the upstream must be well-formed HTTP/1.1, one request at a time,
+ * in origin form, without Netty's internal x-http2-* headers.
  *
  * <p>The input is a program: each frame starts with an opcode byte (see {@link #frames}); header blocks are
  * HPACK-encoded from tables of interesting names and values or from the input's own bytes, so the fuzzer
@@ -49,6 +50,14 @@ class Http2FrameFuzzTest {
             for (UpstreamRequestParser.Request r : c.requests()) {
                 if (r.method().equals("CONNECT") || r.method().equals("PRI")) {
                     throw new AssertionError("an h2 request the proxy must not forward: " + r.method() + " " + r.target());
+                }
+                if (!r.target().startsWith("/")) {
+                    throw new AssertionError("an h2 request forwarded with the target " + r.target());
+                }
+                for (String[] h : r.headers()) {
+                    if (h[0].regionMatches(true, 0, "x-http2-", 0, 8)) {
+                        throw new AssertionError("Netty's internal header reached the upstream: " + h[0]);
+                    }
                 }
             }
         }

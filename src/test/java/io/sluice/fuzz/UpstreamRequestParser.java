@@ -92,7 +92,12 @@ final class UpstreamRequestParser {
         for (String[] h : headers) {
             String name = h[0].toLowerCase(Locale.ROOT);
             switch (name) {
-                case "host" -> hosts++;
+                case "host" -> {
+                    hosts++;
+                    if (h[1].isEmpty() || h[1].chars().anyMatch(ch -> ch == '@' || ch == '/' || ch == ' ' || ch == '\t')) {
+                        return bad("Host is not host[:port]: " + h[1]); // RFC 9110 §7.2 (userinfo, path, spaces)
+                    }
+                }
                 case "content-length" -> {
                     lengths++;
                     cl = h[1];
