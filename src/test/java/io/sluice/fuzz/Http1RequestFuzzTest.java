@@ -63,6 +63,12 @@ class Http1RequestFuzzTest {
         if (parts.length != 3) {
             return null; // the proxy's own concern (400); not judged here
         }
+        for (int i = 0; i < parts[1].length(); i++) {
+            char c = parts[1].charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return "control byte in the request target";
+            }
+        }
         String version = parts[2];
         if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
             return "version " + version;

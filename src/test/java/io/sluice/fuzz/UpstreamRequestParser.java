@@ -94,7 +94,7 @@ final class UpstreamRequestParser {
             switch (name) {
                 case "host" -> {
                     hosts++;
-                    if (h[1].isEmpty() || h[1].chars().anyMatch(ch -> ch == '@' || ch == '/' || ch == ' ' || ch == '\t')) {
+                    if (h[1].chars().anyMatch(ch -> ch == '@' || ch == '/' || ch == ' ' || ch == '\t')) {
                         return bad("Host is not host[:port]: " + h[1]); // RFC 9110 §7.2 (userinfo, path, spaces)
                     }
                 }
