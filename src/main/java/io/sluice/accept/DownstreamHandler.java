@@ -146,9 +146,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (clientIp != null) {
             return;
         }
-        // An h2 stream's channel reports its connection's address.
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
+        clientIp = ClientAddress.ip(ctx.channel()); // the PROXY header's source, when the listener takes one
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {

@@ -162,10 +162,17 @@ public final class Sluice implements AutoCloseable {
         if (listener.protocol() == Protocol.TCP) {
             running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()),
                     listener.idleTimeout());
+            running.tcp.proxyProtocol(listener.proxyProtocol(), listener.proxyProtocolFrom(),
+                    config.server().clientTimeouts().requestHead());
             bootstrap.childHandler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
                     connections.add(ch);
+                    java.util.List<io.sluice.config.Cidr> from = running.tcp.proxyProtocolFrom();
+                    if (from != null) {
+                        ch.pipeline().addLast("proxy-protocol", new io.sluice.accept.ProxyProtocolReader(from,
+                                running.tcp.requestHeadNanos(), () -> { }));
+                    }
                     ch.pipeline().addLast("frontend",
                             new TcpFrontendHandler(running.tcp, transport.socketChannelClass(), resolver));
                 }
@@ -176,6 +183,7 @@ public final class Sluice implements AutoCloseable {
             running.http = new ListenerContext(listener.name(), https, buildRoutes(listener, upstreams),
                     config.server().maxRequestHead(), observability);
             running.http.clientTimeouts(config.server().clientTimeouts());
+            running.http.proxyProtocol(listener.proxyProtocol(), listener.proxyProtocolFrom());
             running.http.httpsRedirectPort(listener.redirectToHttps() ? listener.httpsPort() : -1);
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
@@ -248,8 +256,10 @@ public final class Sluice implements AutoCloseable {
                 r.http.httpsRedirectPort(lc.redirectToHttps() ? lc.httpsPort() : -1);
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
                 r.http.clientTimeouts(next.server().clientTimeouts());
+                r.http.proxyProtocol(lc.proxyProtocol(), lc.proxyProtocolFrom());
             } else if (r.tcp != null) {
                 r.tcp.update(nextUpstreams.get(lc.upstream()), lc.idleTimeout());
+                r.tcp.proxyProtocol(lc.proxyProtocol(), lc.proxyProtocolFrom(), next.server().clientTimeouts().requestHead());
             }
         }
         for (RunningListener old : listeners.values()) {

@@ -32,6 +32,8 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final EndpointResolver resolver;
     private final List<Endpoint> tried = new ArrayList<>(2);
     private String clientIp;
+    /** Bytes that came with a PROXY protocol header, before the upstream connection is up; usually none. */
+    private List<Object> early;
 
     public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass,
                               EndpointResolver resolver) {
@@ -42,8 +44,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        clientIp = remote == null ? null : remote.getAddress().getHostAddress();
+        clientIp = io.sluice.accept.ClientAddress.ip(ctx.channel()); // a PROXY header's source, if any
         connect(ctx, listener.upstream());
     }
 
@@ -65,6 +66,8 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        io.sluice.upstream.ProxyHeaderSender.addTo(ch.pipeline(), upstream.config().sendProxyProtocol(),
+                                io.sluice.accept.ClientAddress.of(client), io.sluice.accept.ClientAddress.destination(client));
                         ch.pipeline().addLast("relay", new RelayHandler(client, endpoint::requestFinished));
                     }
                 });
@@ -84,8 +87,14 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             // Every byte relayed either way is read or written on the client channel: one idle handler there
             // times both directions.
+            Channel up = future.channel();
+            if (early != null) {
+                early.forEach(m -> up.write(m, up.voidPromise()));
+                early = null;
+                up.flush();
+            }
             ctx.pipeline().addFirst("idle", new IdleStateHandler(0, 0, listener.idleNanos(), TimeUnit.NANOSECONDS))
-                    .replace(this, "relay", new RelayHandler(future.channel(), null));
+                    .replace(this, "relay", new RelayHandler(up, null));
             client.read();
         });
     }
@@ -104,7 +113,20 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ReferenceCountUtil.release(msg); // not read before the relay is in place; never reached
+        // The client is not read before the relay is in place; only bytes that came in one read with a PROXY
+        // protocol header arrive here, and they go upstream first.
+        if (early == null) {
+            early = new ArrayList<>(1);
+        }
+        early.add(msg);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (early != null) {
+            early.forEach(ReferenceCountUtil::release);
+            early = null;
+        }
     }
 
     @Override

@@ -170,7 +170,8 @@ public final class ProxyCall implements PickContext {
         reusedConnection = false;
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream);
+                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream,
+                        downstream.ctx().channel());
         long connectStart = System.nanoTime();
         Endpoint connecting = endpoint;
         future.addListener(f -> {
@@ -298,7 +299,9 @@ public final class ProxyCall implements PickContext {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
             // were retired at the reload, and nothing would ever take this one again. An h2 stream is
             // never reused (its connection is shared already).
-            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING) {
+            // With send_proxy_protocol a connection names one client in its PROXY header: never pooled.
+            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING
+                    && upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF) {
                 ConnectionPool pool = upstream.connector().pools().of(endpoint);
                 handler.park(pool);
                 pool.offer(c);
