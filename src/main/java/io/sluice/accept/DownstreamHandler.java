@@ -281,7 +281,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         HttpHeaders headers = request.headers();
         String id = headers.get(RequestId.HEADER);
         CharSequence requestId = RequestId.acceptable(id) ? id : RequestId.generate();
-        String problem = validate(request);
+        io.sluice.forward.ForwardProxy forwardProxy = listener.forwardProxy();
+        boolean connect = request.method() == HttpMethod.CONNECT;
+        String target = request.uri(); // before validate() turns an absolute-form target into origin-form
+        String problem = forwardProxy != null && connect ? null : validate(request);
         boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
         String uri = request.uri();
         String path = RouteTable.pathOf(uri);
@@ -298,13 +301,25 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, null);
             return;
         }
-        if (request.method() == HttpMethod.CONNECT) {
+        if (connect && forwardProxy == null) {
             replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported");
             return;
         }
         String expect = headers.get(HttpHeaderNames.EXPECT);
         if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
             replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
+            return;
+        }
+        if (forwardProxy != null) { // a forward proxy: the client names the destination (io.sluice.forward)
+            if (connect) {
+                upgradeRequested = true; // no read-ahead: what follows is the tunnel's
+                forwardProxy.tunnel(this, exchange, request);
+            } else {
+                Route route = forwardProxy.route(this, exchange, request, target);
+                if (route != null) {
+                    forward(request, route, expect != null);
+                }
+            }
             return;
         }
         String acme = AcmeChallenges.http01(path);

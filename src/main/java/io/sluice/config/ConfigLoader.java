@@ -306,8 +306,8 @@ public final class ConfigLoader {
             }
         }
         Duration idleTimeout = f.duration("idle_timeout", ListenerConfig.DEFAULT_TCP_IDLE, true);
-        if (f.has("idle_timeout") && protocol != Protocol.TCP) {
-            r.error(f.keyNode("idle_timeout"), "'idle_timeout' is only for tcp listeners (" + who
+        if (f.has("idle_timeout") && protocol != Protocol.TCP && !f.has("forward_proxy")) {
+            r.error(f.keyNode("idle_timeout"), "'idle_timeout' is only for tcp listeners and forward proxies (" + who
                     + ": see server.client_timeouts)");
         }
         boolean proxyProtocol = f.value("proxy_protocol", Boolean.FALSE, UpstreamBinder::bool);

@@ -184,6 +184,7 @@ public final class Sluice implements AutoCloseable {
                     config.server().maxRequestHead(), observability);
             running.http.clientTimeouts(config.server().clientTimeouts());
             running.http.proxyProtocol(listener.proxyProtocol(), listener.proxyProtocolFrom());
+            forwardProxy(running.http, listener);
             running.http.httpsRedirectPort(listener.redirectToHttps() ? listener.httpsPort() : -1);
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
@@ -257,6 +258,7 @@ public final class Sluice implements AutoCloseable {
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
                 r.http.clientTimeouts(next.server().clientTimeouts());
                 r.http.proxyProtocol(lc.proxyProtocol(), lc.proxyProtocolFrom());
+                forwardProxy(r.http, lc);
             } else if (r.tcp != null) {
                 r.tcp.update(nextUpstreams.get(lc.upstream()), lc.idleTimeout());
                 r.tcp.proxyProtocol(lc.proxyProtocol(), lc.proxyProtocolFrom(), next.server().clientTimeouts().requestHead());
@@ -281,6 +283,19 @@ public final class Sluice implements AutoCloseable {
         }
         config = next;
         log.info("configuration reloaded: {}", describeListeners());
+    }
+
+    /** {@code forward_proxy}: made for the listener, given the new rules on a reload, or taken away. */
+    private void forwardProxy(ListenerContext http, ListenerConfig listener) {
+        if (listener.forwardProxy() == null) {
+            http.forwardProxy(null);
+        } else if (http.forwardProxy() != null) {
+            http.forwardProxy().update(listener.forwardProxy(), listener.idleTimeout());
+        } else {
+            http.forwardProxy(new io.sluice.forward.ForwardProxy(listener.name(), listener.forwardProxy(),
+                    listener.idleTimeout(), connector, transport.socketChannelClass(), workers, http.observer(),
+                    metrics));
+        }
     }
 
     /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */

@@ -22,8 +22,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A tcp listener's client connection: picks an endpoint, connects to it on the same event loop (trying
- * the next endpoint when a connect, or the lookup of an endpoint's name, fails), then relays bytes both
- * ways with {@link RelayHandler}. The client is not read until the upstream connection is up. A
+ * the next endpoint when a connect, or the lookup of an endpoint's name, fails; a failed connect is a passive
+ * failure of the endpoint), then relays bytes both ways with {@link RelayHandler}. The balancer sees the
+ * client's address ({@code consistent_hash} on {@code source_ip}; a PROXY header's when the listener takes
+ * one) and each relayed connection as a request in flight until it closes ({@code least_connections}). The client is not read until the upstream connection is up. A
  * connection with nothing relayed either way for the listener's {@code idle_timeout} is closed, both sides.
  */
 public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
@@ -76,6 +78,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         connect.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {
                 endpoint.requestFinished();
+                upstream.connectFailed(endpoint, client.eventLoop()); // passive checks count it
                 if (client.isActive()) {
                     connect(ctx, upstream);
                 }
@@ -87,6 +90,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             // Every byte relayed either way is read or written on the client channel: one idle handler there
             // times both directions.
+            upstream.connected(endpoint);
             Channel up = future.channel();
             if (early != null) {
                 early.forEach(m -> up.write(m, up.voidPromise()));

@@ -188,6 +188,11 @@ public final class ProxyCall implements PickContext {
             return;
         }
         if (!future.isSuccess()) {
+            if (future.cause() instanceof DestinationRefusedException refused) { // the forward proxy's rules
+                endAttempt(false);
+                fail(io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN, refused.getMessage());
+                return;
+            }
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }

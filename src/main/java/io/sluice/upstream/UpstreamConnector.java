@@ -123,6 +123,9 @@ public final class UpstreamConnector {
                                 .addLast("proxy", new UpstreamHandler(idleNanos));
                     }
                 });
+        if (upstream.guard() != null) {
+            return upstream.guard().connect(bootstrap, loop, endpoint, connectMillis); // the forward proxy's checks
+        }
         return resolver.connect(bootstrap, loop, endpoint, upstream.name(), connectMillis);
     }
 
