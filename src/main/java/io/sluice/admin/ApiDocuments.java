@@ -52,6 +52,22 @@ final class ApiDocuments {
         return n;
     }
 
+    /** {@code {"last_reload": {"at", "trigger", "success", "errors": [...]}}}, or null before any reload. */
+    static JsonNode reload(io.sluice.runtime.ReloadOutcome outcome) {
+        ObjectNode root = JSON.createObjectNode();
+        if (outcome == null) {
+            root.putNull("last_reload");
+            return root;
+        }
+        ObjectNode n = root.putObject("last_reload");
+        n.put("at", outcome.at().toString());
+        n.put("trigger", outcome.trigger());
+        n.put("success", outcome.success());
+        ArrayNode errors = n.putArray("errors");
+        outcome.errors().forEach(errors::add);
+        return root;
+    }
+
     /** The configuration in force, with secrets redacted; null without one. */
     static JsonNode config(AdminApi api) {
         SluiceConfig c = api.config.get();

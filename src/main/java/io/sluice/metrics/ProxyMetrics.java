@@ -7,6 +7,7 @@ import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
@@ -75,6 +76,8 @@ public final class ProxyMetrics {
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
     private final ObservedMetrics observed;
+    private final Gauge lastReloadSuccess;
+    private final Gauge lastReloadTimestamp;
 
     /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
     public ProxyMetrics() {
@@ -124,6 +127,15 @@ public final class ProxyMetrics {
                         callback.call(endpoint.stateChanges(state), upstream, endpoint.address(), state.label());
                     }
                 }))
+                .register(registry);
+        lastReloadSuccess = Gauge.builder()
+                .name("sluice_config_last_reload_success")
+                .help("1 when the last configuration load (the start or a reload) succeeded, 0 when it was refused")
+                .register(registry);
+        lastReloadTimestamp = Gauge.builder()
+                .name("sluice_config_last_reload_timestamp_seconds")
+                .help("When the configuration was last loaded or a reload was attempted (Unix time)")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
                 .register(registry);
         registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
@@ -197,6 +209,12 @@ public final class ProxyMetrics {
      */
     public void bindUpstreams(Supplier<? extends Collection<Upstream>> upstreams) {
         this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
+    }
+
+    /** Records a configuration load: the start (success) or a reload attempt. Control thread. */
+    public void reloaded(boolean success, long epochMillis) {
+        lastReloadSuccess.set(success ? 1 : 0);
+        lastReloadTimestamp.set(epochMillis / 1000.0);
     }
 
     /**

@@ -16,6 +16,9 @@ import io.sluice.accept.ListenerContext;
 import io.sluice.admin.AdminServer;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
+import io.sluice.config.ConfigError;
+import io.sluice.config.ConfigException;
+import io.sluice.config.ConfigLoader;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.Protocol;
 import io.sluice.config.ResolverConfig;
@@ -34,7 +37,9 @@ import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
 import io.sluice.upstream.health.HealthService;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -42,6 +47,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -68,6 +75,16 @@ public final class Sluice implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /**
+     * The control thread: reloads (SIGHUP, the admin API) and log reopening run here one at a time, never on
+     * an event loop or a signal's thread.
+     */
+    private final ExecutorService control = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sluice-control");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ReloadOutcome lastReload;
     private EventLoopGroup workers;
     /** Looks up endpoint names for every connect of the process; built at start from {@code server.resolver}. */
     private EndpointResolver resolver;
@@ -103,6 +120,7 @@ public final class Sluice implements AutoCloseable {
             close();
             throw e;
         }
+        metrics.reloaded(true, System.currentTimeMillis()); // the configuration in force was loaded now
         log.info("sluice started ({} transport, {} worker threads): {}", transport.name(),
                 ((io.netty.util.concurrent.MultithreadEventExecutorGroup) workers).executorCount(), describeListeners());
     }
@@ -121,8 +139,18 @@ public final class Sluice implements AutoCloseable {
 
     private void startAdmin(SluiceConfig cfg) throws InterruptedException {
         if (cfg.admin() != null) {
-            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values(), () -> config,
-                    observability.startMillis());
+            admin = new AdminServer(cfg.admin(), workers, metrics, () -> upstreams.values(), () -> config,
+                    observability.startMillis(), new AdminServer.Reloads() {
+                        @Override
+                        public CompletableFuture<ReloadOutcome> reload() {
+                            return reloadFileAsync("admin API");
+                        }
+
+                        @Override
+                        public ReloadOutcome last() {
+                            return lastReload;
+                        }
+                    });
             admin.start();
         }
     }
@@ -273,6 +301,53 @@ public final class Sluice implements AutoCloseable {
         log.info("configuration reloaded: {}", describeListeners());
     }
 
+    /**
+     * Re-reads the configuration file on the control thread and swaps it in, then reopens the access log
+     * (as SIGUSR1 does, so a logrotate {@code postrotate} may send either signal). Completes with the
+     * outcome, also when the file is refused; fails only when there is no file (quick mode).
+     */
+    public CompletableFuture<ReloadOutcome> reloadFileAsync(String trigger) {
+        if (config.file() == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "no configuration file to reload (started without one)"));
+        }
+        return CompletableFuture.supplyAsync(() -> reloadFile(trigger), control);
+    }
+
+    private ReloadOutcome reloadFile(String trigger) {
+        Path file = config.file();
+        ReloadOutcome outcome;
+        try {
+            reload(ConfigLoader.load(file));
+            outcome = new ReloadOutcome(Instant.now(), trigger, true, List.of());
+        } catch (ConfigException e) {
+            List<String> errors = e.errors().stream().map(ConfigError::toString).toList();
+            log.error("reload refused ({}), the running configuration stays:\n{}", trigger, String.join("\n", errors));
+            outcome = new ReloadOutcome(Instant.now(), trigger, false, errors);
+        } catch (Exception e) {
+            log.error("reload failed ({}), the running configuration stays: {}", trigger, e.getMessage());
+            outcome = new ReloadOutcome(Instant.now(), trigger, false, List.of(String.valueOf(e.getMessage())));
+        }
+        lastReload = outcome;
+        metrics.reloaded(outcome.success(), outcome.at().toEpochMilli());
+        reopenLogsNow();
+        return outcome;
+    }
+
+    /** The last reload attempt, or null when there was none since the start. */
+    public ReloadOutcome lastReload() {
+        return lastReload;
+    }
+
+    /** Reopens the access log file on the control thread (SIGUSR1: after logrotate moved it away). */
+    public CompletableFuture<Void> reopenLogs() {
+        return CompletableFuture.runAsync(this::reopenLogsNow, control);
+    }
+
+    private void reopenLogsNow() {
+        observability.reopen();
+    }
+
     /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */
     private void watchCertificates(RunningListener running) {
         long every = running.tls.config().reloadInterval().toMillis();
@@ -364,6 +439,7 @@ public final class Sluice implements AutoCloseable {
             health = null;
         }
         tlsReloads.shutdownNow();
+        control.shutdown();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (resolver != null) {
             resolver.close(); // its datagram channels, while their loops still run

@@ -24,8 +24,13 @@ final class SluiceProcess implements AutoCloseable {
     }
 
     static SluiceProcess start(String... args) throws IOException {
+        return startWrapped(List.of(), args);
+    }
+
+    /** Started through {@code wrapper} (for example {@code nohup}), which runs the java command it is given. */
+    static SluiceProcess startWrapped(List<String> wrapper, String... args) throws IOException {
         Path log = Files.createTempFile("sluice-process", ".log");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(wrapper);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
