@@ -73,6 +73,9 @@ public final class Endpoint {
     private volatile long passiveEjectedUntil;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requestsTotal = new LongAdder();
+    /** Active health check results, for sluice_health_checks_total. */
+    private final LongAdder healthChecksPassed = new LongAdder();
+    private final LongAdder healthChecksFailed = new LongAdder();
     private final PeakEwma latency = new PeakEwma(PeakEwma.DEFAULT_DECAY_NANOS);
     /** The change counters of the endpoint sets this endpoint is in; copy-on-write, guarded by this. */
     private volatile AtomicLong[] watchers = new AtomicLong[0];
@@ -228,6 +231,16 @@ public final class Endpoint {
     }
 
     /** How often the endpoint entered {@code state} (for {@code sluice_endpoint_state_changes_total}). */
+    /** One active health check ended; any thread. */
+    public void healthChecked(boolean passed) {
+        (passed ? healthChecksPassed : healthChecksFailed).increment();
+    }
+
+    /** Active health checks that passed ({@code true}) or failed. */
+    public long healthChecks(boolean passed) {
+        return (passed ? healthChecksPassed : healthChecksFailed).sum();
+    }
+
     public synchronized long stateChanges(EndpointState state) {
         return stateChanges[state.ordinal()];
     }

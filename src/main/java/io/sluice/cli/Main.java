@@ -165,7 +165,7 @@ public final class Main implements Runnable {
         public Integer call() {
             System.out.println("sluice " + version());
             if (verbose) {
-                BuildInfo.details().forEach((k, v) -> System.out.println(k + ": " + v));
+                io.sluice.runtime.BuildInfo.details().forEach((k, v) -> System.out.println(k + ": " + v));
             }
             return 0;
         }

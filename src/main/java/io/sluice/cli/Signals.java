@@ -30,7 +30,7 @@ final class Signals {
         for (String name : List.of("TERM", "INT", "HUP", "USR1")) {
             SignalHandler before = handle(name, s -> action.accept(s.getName()));
             if (before == SignalHandler.SIG_IGN) {
-                log.warn("SIG{} is ignored by this process (it was started with SIG{} ignored, as nohup does): "
+                log.warn("SIG{} is ignored by this process (it was started with SIG{} ignored, as nohup does for HUP and a shell's & for INT): "
                         + "{}", name, name, consequence(name));
             }
         }

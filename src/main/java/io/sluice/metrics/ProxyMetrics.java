@@ -77,6 +77,8 @@ public final class ProxyMetrics {
     private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
     private final ObservedMetrics observed;
     private final Gauge lastReloadSuccess;
+    private volatile Supplier<? extends Collection<CertificateExpiry>> certificates = List::of;
+    private boolean buildInfoRegistered;
     private final Gauge lastReloadTimestamp;
 
     /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
@@ -136,6 +138,40 @@ public final class ProxyMetrics {
                 .name("sluice_config_last_reload_timestamp_seconds")
                 .help("When the configuration was last loaded or a reload was attempted (Unix time)")
                 .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_health_checks_total")
+                .help("Active health checks by result (passed, failed); only upstreams with a health_check")
+                .labelNames("upstream", "endpoint", "result")
+                .callback(callback -> {
+                    Set<List<String>> seen = new HashSet<>();
+                    Collection<? extends Upstream> current = upstreams.get();
+                    for (Upstream upstream : current == null ? List.<Upstream>of() : current) {
+                        if (upstream.config().healthCheck() == null) {
+                            continue;
+                        }
+                        for (Endpoint e : upstream.endpoints()) {
+                            if (seen.add(List.of(upstream.name(), e.address()))) {
+                                callback.call(e.healthChecks(true), upstream.name(), e.address(), "passed");
+                                callback.call(e.healthChecks(false), upstream.name(), e.address(), "failed");
+                            }
+                        }
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_tls_certificate_expiry_seconds")
+                .help("Seconds until a served certificate expires (negative: expired), by listener, source file (or acme) and subject")
+                .labelNames("listener", "certificate", "subject")
+                .callback(callback -> {
+                    long now = System.currentTimeMillis();
+                    Set<List<String>> seen = new HashSet<>();
+                    for (CertificateExpiry c : certificates.get()) {
+                        if (seen.add(List.of(c.listener(), c.certificate(), c.subject()))) {
+                            callback.call((c.notAfterMillis() - now) / 1000.0, c.listener(), c.certificate(), c.subject());
+                        }
+                    }
+                })
                 .register(registry);
         registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
@@ -209,6 +245,33 @@ public final class ProxyMetrics {
      */
     public void bindUpstreams(Supplier<? extends Collection<Upstream>> upstreams) {
         this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
+    }
+
+    /** One certificate a listener serves, for {@code sluice_tls_certificate_expiry_seconds}. */
+    public record CertificateExpiry(String listener, String certificate, String subject, long notAfterMillis) {
+    }
+
+    /** Where the expiry gauge finds the certificates served now (read at scrape time). */
+    public void bindCertificates(Supplier<? extends Collection<CertificateExpiry>> certificates) {
+        this.certificates = Objects.requireNonNull(certificates, "certificates");
+    }
+
+    /**
+     * {@code sluice_build_info{version, commit, java, netty, transport, tls} 1}: what is running, for
+     * dashboards and for joining with other series ({@code * on() group_left(version) sluice_build_info}).
+     */
+    public void buildInfo(java.util.Map<String, String> labels) {
+        if (buildInfoRegistered) {
+            return;
+        }
+        buildInfoRegistered = true;
+        Gauge.builder()
+                .name("sluice_build_info")
+                .help("Always 1; the labels say which build runs on what")
+                .labelNames(labels.keySet().toArray(new String[0]))
+                .register(registry)
+                .labelValues(labels.values().toArray(new String[0]))
+                .set(1);
     }
 
     /** Records a configuration load: the start (success) or a reload attempt. Control thread. */
@@ -301,11 +364,16 @@ public final class ProxyMetrics {
         }
     }
 
-    /** The data points of one (upstream, endpoint) pair, looked up from the registry once and kept. */
+    /**
+     * The data points of one (upstream, endpoint) pair, looked up from the registry once and kept. The
+     * proxy's own answers (endpoint "") have no connection or endpoint series, and their duration series
+     * appears with the first answer: no always-zero series with empty labels.
+     */
     private final class Recorder implements RequestMetrics {
         private final String upstream;
         private final String endpoint;
-        private final DistributionDataPoint duration;
+        /** Null until the first answer for a proxy's-own-answers recorder; a race creates the same point twice. */
+        private volatile DistributionDataPoint duration;
         private final DistributionDataPoint endpointDuration;
         private final EndpointStats stats = new EndpointStats(System::nanoTime);
         private final CounterDataPoint retries;
@@ -321,6 +389,16 @@ public final class ProxyMetrics {
         Recorder(String upstream, String endpoint) {
             this.upstream = upstream;
             this.endpoint = endpoint;
+            if (endpoint.isEmpty()) {
+                this.endpointDuration = null;
+                this.retries = null;
+                this.reuses = null;
+                this.connects = null;
+                this.connectFailures = null;
+                this.open = null;
+                this.connectDuration = null;
+                return;
+            }
             this.duration = requestDuration.labelValues(upstream);
             this.endpointDuration = observed.endpointDuration.labelValues(upstream, endpoint);
             this.retries = observed.retries(upstream);
@@ -336,8 +414,15 @@ public final class ProxyMetrics {
         public void record(int status, long durationNanos) {
             counter(status).inc();
             double seconds = Math.max(0L, durationNanos) / 1e9;
-            duration.observe(seconds);
-            endpointDuration.observe(seconds);
+            DistributionDataPoint d = duration;
+            if (d == null) {
+                d = requestDuration.labelValues(upstream);
+                duration = d;
+            }
+            d.observe(seconds);
+            if (endpointDuration != null) {
+                endpointDuration.observe(seconds);
+            }
             stats.record(status, durationNanos);
         }
 
@@ -348,16 +433,25 @@ public final class ProxyMetrics {
 
         @Override
         public void retried() {
+            if (retries == null) {
+                return;
+            }
             retries.inc();
         }
 
         @Override
         public void connectionReused() {
+            if (reuses == null) {
+                return;
+            }
             reuses.inc();
         }
 
         @Override
         public void connected(long nanos) {
+            if (connects == null) {
+                return;
+            }
             connects.inc();
             open.inc();
             connectDuration.observe(Math.max(0L, nanos) / 1e9);
@@ -365,12 +459,18 @@ public final class ProxyMetrics {
 
         @Override
         public void connectFailed() {
+            if (connects == null) {
+                return;
+            }
             connects.inc();
             connectFailures.inc();
         }
 
         @Override
         public void connectionClosed() {
+            if (open == null) {
+                return;
+            }
             open.dec();
         }
 

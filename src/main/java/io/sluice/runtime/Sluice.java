@@ -85,6 +85,8 @@ public final class Sluice implements AutoCloseable {
         return t;
     });
     private volatile ReloadOutcome lastReload;
+    /** The https listeners, for the certificate expiry metric: a copy, replaced after each start and reload. */
+    private volatile List<RunningListener> tlsListeners = List.of();
     private EventLoopGroup workers;
     /** Looks up endpoint names for every connect of the process; built at start from {@code server.resolver}. */
     private EndpointResolver resolver;
@@ -103,6 +105,8 @@ public final class Sluice implements AutoCloseable {
     public synchronized void start() throws Exception {
         workers = transport.newGroup(config.server().workers(), "sluice-worker");
         metrics.bindUpstreams(() -> upstreams.values());
+        metrics.buildInfo(BuildInfo.labels());
+        metrics.bindCertificates(this::servedCertificates);
         try {
             resolverConfig = config.server().resolver();
             resolver = new EndpointResolver(resolverConfig, transport.datagramChannelClass(),
@@ -116,6 +120,7 @@ public final class Sluice implements AutoCloseable {
                 listeners.put(listener.name(), bind(listener));
             }
             startAdmin(config);
+            snapshotTlsListeners();
         } catch (Exception e) {
             close();
             throw e;
@@ -287,6 +292,7 @@ public final class Sluice implements AutoCloseable {
         }
         listeners.clear();
         listeners.putAll(kept);
+        snapshotTlsListeners();
         retireRemovedEndpoints(previousUpstreams, nextUpstreams);
         previousUpstreams.values().forEach(Upstream::retire);
         health.update(nextUpstreams.values());
@@ -346,6 +352,22 @@ public final class Sluice implements AutoCloseable {
 
     private void reopenLogsNow() {
         observability.reopen();
+    }
+
+    /** The certificates the https listeners serve now; read at scrape time from an event loop (no lock). */
+    private List<ProxyMetrics.CertificateExpiry> servedCertificates() {
+        List<ProxyMetrics.CertificateExpiry> out = new ArrayList<>();
+        for (RunningListener r : tlsListeners) {
+            for (ServerTls.Served s : r.tls.served()) {
+                out.add(new ProxyMetrics.CertificateExpiry(r.config.name(), s.source(), s.subject(), s.notAfterMillis()));
+            }
+        }
+        return out;
+    }
+
+    /** Control thread, after the listeners changed. */
+    private void snapshotTlsListeners() {
+        tlsListeners = listeners.values().stream().filter(r -> r.tls != null).toList();
     }
 
     /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */

@@ -27,6 +27,7 @@ import io.sluice.balance.PickContext;
 import io.sluice.config.RetryConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
@@ -127,6 +128,11 @@ public final class ProxyCall implements PickContext {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** The recorder of the proxy's own answers to requests routed to this call's upstream ({@code endpoint=""}). */
+    public ProxyMetrics.RequestMetrics upstreamReplies() {
+        return upstream.localReplies();
     }
 
     public void start() {

@@ -35,9 +35,12 @@ public final class Upstream {
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
      *                 empty on first start
      */
+    private final ProxyMetrics.RequestMetrics localReplies;
+
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
         this.config = config;
+        this.localReplies = proxyMetrics.requests(config.name(), "");
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
         long slowStart = config.slowStart().toNanos();
@@ -94,6 +97,11 @@ public final class Upstream {
 
     public UpstreamConnector connector() {
         return connector;
+    }
+
+    /** The recorder of the proxy's own answers (503, 502, 504, 400...) to requests routed here. */
+    public ProxyMetrics.RequestMetrics localReplies() {
+        return localReplies;
     }
 
     /** The request recorder of {@code endpoint} (one of {@link #endpoints()}). */

@@ -166,6 +166,7 @@ final class ActiveHealthChecker {
             return;
         }
         generation++;
+        endpoint.healthChecked(passed);
         boolean wasHealthy = counter.healthy();
         if (counter.record(passed)) {
             EndpointState before = endpoint.setOut(Endpoint.FAILING, !passed);
