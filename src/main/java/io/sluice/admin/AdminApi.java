@@ -19,6 +19,11 @@ final class AdminApi {
     final AdminServer.Reloads reloads;
 
     AdminApi(ProxyMetrics metrics, Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
+             long startMillis) {
+        this(metrics, upstreams, config, startMillis, null);
+    }
+
+    AdminApi(ProxyMetrics metrics, Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
              long startMillis, AdminServer.Reloads reloads) {
         this.reloads = reloads;
         this.metrics = metrics;

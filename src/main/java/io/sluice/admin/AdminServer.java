@@ -44,6 +44,11 @@ public final class AdminServer implements AutoCloseable {
 
         /** The last reload attempt, or null when there was none. */
         ReloadOutcome last();
+
+        /** The text of the configuration file in force (as read when it was loaded), or null without one. */
+        default String source() {
+            return null;
+        }
     }
 
     private final HostPort address;

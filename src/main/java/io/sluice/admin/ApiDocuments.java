@@ -70,6 +70,10 @@ final class ApiDocuments {
 
     /** The configuration in force, with secrets redacted; null without one. */
     static JsonNode config(AdminApi api) {
+        String source = api.reloads == null ? null : api.reloads.source();
+        if (source != null) {
+            return ConfigView.of(source); // the file's own keys
+        }
         SluiceConfig c = api.config.get();
         if (c == null) {
             return JSON.createObjectNode();

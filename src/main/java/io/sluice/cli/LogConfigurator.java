@@ -14,7 +14,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 /**
  * The process's logging, set up in code: one {@link LogLine} per event on stderr (or appended to the file
  * {@code SLUICE_LOG_FILE}, reopened by {@link #reopen} on SIGUSR1 and SIGHUP), the level from
- * {@code SLUICE_LOG_LEVEL} (default INFO), Netty at WARN. Logback finds it through
+ * {@code SLUICE_LOG_LEVEL} (default INFO), Netty at WARN; {@code SLUICE_LOG_FORMAT=json} for one JSON object a
+ * line. Logback finds it through
  * {@code META-INF/services}. Doing in code what a {@code logback.xml} would do keeps logback's XML
  * configuration machinery (Joran and the JDK's XML parser, some 430 classes, about 2.5 MiB of metaspace
  * and heap) out of the process. A {@code -Dlogback.configurationFile=...} or a {@code logback-test.xml}
@@ -42,7 +43,7 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
                 || LogConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        LogLine layout = new LogLine();
+        LogLine layout = new LogLine("json".equalsIgnoreCase(setting("SLUICE_LOG_FORMAT")));
         layout.setContext(context);
         layout.start();
         LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();

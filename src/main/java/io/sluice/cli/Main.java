@@ -91,13 +91,15 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             SluiceConfig config;
+            // parsed from the text read once, so /api/config shows exactly what is in force
+            String text = Sluice.readOrNull(file);
             try {
-                config = ConfigLoader.load(file);
+                config = text == null ? ConfigLoader.load(file) : ConfigLoader.parse(text, file);
             } catch (ConfigException e) {
                 printErrors(e.errors());
                 return 1;
             }
-            return serve(config, file);
+            return serve(config, file, text);
         }
     }
 
@@ -151,7 +153,7 @@ public final class Main implements Runnable {
                 printErrors(e.errors());
                 return 1;
             }
-            return serve(config, null);
+            return serve(config, null, null);
         }
     }
 
@@ -183,8 +185,9 @@ public final class Main implements Runnable {
      * The signal handlers are in place before the first listener binds; a HUP or USR1 that comes while the
      * proxy starts is acted on once it has started.
      */
-    private static int serve(SluiceConfig config, Path file) throws Exception {
+    private static int serve(SluiceConfig config, Path file, String source) throws Exception {
         Sluice sluice = new Sluice(config);
+        sluice.source(source);
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch started = new CountDownLatch(1);
         Signals.install(signal -> {

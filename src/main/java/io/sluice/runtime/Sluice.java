@@ -87,6 +87,8 @@ public final class Sluice implements AutoCloseable {
         return t;
     });
     private volatile ReloadOutcome lastReload;
+    /** The text of the configuration file in force, for /api/config; null when started without it. */
+    private volatile String source;
     /** The https listeners, for the certificate expiry metric: a copy, replaced after each start and reload. */
     private volatile List<RunningListener> tlsListeners = List.of();
     private EventLoopGroup workers;
@@ -156,6 +158,11 @@ public final class Sluice implements AutoCloseable {
                         @Override
                         public ReloadOutcome last() {
                             return lastReload;
+                        }
+
+                        @Override
+                        public String source() {
+                            return source;
                         }
                     });
             admin.start();
@@ -352,11 +359,18 @@ public final class Sluice implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> reloadFile(trigger), control);
     }
 
+    /** The text {@code config} was parsed from (its file as read then), shown by /api/config. */
+    public void source(String text) {
+        this.source = text;
+    }
+
     private ReloadOutcome reloadFile(String trigger) {
         Path file = config.file();
         ReloadOutcome outcome;
         try {
-            reload(ConfigLoader.load(file));
+            String text = readOrNull(file);
+            reload(text == null ? ConfigLoader.load(file) : ConfigLoader.parse(text, file));
+            source = text;
             outcome = new ReloadOutcome(Instant.now(), trigger, true, List.of());
         } catch (ConfigException e) {
             List<String> errors = e.errors().stream().map(ConfigError::toString).toList();
@@ -370,6 +384,15 @@ public final class Sluice implements AutoCloseable {
         metrics.reloaded(outcome.success(), outcome.at().toEpochMilli());
         reopenLogsNow();
         return outcome;
+    }
+
+    /** The file's text, or null when it cannot be read as UTF-8 (then the loader says why). */
+    public static String readOrNull(Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     /** The last reload attempt, or null when there was none since the start. */

@@ -79,7 +79,7 @@ class CommandLineTest {
     }
 
     private void awaitServing(int port) {
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
     }
 
     @Test

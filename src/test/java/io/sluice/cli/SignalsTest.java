@@ -80,7 +80,7 @@ class SignalsTest {
 
     private SluiceProcess startProxy(Path file, int port) throws Exception {
         SluiceProcess p = SluiceProcess.start("run", file.toString());
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
         return p;
     }
 
@@ -151,7 +151,7 @@ class SignalsTest {
         int port = SluiceProcess.freePort();
         Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port));
             p.signal("HUP"); // the instant the listener accepts
             assertThat(get(port, "/").statusCode()).isEqualTo(200);
             assertThat(p.waitForExit(0)).isFalse();
@@ -159,7 +159,7 @@ class SignalsTest {
         int port2 = SluiceProcess.freePort();
         Files.writeString(file, config(port2, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port2));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port2));
             p.signal("TERM");
             assertThat(p.waitForExit(30)).isTrue();
             assertThat(p.exitValue()).as(p.output()).isEqualTo(0);
@@ -183,7 +183,7 @@ class SignalsTest {
         int port = SluiceProcess.freePort();
         Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = SluiceProcess.startWrapped(List.of("nohup"), "run", file.toString())) {
-            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
             assertThat(p.output()).contains("SIGHUP is ignored by this process").contains("sluice reload");
         }
     }
@@ -219,6 +219,25 @@ class SignalsTest {
         try (SluiceProcess reload = SluiceProcess.start("reload", "--admin", "127.0.0.1:" + SluiceProcess.freePort())) {
             assertThat(reload.waitFor()).isEqualTo(1);
             assertThat(reload.output()).contains("cannot reach the admin API");
+        }
+    }
+
+    @Test
+    void usr1AlsoReopensTheProcessLogFile() throws Exception {
+        int port = SluiceProcess.freePort();
+        Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
+        Path processLog = dir.resolve("logs/sluice.log");
+        try (SluiceProcess p = SluiceProcess.startWith(List.of(), java.util.Map.of("SLUICE_LOG_FILE", processLog.toString(),
+                "SLUICE_LOG_FORMAT", "json"), "run", file.toString())) {
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(processLog).contains("sluice started"));
+            Files.move(processLog, dir.resolve("logs/sluice.log.1"));
+            p.signal("USR1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(processLog)
+                    && Files.readString(processLog).contains("access log: reopened"));
+            String line = Files.readAllLines(processLog).get(0);
+            assertThat(line).startsWith("{\"time\":");
+            assertThat(Files.readString(dir.resolve("logs/sluice.log.1"))).doesNotContain("reopened");
         }
     }
 }
