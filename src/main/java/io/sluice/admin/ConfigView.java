@@ -23,7 +23,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  *   <li>values under a key naming a secret ({@code token}, {@code password}, {@code secret}, {@code key}
  *       except a certificate's key file, ...);</li>
  *   <li>header values the configuration sets or matches ({@code *_headers.set}, {@code match.headers},
- *       {@code match.cookies}, {@code match.query}): the names stay;</li>
+ *       {@code match.cookies}, {@code match.query}, {@code respond.headers}): the names stay;</li>
  *   <li>every value that takes something from the environment ({@code ${NAME}}): the variables are named,
  *       their values never shown;</li>
  *   <li>the user information of URLs ({@code https://user:password@host}).</li>
@@ -65,7 +65,8 @@ final class ConfigView {
     private static JsonNode redact(JsonNode node, String key, String parent) {
         if (node instanceof ObjectNode obj) {
             boolean valuesSecret = (key.equals("set") && parent.endsWith("_headers"))
-                    || (parent.equals("match") && (key.equals("headers") || key.equals("cookies") || key.equals("query")));
+                    || (parent.equals("match") && (key.equals("headers") || key.equals("cookies") || key.equals("query")))
+                    || (parent.equals("respond") && key.equals("headers"));
             Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
             List<String> names = new ArrayList<>();
             it.forEachRemaining(e -> names.add(e.getKey()));
