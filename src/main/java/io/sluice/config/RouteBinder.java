@@ -19,7 +19,8 @@ final class RouteBinder {
     static final List<String> KEYS = List.of("name", "match", "strip_prefix", "request_headers",
             "response_headers", "upstream", "respond", "static");
     static final List<String> ACTIONS = List.of("upstream", "respond", "static");
-    static final List<String> MATCH_KEYS = List.of("hosts", "path_prefix", "path_regex", "methods", "headers");
+    static final List<String> MATCH_KEYS = List.of("hosts", "path_prefix", "path_regex", "methods", "headers",
+            "cookies", "query");
     static final List<String> HEADER_OPS_KEYS = List.of("set", "remove");
     static final List<String> RESPOND_KEYS = List.of("status", "body", "headers");
     static final List<String> STATIC_KEYS = List.of("root");
@@ -124,7 +125,56 @@ final class RouteBinder {
             }
         }
         Map<String, String> headers = f.has("headers") ? headerMap(f.node("headers"), "headers") : Map.of();
-        return new MatchConfig(hosts, prefix, regex, methods, headers);
+        Map<String, String> cookies = f.has("cookies")
+                ? valueMap(f.node("cookies"), "cookies", RouteBinder::cookieName, RouteBinder::cookieValue) : Map.of();
+        Map<String, String> query = f.has("query")
+                ? valueMap(f.node("query"), "query", RouteBinder::queryName, v -> v) : Map.of();
+        return new MatchConfig(hosts, prefix, regex, methods, headers, cookies, query);
+    }
+
+    /** A mapping of names to exact values ({@code match.cookies}, {@code match.query}), in file order. */
+    private Map<String, String> valueMap(Node node, String key, java.util.function.Function<String, String> name,
+                                         java.util.function.Function<String, String> value) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, NodeTuple> entries = r.entries(node, key);
+        if (entries == null) {
+            return out;
+        }
+        for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+            String n = r.value(e.getValue().getKeyNode(), key, name);
+            String v = r.value(e.getValue().getValueNode(), e.getKey(), value);
+            if (n != null && v != null) {
+                out.put(n, v);
+            }
+        }
+        return out;
+    }
+
+    /** RFC 6265: a cookie name is a token. */
+    private static String cookieName(String n) {
+        if (!TOKEN.matcher(n).matches()) {
+            throw new IllegalArgumentException("bad cookie name '" + n + "' (expected a token: letters, digits and !#$%&'*+.^_`|~-)");
+        }
+        return n;
+    }
+
+    /** RFC 6265 cookie-octets: no spaces, quotes, commas, semicolons, backslashes or control characters. */
+    private static String cookieValue(String v) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\') {
+                throw new IllegalArgumentException("bad cookie value '" + v
+                        + "' (no spaces, quotes, commas, semicolons, backslashes or control characters)");
+            }
+        }
+        return v;
+    }
+
+    private static String queryName(String n) {
+        if (n.isEmpty()) {
+            throw new IllegalArgumentException("bad query parameter name '' (expected a non-empty name)");
+        }
+        return n;
     }
 
     private static String host(String h) {

@@ -221,7 +221,7 @@ final class UpstreamBinder {
             if (ep == null) {
                 continue;
             }
-            String key = ep.host().toLowerCase(Locale.ROOT) + "|" + ep.port() + "|" + ep.tls();
+            String key = ep.host().toLowerCase(Locale.ROOT) + "|" + ep.port() + "|" + ep.tls() + "|" + ep.basePath();
             if (!seen.add(key)) {
                 r.error(e.node("address"), "endpoint '" + ep.address() + "' is listed twice in upstream '"
                         + upstream + "'");

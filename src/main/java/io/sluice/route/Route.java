@@ -24,6 +24,8 @@ public final class Route {
     private final Pattern pathRegex;
     private final Set<HttpMethod> methods;
     private final Map.Entry<String, String>[] headers;
+    private final Map.Entry<String, String>[] cookies;
+    private final Map.Entry<String, String>[] query;
     private final String stripPrefix;
     private final HeaderOps requestHeaders;
     private final HeaderOps responseHeaders;
@@ -42,6 +44,8 @@ public final class Route {
         this.methods = match.methods().isEmpty() ? null
                 : Set.copyOf(match.methods().stream().map(HttpMethod::valueOf).toList());
         this.headers = match.headers().entrySet().toArray(new Map.Entry[0]);
+        this.cookies = match.cookies().entrySet().toArray(new Map.Entry[0]);
+        this.query = match.query().entrySet().toArray(new Map.Entry[0]);
         this.stripPrefix = config.stripPrefix() == null || config.stripPrefix().isEmpty() ? null : config.stripPrefix();
         this.requestHeaders = config.requestHeaders() == null ? HeaderOps.NONE : config.requestHeaders();
         this.responseHeaders = config.responseHeaders() == null ? HeaderOps.NONE : config.responseHeaders();
@@ -70,6 +74,16 @@ public final class Route {
         }
         for (Map.Entry<String, String> header : headers) {
             if (!header.getValue().equals(request.headers().get(header.getKey()))) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, String> cookie : cookies) {
+            if (!cookie.getValue().equals(RequestValues.cookie(request.headers(), cookie.getKey()))) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, String> param : query) {
+            if (!param.getValue().equals(RequestValues.query(request.uri(), param.getKey()))) {
                 return false;
             }
         }

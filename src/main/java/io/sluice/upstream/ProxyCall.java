@@ -66,6 +66,8 @@ public final class ProxyCall implements PickContext {
     private final boolean idempotent;
     private final boolean upgradeRequest;
     private final boolean hostFromEndpoint;
+    /** The request target before an endpoint's base path is joined to it (per attempt: endpoints differ). */
+    private final String target;
     /** A request body up to this size is kept until the response starts, so the request can be retried. */
     private final long replayLimit;
 
@@ -108,6 +110,7 @@ public final class ProxyCall implements PickContext {
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
         // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
+        this.target = head.uri();
         RetryConfig retry = upstream.config().retry();
         this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();
     }
@@ -204,7 +207,10 @@ public final class ProxyCall implements PickContext {
     private void send() {
         requestSent = true;
         if (hostFromEndpoint) {
-            head.headers().set(HttpHeaderNames.HOST, endpoint.address());
+            head.headers().set(HttpHeaderNames.HOST, endpoint.authority());
+        }
+        if (endpoint.basePath() != null || head.uri() != target) {
+            head.setUri(endpoint.target(target));
         }
         channel.write(head, channel.voidPromise());
         for (int i = 0; i < held.size(); i++) {
