@@ -9,6 +9,7 @@ import java.util.List;
  * above 1.25 times the mean load); {@code slowStart} is Duration.ZERO when off; {@code panicThreshold}
  * is a share in [0, 1] (0 = off): below it, the balancers use every endpoint as if healthy.
  * {@code protocol} and {@code tls} (for https endpoints) say how the proxy talks to the endpoints.
+ * {@code policies}: the circuit breaker and sticky sessions, each null when not configured.
  */
 public record UpstreamConfig(
         String name,
@@ -24,7 +25,8 @@ public record UpstreamConfig(
         TimeoutsConfig timeouts,
         double panicThreshold,
         Wire protocol,
-        UpstreamTlsConfig tls) {
+        UpstreamTlsConfig tls,
+        UpstreamPolicies policies) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
     public static final int DEFAULT_VIRTUAL_NODES = 160;
@@ -40,6 +42,16 @@ public record UpstreamConfig(
         slowStart = slowStart == null ? java.time.Duration.ZERO : slowStart;
         protocol = protocol == null ? Wire.HTTP1 : protocol;
         tls = tls == null ? UpstreamTlsConfig.DEFAULTS : tls;
+        policies = policies == null ? UpstreamPolicies.NONE : policies;
+    }
+
+    /** Without traffic policies (circuit breaker, sticky sessions). */
+    public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
+                          java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
+                          PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts, double panicThreshold,
+                          Wire protocol, UpstreamTlsConfig tls) {
+        this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
+                retry, timeouts, panicThreshold, protocol, tls, UpstreamPolicies.NONE);
     }
 
 

@@ -137,7 +137,7 @@ public final class Sluice implements AutoCloseable {
                     old.put(e.address(), e);
                 }
             }
-            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old));
+            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old, before));
         }
         return built;
     }

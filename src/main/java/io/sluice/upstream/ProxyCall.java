@@ -92,6 +92,9 @@ public final class ProxyCall implements PickContext {
     private boolean switching;
     private long attemptStartNanos;
 
+    /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
+    private boolean trial;
+
     private boolean responseStarted;
     private boolean finished;
     private int status;
@@ -133,8 +136,23 @@ public final class ProxyCall implements PickContext {
     }
 
     public void start() {
+        int admitted = upstream.admit();
+        if (admitted == CircuitBreaker.REFUSED) {
+            fail(io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "the circuit breaker of upstream '" + upstream.name() + "' is open");
+            return;
+        }
+        trial = admitted == CircuitBreaker.TRIAL;
         upstream.requestStarted();
         attempt();
+    }
+
+    /** A trial request ends without an outcome for the breaker. */
+    private void abandonTrial() {
+        if (trial) {
+            trial = false;
+            upstream.trialAbandoned();
+        }
     }
 
     // ---------------------------------------------------------------- attempts
@@ -142,6 +160,7 @@ public final class ProxyCall implements PickContext {
     private void attempt() {
         Endpoint picked = upstream.balancer().pick(this);
         if (picked == null) {
+            abandonTrial();
             fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
                     : UpstreamFailure.CONNECT_FAILURE.status(),
                     attempts == 0 ? "no endpoint of upstream '" + upstream.name() + "' is in service"
@@ -255,6 +274,8 @@ public final class ProxyCall implements PickContext {
             return;
         }
         upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
+        upstream.attemptFailed(failure, trial);
+        trial = false;
         if (canRetry(failure.retryCondition(), failure.status().code(),
                 failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
             reset();
@@ -422,6 +443,8 @@ public final class ProxyCall implements PickContext {
         long now = System.nanoTime();
         endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
         upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
+        upstream.attemptAnswered(code, trial);
+        trial = false;
         exchange.upstreamHeaderNanos(now - attemptStartNanos);
         if (canRetry(null, code, false)) {
             upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
@@ -592,6 +615,7 @@ public final class ProxyCall implements PickContext {
 
     /** The client went away or sent a broken body: stop everything, close the upstream connection. */
     public void cancel() {
+        abandonTrial();
         if (finished) {
             releaseHeld();
             return;

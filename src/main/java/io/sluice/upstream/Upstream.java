@@ -4,6 +4,7 @@ import io.sluice.balance.Balancer;
 import io.sluice.balance.Balancers;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointSet;
+import io.sluice.config.CircuitBreakerConfig;
 import io.sluice.config.EndpointConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.ProxyMetrics;
@@ -30,6 +31,8 @@ public final class Upstream {
     /** Null without {@code retry:}. */
     private final RetryBudget retryBudget;
     private final Runnable countRetry;
+    /** Null without {@code circuit_breaker:}. */
+    private final CircuitBreaker breaker;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -37,6 +40,17 @@ public final class Upstream {
      */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
+        this(config, connector, proxyMetrics, previous, null);
+    }
+
+    /**
+     * @param previous endpoints of the same upstream in the configuration being replaced, by address;
+     *                 empty on first start
+     * @param before   the upstream of the same name being replaced, or null: its circuit breaker carries on
+     *                 when its settings did not change
+     */
+    public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                    Map<String, Endpoint> previous, Upstream before) {
         this.config = config;
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
@@ -69,6 +83,14 @@ public final class Upstream {
         this.retryBudget = config.retry() == null ? null : new RetryBudget(config.retry(), System::nanoTime);
         this.countRetry = proxyMetrics.retries(config.name());
         this.proxyMetrics = proxyMetrics;
+        CircuitBreakerConfig breakerConfig = config.policies().circuitBreaker();
+        if (breakerConfig == null) {
+            this.breaker = null;
+        } else if (before != null && before.breaker != null && before.breaker.config().equals(breakerConfig)) {
+            this.breaker = before.breaker; // its state survives the reload
+        } else {
+            this.breaker = new CircuitBreaker(breakerConfig, System::nanoTime);
+        }
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
@@ -140,6 +162,41 @@ public final class Upstream {
     void requestStarted() {
         if (retryBudget != null) {
             retryBudget.request();
+        }
+    }
+
+    /** The circuit breaker, or null without {@code circuit_breaker:}. */
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /**
+     * Whether a request may go to this upstream now: {@link CircuitBreaker#PASSED} (always, without a
+     * breaker), {@link CircuitBreaker#TRIAL} or {@link CircuitBreaker#REFUSED}.
+     */
+    int admit() {
+        return breaker == null ? CircuitBreaker.PASSED : breaker.admit();
+    }
+
+    /** An attempt failed in a way the breaker may count; {@code trial}: the first outcome of a trial request. */
+    void attemptFailed(UpstreamFailure failure, boolean trial) {
+        if (breaker != null) {
+            String condition = failure == UpstreamFailure.MALFORMED ? "reset" : failure.retryCondition();
+            breaker.record(breaker.config().on().contains(condition), trial);
+        }
+    }
+
+    /** A trial request ends without an outcome: the breaker lets another one try. */
+    void trialAbandoned() {
+        if (breaker != null) {
+            breaker.trialAbandoned();
+        }
+    }
+
+    /** A response head came; {@code trial}: the first outcome of a trial request. */
+    void attemptAnswered(int status, boolean trial) {
+        if (breaker != null) {
+            breaker.record(breaker.config().failureStatus(status), trial);
         }
     }
 

@@ -74,4 +74,74 @@ class TrafficConfigTest {
                 "test.yaml:10:18: bad address 'http://127.0.0.1:9002/a b' (bad character in the path '/a b'; use"
                         + " percent-encoding)");
     }
+
+    private static final String UPSTREAM = LISTENER + """
+                  - upstream: web
+            upstreams:
+              web:
+                endpoints: [ { address: 127.0.0.1:9001 } ]
+            """;
+
+    @Test
+    void circuitBreakerDefaultsAndValues() throws Exception {
+        assertThat(parse(UPSTREAM + "    circuit_breaker: {}\n").upstreams().get("web").policies().circuitBreaker())
+                .isEqualTo(CircuitBreakerConfig.DEFAULTS);
+        CircuitBreakerConfig c = parse(UPSTREAM + """
+                    circuit_breaker: { failure_ratio: 25%, min_requests: 5, window: 30s, open_for: 1m,
+                                       half_open_requests: 3, on: [timeout, 502, 503] }
+                """).upstreams().get("web").policies().circuitBreaker();
+        assertThat(c.failureRatio()).isEqualTo(0.25);
+        assertThat(c.minRequests()).isEqualTo(5);
+        assertThat(c.window()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(c.openFor()).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(c.halfOpenRequests()).isEqualTo(3);
+        assertThat(c.on()).containsExactly("timeout");
+        assertThat(c.any5xx()).isFalse();
+        assertThat(c.failureStatus(502)).isTrue();
+        assertThat(c.failureStatus(500)).isFalse();
+        assertThat(parse(UPSTREAM).upstreams().get("web").policies().circuitBreaker()).isNull();
+    }
+
+    @Test
+    void badCircuitBreakerValuesAreErrorsWithHints() {
+        assertThat(errors(UPSTREAM + """
+                    circuit_breaker: { failure_ratio: 150%, min_requests: 0, window: 0s, half_open_requests: x,
+                                       on: [conect_failure, 5xx, 700], open_fr: 1s }
+                """)).containsExactly(
+                "test.yaml:9:39: bad failure_ratio '150%' (expected a percentage from 0% to 100%, e.g. 20%)",
+                "test.yaml:9:59: min_requests 0 out of range (expected a whole number from 1 to 1000000)",
+                "test.yaml:9:70: window 0 out of range (expected more than 0, e.g. 1s)",
+                "test.yaml:9:94: bad integer 'x' for 'half_open_requests' (expected a whole number from 1 to 1000)",
+                "test.yaml:10:29: unknown circuit_breaker condition 'conect_failure' (did you mean 'connect_failure'?)",
+                "test.yaml:10:50: bad status 700 (expected a status code from 100 to 599)",
+                "test.yaml:10:56: unknown key 'open_fr' in circuit_breaker (did you mean 'open_for'?)");
+    }
+
+    @Test
+    void stickyModesParse() throws Exception {
+        StickyConfig insert = parse(UPSTREAM + "    sticky: { cookie: SLUICE_ROUTE, ttl: 1h }\n")
+                .upstreams().get("web").policies().sticky();
+        assertThat(insert).isEqualTo(new StickyConfig("SLUICE_ROUTE", null, "local", java.time.Duration.ofHours(1)));
+        assertThat(parse(UPSTREAM + "    sticky: { cookie: S }\n").upstreams().get("web").policies().sticky().ttl())
+                .isNull();
+        StickyConfig learn = parse(UPSTREAM + "    sticky: { learn: cookie:JSESSIONID, store: local }\n")
+                .upstreams().get("web").policies().sticky();
+        assertThat(learn).isEqualTo(new StickyConfig(null, "JSESSIONID", "local", StickyConfig.DEFAULT_LEARN_TTL));
+    }
+
+    @Test
+    void badStickySettingsAreErrorsAndRedisIsNotAvailableYet() {
+        assertThat(errors(UPSTREAM + "    sticky: { learn: cookie:JSESSIONID, store: redis }\n")).containsExactly(
+                "test.yaml:9:48: sticky store 'redis' is not available yet (it comes with the other Redis-backed"
+                        + " features); use store: local");
+        assertThat(errors(UPSTREAM + "    sticky: { cookie: S, learn: cookie:J }\n")).containsExactly(
+                "test.yaml:9:26: sticky needs exactly one of 'cookie' (insert mode: cookie: NAME) and 'learn'"
+                        + " (learn: cookie:NAME)");
+        assertThat(errors(UPSTREAM + "    sticky: { learn: header:X, ttl: 0s }\n")).containsExactly(
+                "test.yaml:9:22: bad learn 'header:X' (expected cookie:NAME, e.g. cookie:JSESSIONID)",
+                "test.yaml:9:37: ttl 0 out of range (expected more than 0, e.g. 1s)");
+        assertThat(errors(UPSTREAM + "    sticky: { cookie: \"a b\", store: local }\n")).containsExactly(
+                "test.yaml:9:23: bad cookie name 'a b' (expected a token, e.g. SLUICE_ROUTE)",
+                "test.yaml:9:30: 'store' is only for learn mode (insert mode keeps the binding in the cookie)");
+    }
 }
