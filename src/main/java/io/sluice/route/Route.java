@@ -31,11 +31,25 @@ public final class Route {
     private final HeaderOps responseHeaders;
     private final RouteAction action;
     private final Upstream upstream;
+    /** Null unless the route has {@code split:}. */
+    private final Split split;
     private final RespondConfig respond;
     private final StaticFiles staticFiles;
 
-    @SuppressWarnings("unchecked")
+    /** A route whose upstreams (its {@code upstream:}, its split's sides) are looked up by name in {@code upstreams}. */
+    public Route(RouteConfig config, java.util.function.Function<String, Upstream> upstreams) {
+        this(config, config.upstream() == null ? null : upstreams.apply(config.upstream()), upstreams);
+    }
+
+    /** A route without a split. */
     public Route(RouteConfig config, Upstream upstream) {
+        this(config, upstream, name -> {
+            throw new IllegalArgumentException("no upstreams given for the split of route " + config.name());
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private Route(RouteConfig config, Upstream upstream, java.util.function.Function<String, Upstream> upstreams) {
         MatchConfig match = config.match() == null ? MatchConfig.ANY : config.match();
         this.name = config.name();
         this.hosts = match.hosts().isEmpty() ? null : new HostMatcher(match.hosts());
@@ -52,13 +66,27 @@ public final class Route {
         this.respond = config.respond();
         this.staticFiles = config.staticFiles() == null ? null : new StaticFiles(config.staticFiles().root());
         this.upstream = upstream;
-        if (config.upstream() != null) {
+        this.split = config.traffic().split().isEmpty() ? null : split(config, upstreams);
+        if (config.upstream() != null || split != null) {
             action = RouteAction.FORWARD;
         } else if (respond != null) {
             action = RouteAction.RESPOND;
         } else {
             action = RouteAction.STATIC;
         }
+    }
+
+    private static Split split(RouteConfig config, java.util.function.Function<String, Upstream> upstreams) {
+        var sides = config.traffic().split();
+        Upstream[] targets = new Upstream[sides.size()];
+        int[] weights = new int[sides.size()];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = java.util.Objects.requireNonNull(upstreams.apply(sides.get(i).upstream()),
+                    sides.get(i).upstream());
+            weights[i] = sides.get(i).weight();
+        }
+        String on = config.traffic().splitOn();
+        return new Split(targets, weights, on == null ? null : RequestKey.parse(on));
     }
 
     /** True when every condition of the route holds for {@code request}, whose path (no query) is {@code path}. */
@@ -113,8 +141,17 @@ public final class Route {
         return action;
     }
 
+    /** The upstream of a route with {@code upstream:}; null for a split route (see {@link #upstreamFor}). */
     public Upstream upstream() {
         return upstream;
+    }
+
+    /**
+     * Where {@code request} (from {@code clientIp}) goes: the route's upstream, or the side of its split
+     * that the request's turn or key picks.
+     */
+    public Upstream upstreamFor(HttpRequest request, String clientIp) {
+        return split == null ? upstream : split.pick(request, clientIp);
     }
 
     public RespondConfig respond() {

@@ -107,7 +107,7 @@ public final class ProxyCall implements PickContext {
         this.downstream = downstream;
         this.exchange = exchange;
         this.route = route;
-        this.upstream = route.upstream();
+        this.upstream = route.upstreamFor(head, exchange.clientIp());
         this.head = head;
         this.idempotent = isIdempotent(head.method()) || head.headers().contains(IDEMPOTENCY_KEY);
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);

@@ -566,7 +566,7 @@ class ConfigLoaderTest {
                 upstreams:
                   web: { endpoints: [ { address: 127.0.0.1:9001 } ] }
                 """)).containsExactly(
-                "test.yaml:4:9: route 'none' needs one of 'upstream', 'respond' or 'static'",
+                "test.yaml:4:9: route 'none' needs one of 'upstream', 'split', 'respond' or 'static'",
                 "test.yaml:5:31: bad path 'api' (expected a path starting with '/')",
                 "test.yaml:5:48: bad path_regex '([a-z' (Unclosed character class at index 4)",
                 "test.yaml:5:67: bad method 'get' (expected an upper-case token; did you mean 'GET'?)",

@@ -144,4 +144,59 @@ class TrafficConfigTest {
                 "test.yaml:9:23: bad cookie name 'a b' (expected a token, e.g. SLUICE_ROUTE)",
                 "test.yaml:9:30: 'store' is only for learn mode (insert mode keeps the binding in the cookie)");
     }
+
+    private static final String TWO_UPSTREAMS = """
+            upstreams:
+              v1: { endpoints: [ { address: 127.0.0.1:9001 } ] }
+              v2: { endpoints: [ { address: 127.0.0.1:9002 } ] }
+              shadow: { endpoints: [ { address: 127.0.0.1:9003 } ] }
+            """;
+
+    @Test
+    void splitAndMirrorParse() throws Exception {
+        RouteConfig r = parse(LISTENER + """
+                      - split: [ { upstream: v2, weight: 1 }, { upstream: v1, weight: 9 } ]
+                        split_on: cookie:user
+                        mirror: { upstream: shadow, percent: 10% }
+                      - upstream: v1
+                        mirror: { upstream: shadow, max_body: 1MiB, max_in_flight: 8 }
+                """ + TWO_UPSTREAMS).listeners().get(0).routes().get(0);
+        assertThat(r.upstream()).isNull();
+        assertThat(r.traffic().split()).containsExactly(new RouteTraffic.SplitSide("v2", 1),
+                new RouteTraffic.SplitSide("v1", 9));
+        assertThat(r.traffic().splitOn()).isEqualTo("cookie:user");
+        assertThat(r.traffic().mirror()).isEqualTo(new MirrorConfig("shadow", 0.1, 64 * 1024, 64));
+        RouteConfig second = parse(LISTENER + """
+                      - upstream: v1
+                        mirror: { upstream: shadow, max_body: 1MiB, max_in_flight: 8 }
+                """ + TWO_UPSTREAMS).listeners().get(0).routes().get(0);
+        assertThat(second.traffic().mirror()).isEqualTo(new MirrorConfig("shadow", 1.0, 1 << 20, 8));
+        assertThat(second.traffic().split()).isEmpty();
+    }
+
+    @Test
+    void splitErrors() {
+        assertThat(errors(LISTENER + """
+                      - split: [ { upstream: v3 }, { upstream: v1, weight: 1001 } ]
+                        upstream: v1
+                        split_on: source_ip
+                      - respond: {}
+                        split_on: header:X
+                        mirror: { upstream: shadw }
+                      - split: [ { upstream: v1, weight: 0 } ]
+                      - split: []
+                """ + TWO_UPSTREAMS)).containsExactly(
+                "test.yaml:5:9: route 'route-1' has both 'upstream' and 'split' (expected exactly one)",
+                "test.yaml:5:30: split of route 'route-1' refers to unknown upstream 'v3' (did you mean 'v1'?)",
+                "test.yaml:5:60: weight 1001 out of range (expected a whole number from 0 to 1000)",
+                "test.yaml:7:19: bad key 'source_ip' (expected client_ip, header:NAME, cookie:NAME or query:NAME;"
+                        + " did you mean 'client_ip'?)",
+                "test.yaml:9:9: 'split_on' is only for routes with 'split'",
+                "test.yaml:10:9: 'mirror' is only for routes that forward ('upstream' or 'split')",
+                "test.yaml:10:29: mirror of route 'route-2' refers to unknown upstream 'shadw' (did you mean 'shadow'?)",
+                "test.yaml:11:16: every side of the split of route 'route-3' has weight 0 (expected at least one"
+                        + " above 0)",
+                "test.yaml:12:16: 'split' of route 'route-4' is empty (expected at least one side, e.g."
+                        + " - { upstream: v2, weight: 1 })");
+    }
 }
