@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -96,6 +97,10 @@ public final class ProxyCall implements PickContext {
     private boolean trial;
 
     private boolean responseStarted;
+    /** Upstream reads wait for the client to take what it has (the buffer budget is exhausted). */
+    private boolean heldBack;
+    /** In the buffer budget's retry queue. */
+    private boolean retryQueued;
     private boolean finished;
     private int status;
 
@@ -522,14 +527,53 @@ public final class ProxyCall implements PickContext {
         if (responseStarted) {
             client.flush();
         }
-        if (channel != null && (!responseStarted || client.channel().isWritable())) {
+        if (channel != null && (!responseStarted || mayReadResponse())) {
+            channel.read();
+        }
+    }
+
+    /**
+     * Whether to read more of the response now: only what the client is taking, within a window. The window
+     * is the client connection's write buffer up to its high water mark, plus one read; over the
+     * {@link BufferBudget} it closes to one small read, taken once the client has had everything sent so far
+     * (an h2 stream has no write buffer of its own: its flow-control window and its connection's bound it).
+     * A read held back here is retried by the budget's timer.
+     */
+    private boolean mayReadResponse() {
+        Channel client = downstream.ctx().channel();
+        if (!client.isWritable()) {
+            return false; // channelWritabilityChanged resumes it
+        }
+        BufferBudget budget = upstream.connector().bufferBudget();
+        ChannelOutboundBuffer out;
+        if (!budget.exhausted() || (out = client.unsafe().outboundBuffer()) == null
+                || out.totalPendingWriteBytes() == 0) {
+            heldBack = false;
+            return true;
+        }
+        if (!heldBack) {
+            heldBack = true;
+            budget.countWait();
+        }
+        if (!retryQueued) {
+            retryQueued = true;
+            budget.retryLater(this, client.eventLoop());
+        }
+        return false;
+    }
+
+    /** The buffer budget's timer: a read held back by {@link #mayReadResponse} may go ahead now. */
+    void retryRead() {
+        retryQueued = false;
+        if (!finished && channel != null && responseStarted && mayReadResponse()) {
+            handler.readResumed();
             channel.read();
         }
     }
 
     /** The client can take more of the response again. */
     public void onDownstreamWritable() {
-        if (!finished && channel != null && responseStarted) {
+        if (!finished && channel != null && responseStarted && mayReadResponse()) {
             handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
             channel.read();
         }
@@ -579,7 +623,7 @@ public final class ProxyCall implements PickContext {
 
     /** The response is held back because the client is not taking it (so the upstream is not read). */
     boolean waitingOnClient() {
-        return responseStarted && !finished && !downstream.ctx().channel().isWritable();
+        return responseStarted && !finished && (heldBack || !downstream.ctx().channel().isWritable());
     }
 
     private void startTunnel() {
