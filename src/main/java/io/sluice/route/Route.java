@@ -86,7 +86,7 @@ public final class Route {
             weights[i] = sides.get(i).weight();
         }
         String on = config.traffic().splitOn();
-        return new Split(targets, weights, on == null ? null : RequestKey.parse(on));
+        return new Split(targets, weights, on == null ? null : SplitKey.parse(on));
     }
 
     /** True when every condition of the route holds for {@code request}, whose path (no query) is {@code path}. */

@@ -25,10 +25,10 @@ final class Split {
     private final long total;
     private final int[] schedule;
     private final AtomicLong turn = new AtomicLong();
-    private final RequestKey key;
+    private final SplitKey key;
 
     /** {@code weights[i]} for {@code sides[i]}, 0 to 1000, not all 0; {@code key} null for round robin only. */
-    Split(Upstream[] sides, int[] weights, RequestKey key) {
+    Split(Upstream[] sides, int[] weights, SplitKey key) {
         this.sides = sides.clone();
         this.key = key;
         this.ends = new long[weights.length];

@@ -54,7 +54,7 @@ class SplitTest {
 
     @Test
     void aKeyValueAlwaysGoesToTheSameSideAndTheShareOfValuesFollowsTheWeights() {
-        Split split = new Split(new Upstream[] {A, B}, new int[] {1, 3}, RequestKey.parse("cookie:user"));
+        Split split = new Split(new Upstream[] {A, B}, new int[] {1, 3}, SplitKey.parse("cookie:user"));
         int onA = 0;
         for (int i = 0; i < 4000; i++) {
             String side = split.pick(request("u" + i), null).name();
@@ -74,10 +74,10 @@ class SplitTest {
     void keysReadTheVocabulary() {
         HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/p?v=x%201");
         r.headers().set("X-User", "h").set("Cookie", "s=c");
-        assertThat(RequestKey.parse("client_ip").of(r, "10.1.1.1")).isEqualTo("10.1.1.1");
-        assertThat(RequestKey.parse("header:x-user").of(r, null)).isEqualTo("h");
-        assertThat(RequestKey.parse("cookie:s").of(r, null)).isEqualTo("c");
-        assertThat(RequestKey.parse("query:v").of(r, null)).isEqualTo("x 1");
-        assertThat(RequestKey.parse("query:w").of(r, null)).isNull();
+        assertThat(SplitKey.parse("client_ip").of(r, "10.1.1.1")).isEqualTo("10.1.1.1");
+        assertThat(SplitKey.parse("header:x-user").of(r, null)).isEqualTo("h");
+        assertThat(SplitKey.parse("cookie:s").of(r, null)).isEqualTo("c");
+        assertThat(SplitKey.parse("query:v").of(r, null)).isEqualTo("x 1");
+        assertThat(SplitKey.parse("query:w").of(r, null)).isNull();
     }
 }

@@ -3,25 +3,26 @@ package io.sluice.route;
 import io.netty.handler.codec.http.HttpRequest;
 
 /**
- * A key of the gateway vocabulary, parsed once from the configuration: {@code client_ip},
- * {@code header:NAME}, {@code cookie:NAME} or {@code query:NAME}. {@link #of} reads the request's value,
- * null when the request has none.
+ * {@code split_on}: a key of the gateway vocabulary, parsed once from the configuration: {@code client_ip},
+ * {@code header:NAME}, {@code cookie:NAME} or {@code query:NAME} ({@code route} means nothing to a split).
+ * {@link #of} reads the request's value, null when the request has none. It reads the raw request: a
+ * split is chosen when the request is forwarded, outside any filter's context.
  */
-public final class RequestKey {
+public final class SplitKey {
     private enum Kind { CLIENT_IP, HEADER, COOKIE, QUERY }
 
     private final Kind kind;
     private final String name;
 
-    private RequestKey(Kind kind, String name) {
+    private SplitKey(Kind kind, String name) {
         this.kind = kind;
         this.name = name;
     }
 
     /** Parses a key the configuration checked already; IllegalArgumentException for anything else. */
-    public static RequestKey parse(String spec) {
+    public static SplitKey parse(String spec) {
         if (spec.equals("client_ip")) {
-            return new RequestKey(Kind.CLIENT_IP, null);
+            return new SplitKey(Kind.CLIENT_IP, null);
         }
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? spec : spec.substring(0, colon);
@@ -29,11 +30,11 @@ public final class RequestKey {
         if (!name.isEmpty()) {
             switch (kind) {
                 case "header":
-                    return new RequestKey(Kind.HEADER, name);
+                    return new SplitKey(Kind.HEADER, name);
                 case "cookie":
-                    return new RequestKey(Kind.COOKIE, name);
+                    return new SplitKey(Kind.COOKIE, name);
                 case "query":
-                    return new RequestKey(Kind.QUERY, name);
+                    return new SplitKey(Kind.QUERY, name);
                 default:
                     break;
             }
