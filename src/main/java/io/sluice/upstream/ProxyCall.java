@@ -152,6 +152,13 @@ public final class ProxyCall implements PickContext {
         attempt();
     }
 
+    /** Whether the client's connection is TLS (an h2 stream's connection is its parent). */
+    private boolean secureClient() {
+        Channel client = downstream.ctx().channel();
+        Channel connection = client.parent() != null ? client.parent() : client;
+        return connection.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+    }
+
     /** A trial request ends without an outcome for the breaker. */
     private void abandonTrial() {
         if (trial) {
@@ -163,7 +170,7 @@ public final class ProxyCall implements PickContext {
     // ---------------------------------------------------------------- attempts
 
     private void attempt() {
-        Endpoint picked = upstream.balancer().pick(this);
+        Endpoint picked = upstream.pick(this);
         if (picked == null) {
             abandonTrial();
             fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
@@ -465,6 +472,9 @@ public final class ProxyCall implements PickContext {
         HttpHeaders headers = response.headers();
         HopByHopHeaders.stripResponse(headers, switching);
         HeaderRewrite.apply(route.responseHeaders(), headers);
+        if (upstream.sticky() != null) {
+            upstream.stickyResponse(headers, endpoint, this, secureClient());
+        }
         headers.set(RequestId.HEADER, exchange.requestId());
         boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
         if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {

@@ -6,6 +6,7 @@ import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointSet;
 import io.sluice.config.CircuitBreakerConfig;
 import io.sluice.config.EndpointConfig;
+import io.sluice.config.StickyConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.health.PassiveFailureTracker;
@@ -33,6 +34,8 @@ public final class Upstream {
     private final Runnable countRetry;
     /** Null without {@code circuit_breaker:}. */
     private final CircuitBreaker breaker;
+    /** Null without {@code sticky:}. */
+    private final StickySessions sticky;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -91,6 +94,9 @@ public final class Upstream {
         } else {
             this.breaker = new CircuitBreaker(breakerConfig, System::nanoTime);
         }
+        StickyConfig stickyConfig = config.policies().sticky();
+        this.sticky = stickyConfig == null ? null
+                : new StickySessions(stickyConfig, config.name(), endpoints, before == null ? null : before.sticky);
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
@@ -162,6 +168,33 @@ public final class Upstream {
     void requestStarted() {
         if (retryBudget != null) {
             retryBudget.request();
+        }
+    }
+
+    /**
+     * The endpoint for an attempt of {@code request}: the one its sticky session is bound to while that
+     * is in service, else the balancer's pick; null when none is in service.
+     */
+    public Endpoint pick(io.sluice.balance.PickContext request) {
+        if (sticky != null) {
+            Endpoint bound = sticky.endpointFor(request);
+            if (bound != null) {
+                return bound;
+            }
+        }
+        return balancer.pick(request);
+    }
+
+    /** Sticky sessions, or null without {@code sticky:}. */
+    public StickySessions sticky() {
+        return sticky;
+    }
+
+    /** A response head from {@code endpoint}: sticky sessions set or learn their cookie ({@code secure}: https). */
+    void stickyResponse(io.netty.handler.codec.http.HttpHeaders response, Endpoint endpoint,
+                        io.sluice.balance.PickContext request, boolean secure) {
+        if (sticky != null) {
+            sticky.onResponse(response, endpoint, request, secure);
         }
     }
 
