@@ -127,6 +127,7 @@ public final class ProxyMetrics {
                 }))
                 .register(registry);
         registerCircuitMetrics();
+        registerMirrorMetrics();
         registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
     }
@@ -155,6 +156,30 @@ public final class ProxyMetrics {
                 .help("Requests answered 503 by the upstream's open (or half-open) circuit breaker, sent nowhere")
                 .labelNames("upstream")
                 .callback(callback -> forEachBreaker((upstream, breaker) -> callback.call(breaker.refused(), upstream)))
+                .register(registry);
+    }
+
+    private void registerMirrorMetrics() {
+        CounterWithCallback.builder()
+                .name("sluice_mirror_requests_total")
+                .help("Copies of requests mirrored to an upstream, by result: answered, failed (no answer), "
+                        + "dropped_busy (max_in_flight reached), dropped_body (over max_body), cancelled (the client's request ended first)")
+                .labelNames("upstream", "result")
+                .callback(callback -> {
+                    for (Upstream upstream : upstreams.get()) {
+                        io.sluice.upstream.MirrorStats m = upstream.mirrorStats();
+                        long total = m.answered.sum() + m.failed.sum() + m.droppedBusy.sum() + m.droppedBody.sum()
+                                + m.cancelled.sum();
+                        if (total == 0) {
+                            continue; // upstreams nobody mirrors to export nothing
+                        }
+                        callback.call(m.answered.sum(), upstream.name(), "answered");
+                        callback.call(m.failed.sum(), upstream.name(), "failed");
+                        callback.call(m.droppedBusy.sum(), upstream.name(), "dropped_busy");
+                        callback.call(m.droppedBody.sum(), upstream.name(), "dropped_body");
+                        callback.call(m.cancelled.sum(), upstream.name(), "cancelled");
+                    }
+                })
                 .register(registry);
     }
 

@@ -8,6 +8,8 @@ import io.sluice.config.MatchConfig;
 import io.sluice.config.RespondConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.response.StaticFiles;
+import io.sluice.config.MirrorConfig;
+import io.sluice.upstream.Mirror;
 import io.sluice.upstream.Upstream;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +35,8 @@ public final class Route {
     private final Upstream upstream;
     /** Null unless the route has {@code split:}. */
     private final Split split;
+    /** Null unless the route has {@code mirror:}. */
+    private final Mirror mirror;
     private final RespondConfig respond;
     private final StaticFiles staticFiles;
 
@@ -67,6 +71,9 @@ public final class Route {
         this.staticFiles = config.staticFiles() == null ? null : new StaticFiles(config.staticFiles().root());
         this.upstream = upstream;
         this.split = config.traffic().split().isEmpty() ? null : split(config, upstreams);
+        MirrorConfig mirrorConfig = config.traffic().mirror();
+        this.mirror = mirrorConfig == null ? null : new Mirror(mirrorConfig,
+                java.util.Objects.requireNonNull(upstreams.apply(mirrorConfig.upstream()), mirrorConfig.upstream()));
         if (config.upstream() != null || split != null) {
             action = RouteAction.FORWARD;
         } else if (respond != null) {
@@ -139,6 +146,11 @@ public final class Route {
 
     public RouteAction action() {
         return action;
+    }
+
+    /** Where copies of the route's requests go, or null without {@code mirror:}. */
+    public Mirror mirror() {
+        return mirror;
     }
 
     /** The upstream of a route with {@code upstream:}; null for a split route (see {@link #upstreamFor}). */

@@ -95,6 +95,8 @@ public final class ProxyCall implements PickContext {
 
     /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
     private boolean trial;
+    /** A copy of this request for the route's mirror while its body is collected; null when none. */
+    private MirrorCall mirror;
 
     private boolean responseStarted;
     /** Upstream reads wait for the client to take what it has (the buffer budget is exhausted). */
@@ -119,6 +121,9 @@ public final class ProxyCall implements PickContext {
         // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
         this.target = head.uri();
+        if (route.mirror() != null) {
+            mirror = route.mirror().copy(head, downstream.ctx().channel().eventLoop(), downstream.ctx().alloc());
+        }
         RetryConfig retry = upstream.config().retry();
         this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();
     }
@@ -354,6 +359,12 @@ public final class ProxyCall implements PickContext {
 
     /** One part of the request body, in order. The call owns {@code part} from here. */
     public void onRequestContent(HttpContent part) {
+        if (mirror != null) {
+            mirror.onBody(part); // copies what it keeps: the part stays ours
+            if (part instanceof LastHttpContent) {
+                mirror = null;
+            }
+        }
         if (finished) {
             part.release();
             return;
@@ -651,7 +662,16 @@ public final class ProxyCall implements PickContext {
 
     // ---------------------------------------------------------------- endings
 
+    /** The request will not be forwarded whole: a copy still collecting its body is dropped. */
+    private void cancelMirror() {
+        if (mirror != null) {
+            mirror.cancel();
+            mirror = null;
+        }
+    }
+
     private void fail(io.netty.handler.codec.http.HttpResponseStatus failStatus, String detail) {
+        cancelMirror();
         finished = true;
         releaseHeld();
         downstream.replyLocal(exchange, failStatus, detail);
@@ -659,6 +679,7 @@ public final class ProxyCall implements PickContext {
 
     /** The response broke after it started: the client must see a broken response, never a complete one. */
     private void abortResponse() {
+        cancelMirror();
         finished = true;
         upstream.passiveFailure(endpoint, downstream.ctx().channel().eventLoop());
         upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
@@ -670,6 +691,7 @@ public final class ProxyCall implements PickContext {
     /** The client went away or sent a broken body: stop everything, close the upstream connection. */
     public void cancel() {
         abandonTrial();
+        cancelMirror();
         if (finished) {
             releaseHeld();
             return;

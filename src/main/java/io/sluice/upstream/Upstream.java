@@ -36,6 +36,8 @@ public final class Upstream {
     private final CircuitBreaker breaker;
     /** Null without {@code sticky:}. */
     private final StickySessions sticky;
+    /** Copies of requests that routes mirror to this upstream; carried over by a reload. */
+    private final MirrorStats mirrorStats;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -97,6 +99,7 @@ public final class Upstream {
         StickyConfig stickyConfig = config.policies().sticky();
         this.sticky = stickyConfig == null ? null
                 : new StickySessions(stickyConfig, config.name(), endpoints, before == null ? null : before.sticky);
+        this.mirrorStats = before == null ? new MirrorStats() : before.mirrorStats;
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
@@ -183,6 +186,11 @@ public final class Upstream {
             }
         }
         return balancer.pick(request);
+    }
+
+    /** What happened to the requests routes mirrored to this upstream. */
+    public MirrorStats mirrorStats() {
+        return mirrorStats;
     }
 
     /** Sticky sessions, or null without {@code sticky:}. */
