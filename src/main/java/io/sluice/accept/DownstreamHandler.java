@@ -37,6 +37,7 @@ import io.sluice.filter.ForwardedHeaders;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
 import io.sluice.response.LocalReplies;
+import io.sluice.route.RequestPath;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.tcp.RelayHandler;
@@ -146,9 +147,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (clientIp != null) {
             return;
         }
-        // An h2 stream's channel reports its connection's address.
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
+        // the PROXY header's source when the listener takes one; RFC 5952 short form without brackets ("::1")
+        clientIp = ClientAddress.ip(ctx.channel());
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {
@@ -276,6 +276,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
             exchange.requestComplete(true);
             log.debug("bad request from {}: {}", clientIp, cause.toString());
+            if (!tooLarge && unsupportedTransferEncoding(request.headers())
+                    && request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
+                // Netty refuses a coding list that does not end in chunked; answered as any unknown coding
+                replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
+                return;
+            }
             replyLocal(exchange, tooLarge ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                     : HttpResponseStatus.BAD_REQUEST, tooLarge ? "request head too large" : cause.getMessage());
             return;
@@ -283,10 +289,18 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         HttpHeaders headers = request.headers();
         String id = headers.get(RequestId.HEADER);
         CharSequence requestId = RequestId.acceptable(id) ? id : RequestId.generate();
-        String problem = validate(request);
-        boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
+        io.sluice.forward.ForwardProxy forwardProxy = listener.forwardProxy();
+        boolean tunnel = forwardProxy != null && request.method() == HttpMethod.CONNECT; // authority-form target
+        String target = request.uri(); // before validate() turns an absolute-form target into origin-form
+        String problem = tunnel ? null : validate(request);
         String uri = request.uri();
-        String path = RouteTable.pathOf(uri);
+        String rawPath = RouteTable.pathOf(uri);
+        String path = problem == null && !tunnel ? RequestPath.normalize(rawPath) : rawPath;
+        if (path == null) {
+            problem = "bad request path (climbs above the root, or a broken percent-encoding)";
+            path = rawPath;
+        }
+        boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
         exchange = new Exchange(request, requestId, clientIp, path, keepAlive, System.nanoTime());
         responseDone = false;
         continueAnswered = false;
@@ -295,18 +309,38 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.BAD_REQUEST, problem);
             return;
         }
+        if (path != rawPath) {
+            request.setUri(path + uri.substring(rawPath.length())); // the upstream gets what the route matched
+        }
+        if (unsupportedTransferEncoding(headers)) {
+            exchange.closeAfterResponse(); // the body's framing is unknown: nothing after it can be read
+            replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
+            return;
+        }
         if (request.protocolVersion() != HttpVersion.HTTP_1_1 && request.protocolVersion() != HttpVersion.HTTP_1_0) {
             exchange.closeAfterResponse();
             replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, null);
             return;
         }
-        if (request.method() == HttpMethod.CONNECT) {
+        if (request.method() == HttpMethod.CONNECT && forwardProxy == null) {
             replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported");
             return;
         }
         String expect = headers.get(HttpHeaderNames.EXPECT);
         if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
             replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
+            return;
+        }
+        if (forwardProxy != null) { // a forward proxy: the client names the destination (io.sluice.forward)
+            if (tunnel) {
+                upgradeRequested = true; // no read-ahead: what follows is the tunnel's
+                forwardProxy.tunnel(this, exchange, request);
+            } else {
+                Route route = forwardProxy.route(this, exchange, request, target);
+                if (route != null) {
+                    forward(request, route, expect != null);
+                }
+            }
             return;
         }
         String acme = AcmeChallenges.http01(path);
@@ -350,7 +384,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         String host = request.headers().get(HttpHeaderNames.HOST, "");
         if (host.isEmpty()) {
             InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
-            host = local.getAddress().getHostAddress();
+            host = io.netty.util.NetUtil.toAddressString(local.getAddress());
             host = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
         } else {
             int colon = host.lastIndexOf(':');
@@ -396,11 +430,71 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
             return "missing Host header";
         }
-        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
-        if (te != null && !te.trim().toLowerCase(java.util.Locale.ROOT).endsWith("chunked")) {
-            return "unsupported Transfer-Encoding";
+        if (!validHost(headers.get(HttpHeaderNames.HOST))) {
+            return "bad Host header";
+        }
+        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
+                || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
+            return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
         }
         return null;
+    }
+
+    /**
+     * Anything but exactly {@code chunked} (the final and only coding) is answered 501, as nginx does: a
+     * coding the proxy would drop ({@code gzip, chunked}) or one read differently upstream ({@code identity,
+     * chunked}) must not pass.
+     */
+    private static boolean unsupportedTransferEncoding(HttpHeaders headers) {
+        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+        return te != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.trim());
+    }
+
+    /**
+     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
+     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
+     */
+    static boolean validHost(String host) {
+        if (host == null) {
+            return true;
+        }
+        int n = host.length();
+        int i = 0;
+        if (n > 0 && host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 0) {
+                return false;
+            }
+            for (i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 0x80)) {
+                    return false;
+                }
+            }
+            i = close + 1;
+        } else {
+            for (; i < n && host.charAt(i) != ':'; i++) {
+                char c = host.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (host.charAt(i) != ':') {
+            return false;
+        }
+        for (i++; i < n; i++) {
+            char c = host.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void forward(HttpRequest request, Route route, boolean expectContinue) {

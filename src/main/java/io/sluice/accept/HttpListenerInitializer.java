@@ -18,6 +18,7 @@ import java.util.ArrayDeque;
  * The pipeline of an http or https listener's connections, in data-path order:
  * <pre>
  *   meter:  (ConnectionMeter)               counts the connection and its bytes (both kinds)
+ *   [proxy-protocol] (ProxyProtocolReader)  proxy_protocol: the PROXY header first, before TLS and HTTP
  *   https:  tls (SniHandler → SslHandler)   certificate by SNI
  *           alpn                            h2 → addHttp2, http/1.1 or none → addHttp1
  *   http:   sniff (PrefaceSniffer)          the HTTP/2 preface → addHttp2 (h2c by prior knowledge), else addHttp1
@@ -28,7 +29,7 @@ import java.util.ArrayDeque;
  *                                              "Upgrade: h2c": addHttp2 after a 101
  *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
  *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
- *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
+ *   addHttp2: see {@link Http2Pipeline}: per stream Http2RequestCheck, frames ⇄ HttpObjects, DownstreamHandler
  * </pre>
  * An HTTP/1.1 connection that waits a second between requests is parked: its decoder, encoder and
  * DownstreamHandler give way to a {@link ParkedConnection}, which puts new ones back with the next bytes,
@@ -57,6 +58,11 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         connections.add(ch);
         ch.pipeline().addLast("meter", new ConnectionMeter(listener.observer().connections()));
+        java.util.List<io.sluice.config.Cidr> proxyProtocolFrom = listener.proxyProtocolFrom();
+        if (proxyProtocolFrom != null) {
+            ch.pipeline().addLast("proxy-protocol", new ProxyProtocolReader(proxyProtocolFrom,
+                    listener.clientTimeouts().requestHead(), () -> listener.observer().connections().timedOut("request_head")));
+        }
         if (tls != null) {
             ch.pipeline().addLast("tls", tls.newHandler()).addLast("alpn", new Alpn());
         } else {
@@ -104,6 +110,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     private void initStream(Http2StreamChannel stream) {
         stream.config().setAutoRead(false);
         stream.pipeline()
+                .addLast("h2check", new Http2RequestCheck()) // malformed pseudo-headers: PROTOCOL_ERROR
                 .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("downstream", new DownstreamHandler(listener, null));

@@ -18,7 +18,7 @@ final class UpstreamBinder {
 
     static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
             "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts", "protocol",
-            "tls", "circuit_breaker", "sticky");
+            "tls", "send_proxy_protocol", "circuit_breaker", "sticky");
     static final List<String> CIRCUIT_BREAKER_KEYS = List.of("failure_ratio", "min_requests", "window", "open_for",
             "half_open_requests", "on");
     static final List<String> STICKY_KEYS = List.of("cookie", "learn", "store", "ttl");
@@ -120,10 +120,17 @@ final class UpstreamBinder {
         TimeoutsConfig timeouts = f.has("timeouts") ? timeouts(f.node("timeouts")) : TimeoutsConfig.DEFAULTS;
         UpstreamConfig.Wire wire = f.value("protocol", UpstreamConfig.Wire.HTTP1, UpstreamBinder::wire);
         UpstreamTlsConfig tls = f.has("tls") ? tls(f.node("tls")) : UpstreamTlsConfig.DEFAULTS;
+        UpstreamConfig.SendProxyProtocol sendProxy = f.value("send_proxy_protocol",
+                UpstreamConfig.SendProxyProtocol.OFF, UpstreamBinder::sendProxyProtocol);
+        if (sendProxy != UpstreamConfig.SendProxyProtocol.OFF && wire != UpstreamConfig.Wire.HTTP1) {
+            r.error(f.node("send_proxy_protocol"), "send_proxy_protocol needs protocol http1 (an h2 connection carries"
+                    + " the requests of many clients, and a PROXY header names one)");
+        }
+
         CircuitBreakerConfig breaker = f.has("circuit_breaker") ? circuitBreaker(f.node("circuit_breaker")) : null;
         StickyConfig sticky = f.has("sticky") ? sticky(f.node("sticky")) : null;
         return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
-                passive, retry, timeouts, panic, wire, tls, new UpstreamPolicies(breaker, sticky));
+                passive, retry, timeouts, panic, wire, tls, sendProxy, new UpstreamPolicies(breaker, sticky));
     }
 
     private CircuitBreakerConfig circuitBreaker(Node node) {
@@ -248,6 +255,16 @@ final class UpstreamBinder {
                     + (hint.isEmpty() ? " (expected local)" : hint));
         }
         return s;
+    }
+
+    static UpstreamConfig.SendProxyProtocol sendProxyProtocol(String s) {
+        int i = UpstreamConfig.SendProxyProtocol.NAMES.indexOf(s);
+        if (i < 0) {
+            String hint = Suggestions.didYouMean(s, UpstreamConfig.SendProxyProtocol.NAMES);
+            throw new IllegalArgumentException("bad send_proxy_protocol '" + s + "'"
+                    + (hint.isEmpty() ? " (expected off, v1 or v2)" : hint));
+        }
+        return UpstreamConfig.SendProxyProtocol.values()[i];
     }
 
     static UpstreamConfig.Wire wire(String s) {
@@ -450,7 +467,7 @@ final class UpstreamBinder {
         if (f == null) {
             return new RetryConfig(1, RetryConfig.DEFAULT_ON);
         }
-        int attempts = f.integer("attempts", 1, 1, 100);
+        int attempts = f.integer("attempts", 1, 0, 100); // 0: no retry (the contract says so)
         Set<String> on = RetryConfig.DEFAULT_ON;
         if (f.has("on")) {
             List<Node> items = r.list(f.node("on"), "on");

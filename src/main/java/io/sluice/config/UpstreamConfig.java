@@ -26,6 +26,7 @@ public record UpstreamConfig(
         double panicThreshold,
         Wire protocol,
         UpstreamTlsConfig tls,
+        SendProxyProtocol sendProxyProtocol,
         UpstreamPolicies policies) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
@@ -42,6 +43,7 @@ public record UpstreamConfig(
         slowStart = slowStart == null ? java.time.Duration.ZERO : slowStart;
         protocol = protocol == null ? Wire.HTTP1 : protocol;
         tls = tls == null ? UpstreamTlsConfig.DEFAULTS : tls;
+        sendProxyProtocol = sendProxyProtocol == null ? SendProxyProtocol.OFF : sendProxyProtocol;
         policies = policies == null ? UpstreamPolicies.NONE : policies;
     }
 
@@ -49,9 +51,28 @@ public record UpstreamConfig(
     public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
                           java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
                           PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts, double panicThreshold,
+                          Wire protocol, UpstreamTlsConfig tls, SendProxyProtocol sendProxyProtocol) {
+        this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
+                retry, timeouts, panicThreshold, protocol, tls, sendProxyProtocol, UpstreamPolicies.NONE);
+    }
+
+    /** As the canonical constructor, sending no PROXY protocol header, without traffic policies. */
+    public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
+                          java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
+                          PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts, double panicThreshold,
                           Wire protocol, UpstreamTlsConfig tls) {
         this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
-                retry, timeouts, panicThreshold, protocol, tls, UpstreamPolicies.NONE);
+                retry, timeouts, panicThreshold, protocol, tls, SendProxyProtocol.OFF, UpstreamPolicies.NONE);
+    }
+
+    /**
+     * {@code send_proxy_protocol:} each new connection to an endpoint starts with a PROXY protocol header of
+     * this version naming the client (an http upstream's connection then serves that one client only).
+     */
+    public enum SendProxyProtocol {
+        OFF, V1, V2;
+
+        public static final List<String> NAMES = List.of("off", "v1", "v2");
     }
 
 
@@ -70,6 +91,6 @@ public record UpstreamConfig(
                           java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
                           PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts) {
         this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
-                retry, timeouts, 0, Wire.HTTP1, UpstreamTlsConfig.DEFAULTS);
+                retry, timeouts, 0, Wire.HTTP1, UpstreamTlsConfig.DEFAULTS, SendProxyProtocol.OFF);
     }
 }

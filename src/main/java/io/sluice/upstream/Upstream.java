@@ -38,6 +38,8 @@ public final class Upstream {
     private final StickySessions sticky;
     /** Copies of requests that routes mirror to this upstream; carried over by a reload. */
     private final MirrorStats mirrorStats;
+    /** The forward proxy's checks for an upstream whose endpoint a client named; null for configured upstreams. */
+    private final DestinationGuard guard;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -45,17 +47,29 @@ public final class Upstream {
      */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
-        this(config, connector, proxyMetrics, previous, null);
+        this(config, connector, proxyMetrics, previous, null, null);
+    }
+
+    /** @param guard connects through the forward proxy's checks (null: the endpoint's name is looked up as usual) */
+    public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                    Map<String, Endpoint> previous, DestinationGuard guard) {
+        this(config, connector, proxyMetrics, previous, guard, null);
     }
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
      *                 empty on first start
-     * @param before   the upstream of the same name being replaced, or null: its circuit breaker carries on
-     *                 when its settings did not change
+     * @param before   the upstream of the same name being replaced, or null: its circuit breaker, sticky
+     *                 bindings and mirror counts carry on when their settings did not change
      */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous, Upstream before) {
+        this(config, connector, proxyMetrics, previous, null, before);
+    }
+
+    private Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                     Map<String, Endpoint> previous, DestinationGuard guard, Upstream before) {
+        this.guard = guard;
         this.config = config;
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
@@ -123,6 +137,11 @@ public final class Upstream {
         return balancer;
     }
 
+    /** The forward proxy's connect checks, or null. */
+    public DestinationGuard guard() {
+        return guard;
+    }
+
     public UpstreamConnector connector() {
         return connector;
     }
@@ -156,6 +175,16 @@ public final class Upstream {
         if (passive.failure(endpoint, timer)) {
             proxyMetrics.passiveEjection(config.name(), endpoint.address());
         }
+    }
+
+    /** A tcp listener could not connect to {@code endpoint}: a passive failure (as a refused HTTP attempt is). */
+    public void connectFailed(Endpoint endpoint, ScheduledExecutorService timer) {
+        passiveFailure(endpoint, timer);
+    }
+
+    /** A tcp listener connected to {@code endpoint}: a passive success, which ends its run of failures. */
+    public void connected(Endpoint endpoint) {
+        passive.success(endpoint);
     }
 
     /** A response head arrived from {@code endpoint}: a success, or a failure when {@code passive.on_status} lists it. */

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.channel.ChannelHandlerContext;
@@ -46,7 +45,7 @@ import javax.net.ssl.SSLException;
 
 /**
  * Opens upstream connections on the caller's event loop, with the pipeline every upstream connection
- * has: (TLS), HTTP client codec, {@link UpstreamHandler} (which keeps the idle and response timers).
+ * has: (TLS), HTTP client codec ({@link UpstreamCodec}), {@link UpstreamHandler} (which keeps the idle and response timers).
  * Endpoint names are looked up by the process's {@link EndpointResolver} as each connection opens.
  * One per process; it also owns the
  * per-event-loop pools, so pooled connections survive a reload.
@@ -94,6 +93,14 @@ public final class UpstreamConnector {
 
     /** Connects to {@code endpoint} on {@code loop} (the downstream connection's loop). */
     public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Upstream upstream) {
+        return connect(loop, endpoint, upstream, null);
+    }
+
+    /**
+     * As {@link #connect(EventLoop, Endpoint, Upstream)}; with {@code send_proxy_protocol} the connection starts
+     * with a PROXY header naming the client of {@code client} (the downstream channel).
+     */
+    public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Upstream upstream, Channel client) {
         long idleNanos = upstream.config().timeouts().idle().toNanos();
         UpstreamTlsConfig tlsConfig = upstream.config().tls();
         SslContext tls = endpoint.tls() ? clientTls.computeIfAbsent(tlsConfig, UpstreamConnector::clientContext) : null;
@@ -108,16 +115,24 @@ public final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (client != null) {
+                            ProxyHeaderSender.addTo(ch.pipeline(), upstream.config().sendProxyProtocol(),
+                                    io.sluice.accept.ClientAddress.of(client),
+                                    io.sluice.accept.ClientAddress.destination(client));
+                        }
                         if (tls != null) {
                             // peer host: SNI (for names, not IP addresses) and the name the certificate must carry
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), serverName,
                                     endpoint.socketAddress().getPort()));
                         }
                         ch.pipeline()
-                                .addLast("http", new HttpClientCodec(RESPONSE_DECODER, false, false))
+                                .addLast("http", new UpstreamCodec(RESPONSE_DECODER))
                                 .addLast("proxy", new UpstreamHandler(idleNanos));
                     }
                 });
+        if (upstream.guard() != null) {
+            return upstream.guard().connect(bootstrap, loop, endpoint, connectMillis); // the forward proxy's checks
+        }
         return resolver.connect(bootstrap, loop, endpoint, upstream.name(), connectMillis);
     }
 
@@ -127,9 +142,14 @@ public final class UpstreamConnector {
      * endpoint. Either way its pipeline ends in "http" (HttpObjects) and "proxy" (UpstreamHandler).
      */
     public Future<Channel> open(EventLoop loop, Endpoint endpoint, Upstream upstream) {
+        return open(loop, endpoint, upstream, null);
+    }
+
+    /** As {@link #open(EventLoop, Endpoint, Upstream)} for a request of the client of {@code client}. */
+    public Future<Channel> open(EventLoop loop, Endpoint endpoint, Upstream upstream, Channel client) {
         Promise<Channel> promise = loop.newPromise();
         if (upstream.config().protocol() == UpstreamConfig.Wire.HTTP1) {
-            ChannelFuture f = connect(loop, endpoint, upstream);
+            ChannelFuture f = connect(loop, endpoint, upstream, client);
             f.addListener(x -> {
                 if (f.isSuccess()) {
                     promise.setSuccess(f.channel());
