@@ -189,7 +189,8 @@ final class ApiDocuments {
                     if (r.stripPrefix() != null) {
                         n.put("strip_prefix", r.stripPrefix());
                     }
-                    n.put("action", r.upstream() != null ? "upstream" : r.respond() != null ? "respond" : "static");
+                    n.put("action", r.upstream() != null ? "upstream" : !r.traffic().split().isEmpty() ? "split"
+                            : r.respond() != null ? "respond" : "static");
                     if (r.upstream() != null) {
                         n.put("upstream", r.upstream());
                     }

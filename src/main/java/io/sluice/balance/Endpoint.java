@@ -41,6 +41,8 @@ public final class Endpoint {
     private final String host;
     private final InetSocketAddress socketAddress;
     private final boolean tls;
+    /** The path of the address ({@code http://host:port/base}), or null when it has none. */
+    private final String basePath;
     private final int index;
     /** Scale of {@link #effectiveWeight()}: the configured weight w is {@code w * WEIGHT_SCALE}. */
     public static final int WEIGHT_SCALE = 16;
@@ -94,6 +96,7 @@ public final class Endpoint {
         this.host = config.host();
         this.socketAddress = socketAddress(config.host(), config.port());
         this.tls = config.tls();
+        this.basePath = config.basePath().isEmpty() ? null : config.basePath();
         this.weight = config.weight();
         this.index = index;
         this.nanoTime = nanoTime;
@@ -144,6 +147,30 @@ public final class Endpoint {
 
     public int index() {
         return index;
+    }
+
+    /** {@code host:port} ({@code [v6]:port}): a Host header naming this endpoint. */
+    public String authority() {
+        String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        return h + ":" + socketAddress.getPort();
+    }
+
+    /** The path of the address ({@code /base} for {@code http://host:port/base}), or null when it has none. */
+    public String basePath() {
+        return basePath;
+    }
+
+    /**
+     * The request target to send to this endpoint for {@code uri} (path and query, as forwarded): the base
+     * path and the request path joined with one slash between them, the query kept, as Go's
+     * {@code NewSingleHostReverseProxy} does ({@code /base} and {@code /x?a=1} give {@code /base/x?a=1}).
+     * {@code uri} itself when the address has no path, and for {@code OPTIONS *}.
+     */
+    public String target(String uri) {
+        if (basePath == null || !uri.startsWith("/")) {
+            return uri;
+        }
+        return basePath.endsWith("/") ? basePath + uri.substring(1) : basePath + uri;
     }
 
     public int weight() {

@@ -42,6 +42,10 @@ public final class ConfigWarnings {
                 if (r.upstream() != null) {
                     used.add(r.upstream());
                 }
+                r.traffic().split().forEach(side -> used.add(side.upstream()));
+                if (r.traffic().mirror() != null) {
+                    used.add(r.traffic().mirror().upstream());
+                }
                 for (int j = 0; j < i; j++) {
                     if (covers(routes.get(j).match(), r.match())) {
                         found.add("listener '" + l.name() + "': route '" + r.name() + "' can never match: route '"

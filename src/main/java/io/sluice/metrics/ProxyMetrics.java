@@ -24,6 +24,7 @@ import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
+import io.sluice.upstream.CircuitBreaker;
 import io.sluice.upstream.Upstream;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
@@ -173,8 +174,69 @@ public final class ProxyMetrics {
                     }
                 })
                 .register(registry);
+        registerCircuitMetrics();
+        registerMirrorMetrics();
         registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
+    }
+
+    /** Upstream circuit breakers, read at scrape time; upstreams without one export nothing. */
+    private void registerCircuitMetrics() {
+        GaugeWithCallback.builder()
+                .name("sluice_upstream_circuit_state")
+                .help("1 for the state the upstream's circuit breaker is in (closed, open, half_open), 0 for the others")
+                .labelNames("upstream", "state")
+                .callback(callback -> forEachBreaker((upstream, breaker) -> {
+                    CircuitBreaker.State now = breaker.state();
+                    for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
+                        callback.call(state == now ? 1 : 0, upstream, state.label());
+                    }
+                }))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_upstream_circuit_opened_total")
+                .help("Times the upstream's circuit breaker opened")
+                .labelNames("upstream")
+                .callback(callback -> forEachBreaker((upstream, breaker) -> callback.call(breaker.opened(), upstream)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_upstream_circuit_refused_total")
+                .help("Requests answered 503 by the upstream's open (or half-open) circuit breaker, sent nowhere")
+                .labelNames("upstream")
+                .callback(callback -> forEachBreaker((upstream, breaker) -> callback.call(breaker.refused(), upstream)))
+                .register(registry);
+    }
+
+    private void registerMirrorMetrics() {
+        CounterWithCallback.builder()
+                .name("sluice_mirror_requests_total")
+                .help("Copies of requests mirrored to an upstream, by result: answered, failed (no answer), "
+                        + "dropped_busy (max_in_flight reached), dropped_body (over max_body), cancelled (the client's request ended first)")
+                .labelNames("upstream", "result")
+                .callback(callback -> {
+                    for (Upstream upstream : upstreams.get()) {
+                        io.sluice.upstream.MirrorStats m = upstream.mirrorStats();
+                        long total = m.answered.sum() + m.failed.sum() + m.droppedBusy.sum() + m.droppedBody.sum()
+                                + m.cancelled.sum();
+                        if (total == 0) {
+                            continue; // upstreams nobody mirrors to export nothing
+                        }
+                        callback.call(m.answered.sum(), upstream.name(), "answered");
+                        callback.call(m.failed.sum(), upstream.name(), "failed");
+                        callback.call(m.droppedBusy.sum(), upstream.name(), "dropped_busy");
+                        callback.call(m.droppedBody.sum(), upstream.name(), "dropped_body");
+                        callback.call(m.cancelled.sum(), upstream.name(), "cancelled");
+                    }
+                })
+                .register(registry);
+    }
+
+    private void forEachBreaker(java.util.function.BiConsumer<String, CircuitBreaker> visitor) {
+        for (Upstream upstream : upstreams.get()) {
+            if (upstream.breaker() != null) {
+                visitor.accept(upstream.name(), upstream.breaker());
+            }
+        }
     }
 
     /**

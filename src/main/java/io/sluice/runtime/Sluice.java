@@ -182,7 +182,7 @@ public final class Sluice implements AutoCloseable {
                     old.put(e.address(), e);
                 }
             }
-            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old));
+            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old, before));
         }
         return built;
     }
@@ -190,7 +190,7 @@ public final class Sluice implements AutoCloseable {
     private RouteTable buildRoutes(ListenerConfig listener, Map<String, Upstream> ups) {
         List<Route> routes = new ArrayList<>();
         for (RouteConfig route : listener.routes()) {
-            routes.add(new Route(route, route.upstream() == null ? null : ups.get(route.upstream())));
+            routes.add(new Route(route, ups::get));
         }
         return new RouteTable(routes);
     }
