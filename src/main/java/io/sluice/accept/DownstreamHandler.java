@@ -32,6 +32,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.config.RespondConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.ForwardedHeaders;
 import io.sluice.filter.HeaderRewrite;
@@ -629,9 +630,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             ex.closeAfterResponse();
         }
         ex.status(status.code());
+        // routed to an upstream: counted with its name (contract: the proxy's own answers carry it)
+        ProxyMetrics.RequestMetrics replies = call != null ? call.upstreamReplies() : listener.localReplies();
         call = null;
         ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()), ctx.voidPromise());
-        listener.localReplies().record(status.code(), System.nanoTime() - ex.startNanos());
+        replies.record(status.code(), System.nanoTime() - ex.startNanos());
         responseFinished(ex);
     }
 
