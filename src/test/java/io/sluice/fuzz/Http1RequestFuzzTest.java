@@ -130,7 +130,9 @@ class Http1RequestFuzzTest {
         if (te != null && !te.endsWith("chunked")) {
             return "Transfer-Encoding '" + te + "' does not end with chunked";
         }
-        if (hosts > 1 || (hosts == 0 && version.equals("HTTP/1.1"))) {
+        // absolute-form names the host itself (RFC 9112 §3.2.2): accepted without Host, as nginx does
+        boolean absolute = parts[1].regionMatches(true, 0, "http://", 0, 7) || parts[1].regionMatches(true, 0, "https://", 0, 8);
+        if (hosts > 1 || (hosts == 0 && version.equals("HTTP/1.1") && !absolute)) {
             return hosts + " Host fields";
         }
         return null;
