@@ -236,7 +236,6 @@ public final class Sluice implements AutoCloseable {
         if (!resolverConfig.equals(next.server().resolver())) {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
         }
-        connector.bufferBudget().limit(next.server().bufferBudget());
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
         Map<String, RunningListener> kept = new LinkedHashMap<>();
         List<RunningListener> added = new ArrayList<>();
@@ -306,6 +305,7 @@ public final class Sluice implements AutoCloseable {
             startAdmin(next);
         }
         config = next;
+        connector.bufferBudget().limit(next.server().bufferBudget());
         log.info("configuration reloaded: {}", describeListeners());
     }
 
