@@ -8,6 +8,9 @@ import java.util.List;
  * {@code upstream} instead. {@code tls} is non-null exactly for https. {@code redirectToHttps} (http
  * listeners only) answers every request with 308 to https on {@code httpsPort} (443: no port in the URL).
  * {@code idleTimeout} (tcp listeners): a relayed connection with no byte either way for this long closes.
+ * {@code proxyProtocol}: every connection (from a peer in {@code proxyProtocolFrom}, when that is not empty)
+ * starts with a PROXY protocol header. {@code forwardProxy} (http listeners, which then have no routes) is
+ * null unless the listener is a forward proxy.
  */
 public record ListenerConfig(
         String name,
@@ -18,16 +21,20 @@ public record ListenerConfig(
         String upstream,
         boolean redirectToHttps,
         int httpsPort,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        boolean proxyProtocol,
+        List<Cidr> proxyProtocolFrom,
+        ForwardProxyConfig forwardProxy) {
     /** nginx's stream proxy_timeout default. */
     public static final Duration DEFAULT_TCP_IDLE = Duration.ofMinutes(10);
 
     public ListenerConfig {
         routes = routes == null ? List.of() : List.copyOf(routes);
+        proxyProtocolFrom = proxyProtocolFrom == null ? List.of() : List.copyOf(proxyProtocolFrom);
     }
 
     public ListenerConfig(String name, HostPort address, Protocol protocol, List<RouteConfig> routes, TlsConfig tls,
                           String upstream) {
-        this(name, address, protocol, routes, tls, upstream, false, 443, DEFAULT_TCP_IDLE);
+        this(name, address, protocol, routes, tls, upstream, false, 443, DEFAULT_TCP_IDLE, false, List.of(), null);
     }
 }

@@ -175,7 +175,8 @@ public final class ProxyCall implements PickContext {
         reusedConnection = false;
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream);
+                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream,
+                        downstream.ctx().channel());
         long connectStart = System.nanoTime();
         Endpoint connecting = endpoint;
         future.addListener(f -> {
@@ -192,6 +193,11 @@ public final class ProxyCall implements PickContext {
             return;
         }
         if (!future.isSuccess()) {
+            if (future.cause() instanceof DestinationRefusedException refused) { // the forward proxy's rules
+                endAttempt(false);
+                fail(io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN, refused.getMessage());
+                return;
+            }
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }
@@ -303,7 +309,9 @@ public final class ProxyCall implements PickContext {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
             // were retired at the reload, and nothing would ever take this one again. An h2 stream is
             // never reused (its connection is shared already).
-            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING) {
+            // With send_proxy_protocol a connection names one client in its PROXY header: never pooled.
+            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING
+                    && upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF) {
                 ConnectionPool pool = upstream.connector().pools().of(endpoint);
                 handler.park(pool);
                 pool.offer(c);

@@ -30,6 +30,8 @@ public final class Upstream {
     /** Null without {@code retry:}. */
     private final RetryBudget retryBudget;
     private final Runnable countRetry;
+    /** The forward proxy's checks for an upstream whose endpoint a client named; null for configured upstreams. */
+    private final DestinationGuard guard;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -37,6 +39,13 @@ public final class Upstream {
      */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
+        this(config, connector, proxyMetrics, previous, null);
+    }
+
+    /** @param guard connects through the forward proxy's checks (null: the endpoint's name is looked up as usual) */
+    public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                    Map<String, Endpoint> previous, DestinationGuard guard) {
+        this.guard = guard;
         this.config = config;
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
@@ -92,6 +101,11 @@ public final class Upstream {
         return balancer;
     }
 
+    /** The forward proxy's connect checks, or null. */
+    public DestinationGuard guard() {
+        return guard;
+    }
+
     public UpstreamConnector connector() {
         return connector;
     }
@@ -125,6 +139,16 @@ public final class Upstream {
         if (passive.failure(endpoint, timer)) {
             proxyMetrics.passiveEjection(config.name(), endpoint.address());
         }
+    }
+
+    /** A tcp listener could not connect to {@code endpoint}: a passive failure (as a refused HTTP attempt is). */
+    public void connectFailed(Endpoint endpoint, ScheduledExecutorService timer) {
+        passiveFailure(endpoint, timer);
+    }
+
+    /** A tcp listener connected to {@code endpoint}: a passive success, which ends its run of failures. */
+    public void connected(Endpoint endpoint) {
+        passive.success(endpoint);
     }
 
     /** A response head arrived from {@code endpoint}: a success, or a failure when {@code passive.on_status} lists it. */
