@@ -32,6 +32,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.config.RespondConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.ForwardedHeaders;
 import io.sluice.filter.HeaderRewrite;
@@ -408,6 +409,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private static String validate(HttpRequest request) {
         HttpHeaders headers = request.headers();
         String uri = request.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c < 0x21 || c == 0x7f) { // RFC 9112 §3.2; an upstream may split the line at it (found by fuzzing)
+                return "control byte in the request target";
+            }
+        }
         if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
             // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
             int start = uri.indexOf("//") + 2;
@@ -623,9 +630,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             ex.closeAfterResponse();
         }
         ex.status(status.code());
+        // routed to an upstream: counted with its name (contract: the proxy's own answers carry it)
+        ProxyMetrics.RequestMetrics replies = call != null ? call.upstreamReplies() : listener.localReplies();
         call = null;
         ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()), ctx.voidPromise());
-        listener.localReplies().record(status.code(), System.nanoTime() - ex.startNanos());
+        replies.record(status.code(), System.nanoTime() - ex.startNanos());
         responseFinished(ex);
     }
 

@@ -1,8 +1,8 @@
 package io.sluice.config;
 
 /**
- * One route: a match and exactly one action ({@code upstream}, {@code respond} or {@code staticFiles});
- * the other two are null. {@code name} defaults to "route-N" (1-based within its listener).
+ * One route: a match and exactly one action ({@code upstream}, {@code respond}, {@code staticFiles} or
+ * a split in {@code traffic}); the others are null (empty). {@code name} defaults to "route-N" (1-based within its listener).
  */
 public record RouteConfig(
         String name,
@@ -12,5 +12,17 @@ public record RouteConfig(
         HeaderOps responseHeaders,
         String upstream,
         RespondConfig respond,
-        StaticConfig staticFiles) {
+        StaticConfig staticFiles,
+        RouteTraffic traffic) {
+
+    public RouteConfig {
+        traffic = traffic == null ? RouteTraffic.NONE : traffic;
+    }
+
+    /** Without split or mirror. */
+    public RouteConfig(String name, MatchConfig match, String stripPrefix, HeaderOps requestHeaders,
+                       HeaderOps responseHeaders, String upstream, RespondConfig respond, StaticConfig staticFiles) {
+        this(name, match, stripPrefix, requestHeaders, responseHeaders, upstream, respond, staticFiles,
+                RouteTraffic.NONE);
+    }
 }

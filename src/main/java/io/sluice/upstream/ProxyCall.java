@@ -28,6 +28,7 @@ import io.sluice.balance.PickContext;
 import io.sluice.config.RetryConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
@@ -67,6 +68,8 @@ public final class ProxyCall implements PickContext {
     private final boolean idempotent;
     private final boolean upgradeRequest;
     private final boolean hostFromEndpoint;
+    /** The request target before an endpoint's base path is joined to it (per attempt: endpoints differ). */
+    private final String target;
     /** A request body up to this size is kept until the response starts, so the request can be retried. */
     private final long replayLimit;
 
@@ -91,6 +94,11 @@ public final class ProxyCall implements PickContext {
     private boolean switching;
     private long attemptStartNanos;
 
+    /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
+    private boolean trial;
+    /** A copy of this request for the route's mirror while its body is collected; null when none. */
+    private MirrorCall mirror;
+
     private boolean responseStarted;
     /** Upstream reads wait for the client to take what it has (the buffer budget is exhausted). */
     private boolean heldBack;
@@ -107,12 +115,16 @@ public final class ProxyCall implements PickContext {
         this.downstream = downstream;
         this.exchange = exchange;
         this.route = route;
-        this.upstream = route.upstream();
+        this.upstream = route.upstreamFor(head, exchange.clientIp());
         this.head = head;
         this.idempotent = isIdempotent(head.method()) || head.headers().contains(IDEMPOTENCY_KEY);
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
         // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
+        this.target = head.uri();
+        if (route.mirror() != null) {
+            mirror = route.mirror().copy(head, downstream.ctx().channel().eventLoop(), downstream.ctx().alloc());
+        }
         RetryConfig retry = upstream.config().retry();
         this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();
     }
@@ -130,20 +142,55 @@ public final class ProxyCall implements PickContext {
         HeaderRewrite.apply(route.requestHeaders(), headers);
         if (chunkedBody) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else {
+            // The decoder took one decimal number; pass it on in one form ("010" as 10), so that no upstream
+            // can read the client's digits differently (as octal, or past a digit limit). Found by fuzzing.
+            long length = HttpUtil.getContentLength(request, -1L);
+            if (length >= 0 && !Long.toString(length).equals(headers.get(HttpHeaderNames.CONTENT_LENGTH))) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+            }
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
+    /** The recorder of the proxy's own answers to requests routed to this call's upstream ({@code endpoint=""}). */
+    public ProxyMetrics.RequestMetrics upstreamReplies() {
+        return upstream.localReplies();
+    }
+
     public void start() {
+        int admitted = upstream.admit();
+        if (admitted == CircuitBreaker.REFUSED) {
+            fail(io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "the circuit breaker of upstream '" + upstream.name() + "' is open");
+            return;
+        }
+        trial = admitted == CircuitBreaker.TRIAL;
         upstream.requestStarted();
         attempt();
+    }
+
+    /** Whether the client's connection is TLS (an h2 stream's connection is its parent). */
+    private boolean secureClient() {
+        Channel client = downstream.ctx().channel();
+        Channel connection = client.parent() != null ? client.parent() : client;
+        return connection.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+    }
+
+    /** A trial request ends without an outcome for the breaker. */
+    private void abandonTrial() {
+        if (trial) {
+            trial = false;
+            upstream.trialAbandoned();
+        }
     }
 
     // ---------------------------------------------------------------- attempts
 
     private void attempt() {
-        Endpoint picked = upstream.balancer().pick(this);
+        Endpoint picked = upstream.pick(this);
         if (picked == null) {
+            abandonTrial();
             fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
                     : UpstreamFailure.CONNECT_FAILURE.status(),
                     attempts == 0 ? "no endpoint of upstream '" + upstream.name() + "' is in service"
@@ -215,7 +262,10 @@ public final class ProxyCall implements PickContext {
     private void send() {
         requestSent = true;
         if (hostFromEndpoint) {
-            head.headers().set(HttpHeaderNames.HOST, endpoint.address());
+            head.headers().set(HttpHeaderNames.HOST, endpoint.authority());
+        }
+        if (endpoint.basePath() != null || head.uri() != target) {
+            head.setUri(endpoint.target(target));
         }
         channel.write(head, channel.voidPromise());
         for (int i = 0; i < held.size(); i++) {
@@ -260,6 +310,8 @@ public final class ProxyCall implements PickContext {
             return;
         }
         upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
+        upstream.attemptFailed(failure, trial);
+        trial = false;
         if (canRetry(failure.retryCondition(), failure.status().code(),
                 failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
             reset();
@@ -328,6 +380,12 @@ public final class ProxyCall implements PickContext {
 
     /** One part of the request body, in order. The call owns {@code part} from here. */
     public void onRequestContent(HttpContent part) {
+        if (mirror != null) {
+            mirror.onBody(part); // copies what it keeps: the part stays ours
+            if (part instanceof LastHttpContent) {
+                mirror = null;
+            }
+        }
         if (finished) {
             part.release();
             return;
@@ -434,6 +492,8 @@ public final class ProxyCall implements PickContext {
         long now = System.nanoTime();
         endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
         upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
+        upstream.attemptAnswered(code, trial);
+        trial = false;
         exchange.upstreamHeaderNanos(now - attemptStartNanos);
         if (canRetry(null, code, false)) {
             upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
@@ -449,6 +509,9 @@ public final class ProxyCall implements PickContext {
         HttpHeaders headers = response.headers();
         HopByHopHeaders.stripResponse(headers, switching);
         HeaderRewrite.apply(route.responseHeaders(), headers);
+        if (upstream.sticky() != null) {
+            upstream.stickyResponse(headers, endpoint, this, secureClient());
+        }
         headers.set(RequestId.HEADER, exchange.requestId());
         boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
         if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
@@ -625,7 +688,16 @@ public final class ProxyCall implements PickContext {
 
     // ---------------------------------------------------------------- endings
 
+    /** The request will not be forwarded whole: a copy still collecting its body is dropped. */
+    private void cancelMirror() {
+        if (mirror != null) {
+            mirror.cancel();
+            mirror = null;
+        }
+    }
+
     private void fail(io.netty.handler.codec.http.HttpResponseStatus failStatus, String detail) {
+        cancelMirror();
         finished = true;
         releaseHeld();
         downstream.replyLocal(exchange, failStatus, detail);
@@ -633,6 +705,7 @@ public final class ProxyCall implements PickContext {
 
     /** The response broke after it started: the client must see a broken response, never a complete one. */
     private void abortResponse() {
+        cancelMirror();
         finished = true;
         upstream.passiveFailure(endpoint, downstream.ctx().channel().eventLoop());
         upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
@@ -643,6 +716,8 @@ public final class ProxyCall implements PickContext {
 
     /** The client went away or sent a broken body: stop everything, close the upstream connection. */
     public void cancel() {
+        abandonTrial();
+        cancelMirror();
         if (finished) {
             releaseHeld();
             return;
