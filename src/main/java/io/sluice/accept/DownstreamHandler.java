@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -33,9 +34,12 @@ import io.sluice.config.RespondConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
 import io.sluice.exchange.RequestId;
+import io.sluice.filter.FilterChain;
+import io.sluice.filter.FilterRun;
 import io.sluice.filter.ForwardedHeaders;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
+import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalReplies;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
@@ -71,12 +75,14 @@ import org.slf4j.LoggerFactory;
  * header line it has seen. Waiting a little before parking keeps a busy connection from building a new
  * codec per request; the same timer looks after it.
  */
-public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
+public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream, FilterRun.Gate {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
     private static final long MAX_DISCARDED_BODY = 1024 * 1024;
     /** How much of the next requests is read ahead while a response is in progress. */
     private static final int MAX_PENDING_MESSAGES = 16;
     private static final long MAX_PENDING_BYTES = 64 * 1024;
+    /** How much of a request body is read (and held) while a filter waits, before reading stops. */
+    private static final long MAX_HELD_BODY = 64 * 1024;
     /** How long an HTTP/1.1 connection waits for its next request before it is parked. */
     static final long PARK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -89,6 +95,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private ConnectionMeter meter;
 
     private Exchange exchange;
+    private Route route;        // the exchange's route; null when none matched
+    private FilterRun filters;  // the exchange's way through its filter chain; null when the chain is empty
+    private ArrayDeque<HttpContent> heldBody; // body parts read while a filter waits (see MAX_HELD_BODY)
+    private long heldBytes;
     private ProxyCall call;
     private boolean responseDone;
     private boolean continueAnswered;
@@ -161,11 +171,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (!resumed) {
             ctx.read(); // resumed: the bytes that woke the connection are being read, and more are asked for after
         }
-    }
-
-    @Override
-    public ChannelHandlerContext ctx() {
-        return ctx;
     }
 
     /** A connection of its own (HTTP/1.1), not an h2 stream: timed for idle and request_head, parked when idle. */
@@ -245,6 +250,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 ctx.read();
             }
         } else if (!exchange.requestComplete()) {
+            if (filters != null && filters.waiting()) {
+                // A filter decides first: the body read meanwhile is held up to a bound, the rest waits in the
+                // socket. Reading on below the bound is how a client that leaves while it waits is noticed.
+                if (heldBytes < MAX_HELD_BODY) {
+                    ctx.read();
+                }
+                return;
+            }
             if (call == null || call.wantsMoreBody()) {
                 ctx.read();
             }
@@ -318,18 +331,67 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             redirectToHttps(request);
             return;
         }
-        Route route = listener.routes().match(request, path);
+        RouteTable routes = listener.routes();
+        route = routes.match(request, path);
+        FilterChain chain = routes.filters();
+        if (route != null) {
+            exchange.route(route.name());
+            request.setUri(route.rewriteUri(request.uri(), path)); // strip_prefix: filters see what goes on
+            chain = route.filters();
+        }
+        if (chain.isEmpty()) {
+            act();
+            return;
+        }
+        filters = new FilterRun(chain, this, request, ctx.channel().eventLoop(), clientIp, exchange.requestId(),
+                listener.name(), route == null ? "" : route.name());
+        filters.start();
+    }
+
+    /** The route's action, once the filters (if any) let the request through. */
+    private void act() {
         if (route == null) {
             replyLocal(exchange, HttpResponseStatus.NOT_FOUND, "no route matches");
             return;
         }
-        exchange.route(route.name());
+        HttpRequest request = exchange.request();
         switch (route.action()) {
-            case FORWARD -> forward(request, route, expect != null);
+            case FORWARD -> forward(request, route, request.headers().contains(HttpHeaderNames.EXPECT));
             case RESPOND -> respond(route);
             case STATIC -> serveStatic(request, route);
             default -> throw new IllegalStateException(route.action().toString());
         }
+    }
+
+    // ---------------------------------------------------------------- FilterRun.Gate
+
+    @Override
+    public void proceed() {
+        act();
+        ArrayDeque<HttpContent> held = heldBody;
+        if (held != null) {
+            heldBody = null;
+            heldBytes = 0;
+            HttpContent part;
+            while ((part = held.poll()) != null) {
+                deliverBody(part);
+            }
+        }
+        if (call != null) {
+            call.flushRequest();
+        }
+        ctx.flush();
+        maybeRead(); // reading stopped while a filter waited
+    }
+
+    @Override
+    public void answer(Reply reply) {
+        releaseHeldBody();
+        Exchange ex = exchange;
+        FullHttpResponse response = LocalReplies.create(ctx.alloc(), reply, ex.requestId());
+        listener.localReplies().record(reply.status(), System.nanoTime() - ex.startNanos());
+        writeFull(response);
+        responseFinished(ex);
     }
 
     /** The key authorization of a pending ACME HTTP-01 challenge (io.sluice.tls.AcmeChallenges). */
@@ -338,9 +400,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 ByteBufUtil.writeAscii(ctx.alloc(), keyAuthorization));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        finishHead(response, null);
-        exchange.status(200);
-        ctx.write(response, ctx.voidPromise());
+        writeFull(response);
         listener.localReplies().record(200, System.nanoTime() - exchange.startNanos());
         responseFinished(exchange);
     }
@@ -363,9 +423,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.PERMANENT_REDIRECT, Unpooled.EMPTY_BUFFER);
         response.headers().set(HttpHeaderNames.LOCATION, location).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        finishHead(response, null);
-        exchange.status(308);
-        ctx.write(response);
+        writeFull(response);
         listener.localReplies().record(308, System.nanoTime() - exchange.startNanos());
         responseFinished(exchange);
     }
@@ -404,8 +462,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     }
 
     private void forward(HttpRequest request, Route route, boolean expectContinue) {
-        String uri = request.uri();
-        request.setUri(route.rewriteUri(uri, exchange.path()));
         HttpHeaders headers = request.headers();
         boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE)
                 && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
@@ -435,40 +491,106 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             headers.set(h.getKey(), h.getValue());
         }
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        finishHead(response, route);
-        exchange.status(respond.status());
-        ctx.write(response, ctx.voidPromise());
         listener.localReplies().record(respond.status(), System.nanoTime() - exchange.startNanos());
+        writeFull(response);
         responseFinished(exchange);
     }
 
     private void serveStatic(HttpRequest request, Route route) {
-        String path = RouteTable.pathOf(route.rewriteUri(request.uri(), exchange.path()));
+        String path = RouteTable.pathOf(request.uri()); // strip_prefix applied at the route match
         Exchange current = exchange;
-        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, response -> {
-            finishHead(response, route);
-            current.status(response.status().code());
-        });
+        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, this::finishHead);
         staticBody = sent.isDone() ? null : sent;
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);
     }
 
-    /** Headers every response the proxy writes itself gets: route response headers, X-Request-ID, Connection. */
-    private void finishHead(HttpResponse response, Route route) {
+    // ---------------------------------------------------------------- the response (one path for every head)
+
+    /**
+     * The one place every final response head passes, whoever made it (the upstream, a respond or static
+     * route, the proxy's own replies, a filter's answer), from the inside out: the route's response_headers,
+     * the filters the request reached (last first), then what the proxy owns: X-Request-ID, the framing
+     * (chunked when there is no length) and Connection.
+     */
+    private void finishHead(HttpResponse response) {
+        Exchange ex = exchange;
         HttpHeaders headers = response.headers();
         if (route != null) {
             HeaderRewrite.apply(route.responseHeaders(), headers);
         }
-        headers.set(RequestId.HEADER, exchange.requestId());
-        if (!exchange.requestComplete() && !mayDiscardBody()) {
-            exchange.closeAfterResponse();
+        if (filters != null) {
+            filters.onResponse(response);
         }
-        if (!exchange.keepAlive()) {
+        int code = response.status().code();
+        ex.status(code);
+        headers.set(RequestId.HEADER, ex.requestId());
+        if (code == 101) {
+            return; // the connection becomes a tunnel: no framing, no Connection: close
+        }
+        boolean bodyless = code == 204 || code == 304 || ex.method() == HttpMethod.HEAD;
+        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpUtil.isTransferEncodingChunked(response)) {
+            if (ex.clientVersion() == HttpVersion.HTTP_1_0) {
+                ex.closeAfterResponse(); // the end of the body is the end of the connection
+            } else {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        if (!ex.requestComplete() && !mayDiscardBody()) {
+            ex.closeAfterResponse();
+        }
+        if (!ex.keepAlive()) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
+        } else if (ex.clientVersion() == HttpVersion.HTTP_1_0) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+    }
+
+    /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
+    private void writeFull(FullHttpResponse response) {
+        finishHead(response);
+        if (filters != null && filters.wantsResponseBody()) {
+            ctx.write(new DefaultHttpResponse(response.protocolVersion(), response.status(), response.headers()),
+                    ctx.voidPromise());
+            ctx.write(filters.onResponseBody(new DefaultLastHttpContent(response.content())), ctx.voidPromise());
+        } else {
+            ctx.write(response, ctx.voidPromise());
+        }
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public void sendHead(HttpResponse head) {
+        finishHead(head);
+        ctx.write(head, ctx.voidPromise());
+    }
+
+    @Override
+    public void sendInterim(HttpResponse interim) {
+        ctx.write(interim, ctx.voidPromise());
+        // The encoder waits for the end of every head it writes, even a bodiless one; the upstream's empty
+        // end of a 1xx is dropped, so end it here.
+        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+    }
+
+    @Override
+    public void sendContent(HttpContent part) {
+        ctx.write(filters != null && filters.wantsResponseBody() ? filters.onResponseBody(part) : part,
+                ctx.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
     }
 
     /** A body the client is still sending may be read and dropped, unless it was told to wait for a 100. */
@@ -503,6 +625,29 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (last) {
             current.requestComplete(true);
         }
+        if (filters != null && filters.waiting()) {
+            if (heldBody == null) {
+                heldBody = new ArrayDeque<>(4);
+            }
+            heldBody.add(content); // bounded: maybeRead stops reading at MAX_HELD_BODY (plus one read burst)
+            heldBytes += content.content().readableBytes();
+            return;
+        }
+        deliverBody(content);
+    }
+
+    /** A body part for the request in progress: through the body filters, then to the upstream (or dropped). */
+    private void deliverBody(HttpContent content) {
+        Exchange current = exchange;
+        boolean last = content instanceof LastHttpContent;
+        if (filters != null && !responseDone) {
+            Reply[] refused = new Reply[1];
+            content = filters.onRequestBody(content, refused);
+            if (content == null) {
+                bodyRefused(current, refused[0]);
+                return;
+            }
+        }
         if (call != null) {
             call.onRequestContent(content);
         } else {
@@ -518,6 +663,32 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         }
     }
 
+    /** A body filter refused the body (body_limit): the upstream request is aborted, the client answered if it can be. */
+    private void bodyRefused(Exchange ex, Reply reply) {
+        ex.closeAfterResponse(); // the rest of the body is not read
+        if (call != null && call.responseStarted()) {
+            abort(ex);
+            return;
+        }
+        if (call != null) {
+            call.cancel();
+            call = null;
+        }
+        answer(reply);
+    }
+
+    private void releaseHeldBody() {
+        ArrayDeque<HttpContent> held = heldBody;
+        heldBody = null;
+        heldBytes = 0;
+        if (held != null) {
+            HttpContent part;
+            while ((part = held.poll()) != null) {
+                part.release();
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- endings
 
     @Override
@@ -528,15 +699,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (!ex.requestComplete() && !mayDiscardBody()) {
             ex.closeAfterResponse();
         }
-        ex.status(status.code());
         call = null;
-        ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()), ctx.voidPromise());
+        releaseHeldBody();
         listener.localReplies().record(status.code(), System.nanoTime() - ex.startNanos());
+        writeFull(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), false));
         responseFinished(ex);
     }
 
     @Override
     public void responseFinished(Exchange ex) {
+        endFilters();
         observe(ex);
         responseDone = true;
         if (!ex.keepAlive()) {
@@ -563,6 +735,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     /** Goes on with the next request: a pipelined one that waited, or a read for a new one. */
     private void nextExchange() {
         exchange = null;
+        route = null;
+        filters = null;
         call = null;
         responseDone = false;
         upgradeRequested = false;
@@ -610,6 +784,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void abort(Exchange ex) {
+        endFilters();
+        releaseHeldBody();
         observe(ex);
         closing = true;
         if (call != null) {
@@ -623,6 +799,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     public void switchToTunnel(Exchange ex, Channel upstream, Runnable onClose) {
         closing = true;
         call = null;
+        // The encoder waits for the end of the 101 it wrote; the upstream's bytes go through the relay now.
+        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         ctx.flush();
         Channel client = ctx.channel();
         ChannelPipeline up = upstream.pipeline();
@@ -644,6 +822,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             observe(exchange); // the client left before its answer (logged as 499), or after it (no-op)
         }
         closing = true;
+        endFilters(); // a client that leaves while a filter waits frees what the filter holds for it (a queue place)
+        releaseHeldBody();
         if (call != null) {
             call.cancel(); // the client left: stop the upstream request
             call = null;
@@ -765,8 +945,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 }
             }
         } else if (!exchange.requestComplete()) {
-            if (call != null && !call.wantsMoreBody()) {
-                lastRead = now; // not reading the client because the upstream is not taking the body
+            if ((call != null && !call.wantsMoreBody()) || (filters != null && filters.waiting())) {
+                lastRead = now; // not reading the client: the upstream is not taking the body, or a filter waits
             }
             deadline = lastRead + t.requestBody();
             if (deadline - now <= 0) {
@@ -866,6 +1046,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelTimer(); // an upgrade (h2c, a tunnel) replaced this handler
+    }
+
+    /** The exchange is over for its filters: their end callbacks run (a concurrency slot is given back). */
+    private void endFilters() {
+        if (filters != null) {
+            filters.end();
+        }
     }
 
     /** Route metrics and the access log line of {@code ex}, once; the bytes are the connection's since the last one. */

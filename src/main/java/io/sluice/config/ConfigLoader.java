@@ -33,12 +33,12 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 public final class ConfigLoader {
 
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
-            "tracing");
+            "tracing", "plugins");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
             "client_timeouts", "resolver");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
-            "redirect_to_https", "https_port", "idle_timeout");
+            "redirect_to_https", "https_port", "idle_timeout", "filters");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
             "client_auth", "reload_interval", "acme");
     static final List<String> ACME_KEYS = List.of("directory", "email", "domains", "storage", "challenge",
@@ -140,6 +140,8 @@ public final class ConfigLoader {
         Map<String, UpstreamConfig> upstreams = top.has("upstreams")
                 ? new UpstreamBinder(r).bindAll(top.node("upstreams"), upstreamNames) : Map.of();
         ServerConfig server = top.has("server") ? server(r, top.node("server")) : ServerConfig.DEFAULTS;
+        FilterBinder filters = new FilterBinder(r, top.has("plugins") ? plugins(r, top.node("plugins"))
+                : io.sluice.filter.FilterTypes.classPath());
         List<Bound> listeners = new ArrayList<>();
         if (top.require("listeners")) {
             List<Node> items = r.list(top.node("listeners"), "listeners");
@@ -147,7 +149,7 @@ public final class ConfigLoader {
                 r.error(top.node("listeners"), "'listeners' is empty (expected at least one listener)");
             }
             for (int i = 0; items != null && i < items.size(); i++) {
-                Bound b = listener(r, items.get(i), i + 1, upstreamNames);
+                Bound b = listener(r, items.get(i), i + 1, upstreamNames, filters);
                 if (b != null) {
                     listeners.add(b);
                 }
@@ -166,6 +168,33 @@ public final class ConfigLoader {
 
     /** A bound listener (or the admin block) with the nodes the cross checks point at. */
     private record Bound(ListenerConfig listener, HostPort address, Node nameNode, Node addressNode) {
+    }
+
+    /** {@code plugins:}: jars (relative to the file) whose filter types join the built-in ones. */
+    private static io.sluice.filter.FilterTypes plugins(YamlReader r, Node node) {
+        io.sluice.filter.FilterTypes types = io.sluice.filter.FilterTypes.classPath();
+        List<Node> items = r.list(node, "plugins");
+        for (Node item : items == null ? List.<Node>of() : items) {
+            String text = r.text(item, "plugins");
+            if (text == null) {
+                continue;
+            }
+            List<io.sluice.filter.api.FilterFactory<?>> found;
+            try {
+                found = io.sluice.filter.Plugins.load(r.resolve(text));
+            } catch (IllegalArgumentException e) {
+                r.error(item, e.getMessage());
+                continue;
+            }
+            for (io.sluice.filter.api.FilterFactory<?> f : found) {
+                if (types.get(f.type()) != null) {
+                    r.error(item, "plugin jar '" + text + "' provides filter '" + f.type()
+                            + "', which is already defined (by " + types.get(f.type()).getClass().getName() + ")");
+                }
+            }
+            types = types.with(found);
+        }
+        return types;
     }
 
     private static ServerConfig server(YamlReader r, Node node) {
@@ -218,7 +247,8 @@ public final class ConfigLoader {
                 + (hint.isEmpty() ? " (expected http, https or tcp)" : hint));
     }
 
-    private static Bound listener(YamlReader r, Node node, int index, Set<String> upstreamNames) {
+    private static Bound listener(YamlReader r, Node node, int index, Set<String> upstreamNames,
+                                FilterBinder filterBinder) {
         Fields f = r.fields(node, "listeners", "in listener", LISTENER_KEYS);
         if (f == null) {
             return null;
@@ -274,7 +304,7 @@ public final class ConfigLoader {
                     r.error(f.node("routes"), "'routes' is empty (expected at least one route)");
                 }
                 if (items != null) {
-                    routes = new RouteBinder(r, upstreamNames).bindAll(items);
+                    routes = new RouteBinder(r, upstreamNames, filterBinder).bindAll(items);
                 }
             } else {
                 r.error(where, who + " needs 'routes'");
@@ -292,12 +322,20 @@ public final class ConfigLoader {
             r.error(f.keyNode("idle_timeout"), "'idle_timeout' is only for tcp listeners (" + who
                     + ": see server.client_timeouts)");
         }
+        List<FilterConfig> filters = List.of();
+        if (f.has("filters")) {
+            if (protocol == Protocol.TCP) {
+                r.error(f.keyNode("filters"), "'filters' is only for http and https listeners (" + who + ")");
+            } else {
+                filters = filterBinder.bind(f.node("filters"));
+            }
+        }
         if (address == null) {
             return null;
         }
         Node nameNode = f.has("name") ? f.node("name") : f.at();
         return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort,
-                idleTimeout),
+                idleTimeout, filters),
                 address, nameNode, f.node("address"));
     }
 

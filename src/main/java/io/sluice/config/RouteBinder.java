@@ -17,7 +17,7 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 final class RouteBinder {
 
     static final List<String> KEYS = List.of("name", "match", "strip_prefix", "request_headers",
-            "response_headers", "upstream", "respond", "static");
+            "response_headers", "upstream", "respond", "static", "filters");
     static final List<String> ACTIONS = List.of("upstream", "respond", "static");
     static final List<String> MATCH_KEYS = List.of("hosts", "path_prefix", "path_regex", "methods", "headers");
     static final List<String> HEADER_OPS_KEYS = List.of("set", "remove");
@@ -31,11 +31,13 @@ final class RouteBinder {
 
     private final YamlReader r;
     private final Set<String> upstreams;
+    private final FilterBinder filters;
 
     /** {@code upstreams}: every upstream name in the file, for reference checks. */
-    RouteBinder(YamlReader reader, Set<String> upstreams) {
+    RouteBinder(YamlReader reader, Set<String> upstreams, FilterBinder filters) {
         this.r = reader;
         this.upstreams = upstreams;
+        this.filters = filters;
     }
 
     List<RouteConfig> bindAll(List<Node> items) {
@@ -77,7 +79,8 @@ final class RouteBinder {
         }
         RespondConfig respond = f.has("respond") ? respond(f.node("respond")) : null;
         StaticConfig files = f.has("static") ? staticFiles(f.node("static")) : null;
-        return new RouteConfig(name, match, strip, request, response, upstream, respond, files);
+        List<FilterConfig> chain = f.has("filters") ? filters.bind(f.node("filters")) : List.of();
+        return new RouteConfig(name, match, strip, request, response, upstream, respond, files, chain);
     }
 
     static String unknownUpstream(String who, String name, Set<String> known) {

@@ -7,6 +7,7 @@ import io.sluice.config.HeaderOps;
 import io.sluice.config.MatchConfig;
 import io.sluice.config.RespondConfig;
 import io.sluice.config.RouteConfig;
+import io.sluice.filter.FilterChain;
 import io.sluice.response.StaticFiles;
 import io.sluice.upstream.Upstream;
 import java.util.Map;
@@ -31,9 +32,16 @@ public final class Route {
     private final Upstream upstream;
     private final RespondConfig respond;
     private final StaticFiles staticFiles;
+    private final FilterChain filters;
 
-    @SuppressWarnings("unchecked")
     public Route(RouteConfig config, Upstream upstream) {
+        this(config, upstream, FilterChain.EMPTY);
+    }
+
+    /** {@code filters}: the whole chain a request of this route passes (the listener's filters first). */
+    @SuppressWarnings("unchecked")
+    public Route(RouteConfig config, Upstream upstream, FilterChain filters) {
+        this.filters = filters;
         MatchConfig match = config.match() == null ? MatchConfig.ANY : config.match();
         this.name = config.name();
         this.hosts = match.hosts().isEmpty() ? null : new HostMatcher(match.hosts());
@@ -109,6 +117,11 @@ public final class Route {
 
     public StaticFiles staticFiles() {
         return staticFiles;
+    }
+
+    /** The filters of this route's requests, the listener's first; {@link FilterChain#EMPTY} when none. */
+    public FilterChain filters() {
+        return filters;
     }
 
     public HeaderOps requestHeaders() {

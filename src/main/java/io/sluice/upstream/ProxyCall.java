@@ -3,7 +3,6 @@ package io.sluice.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -170,7 +169,7 @@ public final class ProxyCall implements PickContext {
         reusedConnection = false;
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream);
+                upstream.connector().open(downstream.eventLoop(), endpoint, upstream);
         long connectStart = System.nanoTime();
         Endpoint connecting = endpoint;
         future.addListener(f -> {
@@ -248,7 +247,7 @@ public final class ProxyCall implements PickContext {
             connect();
             return;
         }
-        upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
+        upstream.passiveFailure(failed, downstream.eventLoop());
         if (canRetry(failure.retryCondition(), failure.status().code(),
                 failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
             reset();
@@ -404,10 +403,7 @@ public final class ProxyCall implements PickContext {
             interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false);
-                downstream.ctx().write(response, downstream.ctx().voidPromise());
-                // The encoder waits for the end of every head it writes, even a bodiless one; the
-                // upstream's empty end of this 1xx is dropped below, so end it here.
-                downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
+                downstream.sendInterim(response);
             }
             return false;
         }
@@ -415,7 +411,7 @@ public final class ProxyCall implements PickContext {
         startReadTimer();
         long now = System.nanoTime();
         endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
-        upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
+        upstream.responseStatus(endpoint, code, downstream.eventLoop());
         exchange.upstreamHeaderNanos(now - attemptStartNanos);
         if (canRetry(null, code, false)) {
             upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
@@ -425,30 +421,11 @@ public final class ProxyCall implements PickContext {
             return false;
         }
         status = code;
-        exchange.status(code);
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         switching = code == 101 && upgradeRequest;
-        HttpHeaders headers = response.headers();
-        HopByHopHeaders.stripResponse(headers, switching);
-        HeaderRewrite.apply(route.responseHeaders(), headers);
-        headers.set(RequestId.HEADER, exchange.requestId());
-        boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
-        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-                exchange.closeAfterResponse(); // the end of the body is the end of the connection
-            } else {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        }
+        HopByHopHeaders.stripResponse(response.headers(), switching);
         if (!requestComplete && !switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
-        }
-        if (!switching) {
-            if (!exchange.keepAlive()) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         responseStarted = true;
@@ -456,7 +433,7 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        downstream.ctx().write(response, downstream.ctx().voidPromise());
+        downstream.sendHead(response); // response_headers, filters, X-Request-ID, framing: one path for all
         return true;
     }
 
@@ -474,8 +451,7 @@ public final class ProxyCall implements PickContext {
             }
             return;
         }
-        ChannelHandlerContext client = downstream.ctx();
-        client.write(content, client.voidPromise());
+        downstream.sendContent(content);
         if (last) {
             finished = true;
             upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
@@ -489,11 +465,10 @@ public final class ProxyCall implements PickContext {
         if (finished) {
             return;
         }
-        ChannelHandlerContext client = downstream.ctx();
         if (responseStarted) {
-            client.flush();
+            downstream.flush();
         }
-        if (channel != null && (!responseStarted || client.channel().isWritable())) {
+        if (channel != null && (!responseStarted || downstream.isWritable())) {
             channel.read();
         }
     }
@@ -550,7 +525,7 @@ public final class ProxyCall implements PickContext {
 
     /** The response is held back because the client is not taking it (so the upstream is not read). */
     boolean waitingOnClient() {
-        return responseStarted && !finished && !downstream.ctx().channel().isWritable();
+        return responseStarted && !finished && !downstream.isWritable();
     }
 
     private void startTunnel() {
@@ -562,7 +537,6 @@ public final class ProxyCall implements PickContext {
         handler.detach();
         releaseHeld();
         upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
-        downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
         downstream.switchToTunnel(exchange, up, e::requestFinished);
     }
 
@@ -577,7 +551,7 @@ public final class ProxyCall implements PickContext {
     /** The response broke after it started: the client must see a broken response, never a complete one. */
     private void abortResponse() {
         finished = true;
-        upstream.passiveFailure(endpoint, downstream.ctx().channel().eventLoop());
+        upstream.passiveFailure(endpoint, downstream.eventLoop());
         upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
         endAttempt(false);
         releaseHeld();
