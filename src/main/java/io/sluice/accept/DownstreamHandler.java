@@ -497,7 +497,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     }
 
     private void serveStatic(HttpRequest request, Route route) {
-        String path = RouteTable.pathOf(request.uri()); // strip_prefix applied at the route match
+        String path = RouteTable.pathOf(request.uri()); // strip_prefix (and filters) applied already
+        request.setUri(exchange.uri()); // a redirect to the directory's slash names what the client asked for
         Exchange current = exchange;
         ChannelFuture sent = route.staticFiles().serve(ctx, request, path, this::finishHead);
         staticBody = sent.isDone() ? null : sent;

@@ -120,6 +120,33 @@ public final class ConfigLoader {
         return config;
     }
 
+    /**
+     * Reads the settings of one filter of {@code factory}'s type from {@code yaml} (the mapping after the type,
+     * e.g. {@code "{ rate: 10/s }"}), as a configuration file would: for tests of a filter (the test kit).
+     */
+    public static <C> C parseFilterSettings(io.sluice.filter.api.FilterFactory<C> factory, String yaml)
+            throws ConfigException {
+        YamlReader r = new YamlReader("<filter settings>", Path.of("").toAbsolutePath(), Map.of());
+        Node node;
+        try {
+            LoadSettings settings = LoadSettings.builder().setSchema(new CoreSchema()).setUseMarks(true)
+                    .setAllowDuplicateKeys(false).build();
+            node = new Compose(settings).composeString(yaml).orElse(null);
+        } catch (YamlEngineException e) {
+            r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
+            throw new ConfigException(r.errors());
+        }
+        Fields f = r.fields(node, factory.type(), "in " + factory.type(), factory.keys());
+        C settings = f == null ? null : factory.configure(new YamlFilterSettings(r, f, factory.type()));
+        if (r.hasErrors() || settings == null) {
+            if (!r.hasErrors()) {
+                r.error(node, "filter '" + factory.type() + "' refused its settings");
+            }
+            throw new ConfigException(r.errors());
+        }
+        return settings;
+    }
+
     private static ConfigException fileError(String file, String message) {
         return new ConfigException(List.of(new ConfigError(file, 1, 1, message)));
     }

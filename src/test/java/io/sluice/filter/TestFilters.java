@@ -138,6 +138,37 @@ public final class TestFilters {
         }
     }
 
+    /** Counts requests once the chain pass they started is over (a task after it on the same event loop). */
+    public static final AtomicInteger COUNTED = new AtomicInteger();
+
+    public static final class Count implements FilterFactory<Object> {
+        @Override
+        public String type() {
+            return "test_count";
+        }
+
+        @Override
+        public List<String> keys() {
+            return List.of();
+        }
+
+        @Override
+        public Object configure(FilterSettings s) {
+            return Boolean.TRUE;
+        }
+
+        @Override
+        public Filter create(Object settings, FilterSetup setup) {
+            return new Filter() {
+                @Override
+                public Verdict onRequest(FilterContext c) {
+                    c.executor().execute(COUNTED::incrementAndGet);
+                    return Verdict.next();
+                }
+            };
+        }
+    }
+
     public static final class Noop implements FilterFactory<Object> {
         @Override
         public String type() {
