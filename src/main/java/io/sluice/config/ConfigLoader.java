@@ -35,7 +35,7 @@ public final class ConfigLoader {
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing", "plugins");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
-            "client_timeouts", "resolver");
+            "client_timeouts", "resolver", "reuse_port");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port", "idle_timeout", "filters");
@@ -240,8 +240,9 @@ public final class ConfigLoader {
         ClientTimeoutsConfig clientTimeouts = f.has("client_timeouts")
                 ? clientTimeouts(r, f.node("client_timeouts")) : d.clientTimeouts();
         ResolverConfig resolver = f.has("resolver") ? ResolverBinder.resolver(r, f.node("resolver")) : d.resolver();
+        boolean reusePort = f.value("reuse_port", d.reusePort(), UpstreamBinder::bool);
         return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head,
-                clientTimeouts, resolver);
+                clientTimeouts, resolver, reusePort);
     }
 
     private static ClientTimeoutsConfig clientTimeouts(YamlReader r, Node node) {

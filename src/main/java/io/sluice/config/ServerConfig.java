@@ -2,13 +2,22 @@ package io.sluice.config;
 
 import java.time.Duration;
 
-/** The {@code server:} block. {@code workers == 0} means one event loop per core. */
+/**
+ * The {@code server:} block. {@code workers == 0} means one event loop per core. {@code reusePort}: each
+ * worker has its own listening socket (SO_REUSEPORT) on the native transport, see Sluice#bind.
+ */
 public record ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead,
-                           ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver) {
+                           ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver, boolean reusePort) {
     public static final ServerConfig DEFAULTS = new ServerConfig(0, Duration.ofSeconds(30), 64 * 1024,
-            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS);
+            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, false);
 
     public ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead) {
-        this(workers, shutdownTimeout, maxRequestHead, ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS);
+        this(workers, shutdownTimeout, maxRequestHead, ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS,
+                DEFAULTS.reusePort());
+    }
+
+    public ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead,
+                        ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver) {
+        this(workers, shutdownTimeout, maxRequestHead, clientTimeouts, resolver, DEFAULTS.reusePort());
     }
 }

@@ -11,9 +11,24 @@ import java.util.List;
  * directions: {@code Connection} and every header it names, {@code Keep-Alive}, {@code Proxy-Connection},
  * {@code Transfer-Encoding} (the proxy frames each side itself), {@code TE} (kept as {@code TE: trailers}
  * when it asks for trailers) and {@code Upgrade} unless the message is an upgrade.
+ *
+ * <p>{@code Connection} cannot name away what the proxy must keep (RFC 9110 §7.6.1 lets it): the framing
+ * ({@code Content-Length}, {@code Transfer-Encoding}: a body whose length went would be read upstream as the
+ * next request, which is request smuggling) and the headers the proxy itself writes or passes on as the
+ * truth about the client ({@code Host}, {@code X-Forwarded-*}, {@code X-Real-IP}, {@code X-Request-ID}, the
+ * trace context). See {@link #PROTECTED}.
  */
 public final class HopByHopHeaders {
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+
+    /** Never removed because {@code Connection} names them, in either direction. */
+    private static final AsciiString[] PROTECTED = {
+        HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.HOST,
+        AsciiString.cached("x-forwarded-for"), AsciiString.cached("x-forwarded-proto"),
+        AsciiString.cached("x-forwarded-host"), AsciiString.cached("x-forwarded-port"),
+        AsciiString.cached("x-real-ip"), AsciiString.cached("x-request-id"), AsciiString.cached("forwarded"),
+        AsciiString.cached("traceparent"), AsciiString.cached("tracestate"),
+    };
 
     private HopByHopHeaders() {
     }
@@ -76,11 +91,21 @@ public final class HopByHopHeaders {
             int comma = connectionValue.indexOf(',', start);
             int end = comma < 0 ? length : comma;
             String name = connectionValue.substring(start, end).trim();
-            if (!name.isEmpty()) {
+            if (!name.isEmpty() && !isProtected(name)) {
                 headers.remove(name);
             }
             start = end + 1;
         }
+    }
+
+    /** Whether {@code name} is one the proxy keeps whatever {@code Connection} says. */
+    static boolean isProtected(String name) {
+        for (AsciiString p : PROTECTED) {
+            if (p.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when the comma-separated {@code value} contains {@code token} (case-insensitive, parameters ignored). */

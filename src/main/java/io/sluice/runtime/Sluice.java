@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -36,6 +37,7 @@ import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
 import io.sluice.upstream.health.HealthService;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -159,7 +161,6 @@ public final class Sluice implements AutoCloseable {
 
     private RunningListener bind(ListenerConfig listener) throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(workers)
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -187,7 +188,7 @@ public final class Sluice implements AutoCloseable {
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
         try {
-            running.channel = bootstrap.bind(listener.address().toSocketAddress()).sync().channel();
+            running.channel = bindSockets(bootstrap, listener.address().toSocketAddress());
         } catch (Exception e) {
             throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
                     + listener.address() + ": " + e.getMessage(), e);
@@ -196,6 +197,37 @@ public final class Sluice implements AutoCloseable {
             watchCertificates(running);
         }
         return running;
+    }
+
+    /**
+     * Binds a listener. With {@code server.reuse_port} on the native transport, each event loop gets its own
+     * listening socket (SO_REUSEPORT) and accepts on it the connections it then serves: the kernel spreads new
+     * connections over the loops, no loop hands an accepted channel to another, and no single acceptor is a
+     * queue every connection waits in (docs/benchmarks.md, "One listening socket per worker"). Otherwise one
+     * socket whose connections are dealt to the loops in turn. The first socket stands for the listener:
+     * closing it closes the others.
+     */
+    private Channel bindSockets(ServerBootstrap bootstrap, SocketAddress address) throws InterruptedException {
+        if (!config.server().reusePort() || !transport.reusePort()) {
+            return bootstrap.group(workers).bind(address).sync().channel();
+        }
+        List<Channel> bound = new ArrayList<>();
+        SocketAddress at = address;
+        try {
+            for (EventExecutor executor : workers) {
+                EventLoop loop = (EventLoop) executor;
+                Channel socket = bootstrap.clone().group(loop, loop).option(EpollChannelOption.SO_REUSEPORT, true)
+                        .bind(at).sync().channel();
+                bound.add(socket);
+                at = socket.localAddress(); // port 0 in the file: the others join the port the first one got
+            }
+        } catch (InterruptedException | RuntimeException e) {
+            bound.forEach(Channel::close);
+            throw e;
+        }
+        Channel first = bound.get(0);
+        first.closeFuture().addListener(f -> bound.forEach(Channel::close));
+        return first;
     }
 
     /**

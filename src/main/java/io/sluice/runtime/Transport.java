@@ -53,6 +53,11 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                 NioDatagramChannel.class);
     }
 
+    /** Whether listening sockets can be shared by event loops with SO_REUSEPORT (the native transport only). */
+    public boolean reusePort() {
+        return serverChannelClass == EpollServerSocketChannel.class;
+    }
+
     /** {@code threads == 0}: one per core. */
     public EventLoopGroup newGroup(int threads, String threadName) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();

@@ -365,6 +365,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void reusePortIsABoolean() throws Exception {
+        assertThat(parse("""
+                server: { reuse_port: false }
+                listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
+                """).server().reusePort()).isFalse();
+        assertThat(ServerConfig.DEFAULTS.reusePort()).isFalse();
+        assertThat(errors("""
+                server: { reuse_port: on }
+                listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
+                """)).singleElement().asString().startsWith("test.yaml:1:23: ").contains("expected true or false");
+    }
+
+    @Test
     void emptyFile() {
         assertThat(errors("# nothing here\n")).containsExactly(
                 "test.yaml:1:1: the configuration is empty (expected at least 'listeners')");

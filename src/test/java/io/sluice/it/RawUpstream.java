@@ -30,6 +30,8 @@ public final class RawUpstream implements AutoCloseable {
     private final Responder responder;
     private final LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
     private final CopyOnWriteArrayList<Socket> sockets = new CopyOnWriteArrayList<>();
+    /** Every byte each connection received, in accept order: what a smuggling test compares byte for byte. */
+    private final CopyOnWriteArrayList<ByteArrayOutputStream> wire = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
     private RawUpstream(Responder responder) throws IOException {
@@ -70,12 +72,36 @@ public final class RawUpstream implements AutoCloseable {
         return received.size();
     }
 
+    /** How many connections the proxy opened to this upstream. */
+    public int connections() {
+        return wire.size();
+    }
+
+    /** Every byte connection {@code index} (0 = the first accepted) received so far, as ISO-8859-1. */
+    public String wire(int index) {
+        ByteArrayOutputStream bytes = wire.get(index);
+        synchronized (bytes) {
+            return bytes.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** Every byte all connections received so far, connection after connection. */
+    public String wire() {
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < wire.size(); i++) {
+            all.append(wire(i));
+        }
+        return all.toString();
+    }
+
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
                 sockets.add(s);
-                Thread t = new Thread(() -> serve(s), "raw-upstream-conn");
+                ByteArrayOutputStream log = new ByteArrayOutputStream();
+                wire.add(log);
+                Thread t = new Thread(() -> serve(s, log), "raw-upstream-conn");
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {
@@ -84,9 +110,9 @@ public final class RawUpstream implements AutoCloseable {
         }
     }
 
-    private void serve(Socket s) {
+    private void serve(Socket s, ByteArrayOutputStream log) {
         try (s) {
-            InputStream in = new BufferedInputStream(s.getInputStream());
+            InputStream in = new BufferedInputStream(new Recording(s.getInputStream(), log));
             OutputStream out = s.getOutputStream();
             while (true) {
                 String request = readRequest(in);
@@ -162,6 +188,38 @@ public final class RawUpstream implements AutoCloseable {
             }
         }
         return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Copies every byte read into {@code log}. */
+    private static final class Recording extends java.io.FilterInputStream {
+        private final ByteArrayOutputStream log;
+
+        Recording(InputStream in, ByteArrayOutputStream log) {
+            super(in);
+            this.log = log;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                synchronized (log) {
+                    log.write(b);
+                }
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = in.read(buf, off, len);
+            if (n > 0) {
+                synchronized (log) {
+                    log.write(buf, off, n);
+                }
+            }
+            return n;
+        }
     }
 
     @Override
