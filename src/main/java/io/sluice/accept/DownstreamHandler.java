@@ -465,20 +465,20 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         HttpHeaders headers = request.headers();
         boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE)
                 && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request) || (filters != null && filters.bodyLengthRemoved());
         upgradeRequested = upgrade; // no read-ahead: what follows may not be HTTP
         if (!upgrade) {
             headers.remove(HttpHeaderNames.UPGRADE);
         }
         ForwardedHeaders.apply(headers, clientIp, listener.scheme());
         listener.observer().startTrace(headers, exchange);
-        ProxyCall.prepareHead(request, route, exchange.requestId(), upgrade, chunked);
+        ProxyCall.prepareHead(request, route.requestHeaders(), exchange.requestId(), upgrade, chunked);
         if (expectContinue && request.protocolVersion() == HttpVersion.HTTP_1_1) {
             continueAnswered = true;
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        call = new ProxyCall(this, exchange, route, request);
+        call = new ProxyCall(this, exchange, route.upstream(), request);
         call.start();
     }
 

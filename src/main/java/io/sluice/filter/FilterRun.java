@@ -54,6 +54,7 @@ public final class FilterRun implements FilterContext, RequestHead {
     private final String requestId;
     private final String listener;
     private final String route;
+    private final boolean hadBody; // the client declared a body (a length over 0, or chunked)
 
     private int next;          // the next filter whose onRequest is due
     private int reached;       // how many filters (from the first) see the response
@@ -77,6 +78,15 @@ public final class FilterRun implements FilterContext, RequestHead {
         this.requestId = requestId.toString();
         this.listener = listener;
         this.route = route;
+        this.hadBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    /**
+     * True when the client sent a body whose length a filter removed (it changes the body): it then goes
+     * upstream chunked.
+     */
+    public boolean bodyLengthRemoved() {
+        return hadBody && !HttpUtil.isTransferEncodingChunked(request) && !HttpUtil.isContentLengthSet(request);
     }
 
     // ---------------------------------------------------------------- the request

@@ -23,7 +23,6 @@ import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
-import io.sluice.upstream.Upstream;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.HashSet;
@@ -73,7 +72,7 @@ public final class ProxyMetrics {
     private final Counter requestsTotal;
     private final Histogram requestDuration;
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
-    private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
+    private volatile Supplier<? extends Collection<? extends MeteredUpstream>> upstreams = List::of;
     private final ObservedMetrics observed;
 
     /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
@@ -195,7 +194,7 @@ public final class ProxyMetrics {
      * Makes the per-endpoint gauges read {@code upstreams} at every scrape. Call once at startup with a
      * supplier of the configuration in force; a reload then needs no call.
      */
-    public void bindUpstreams(Supplier<? extends Collection<Upstream>> upstreams) {
+    public void bindUpstreams(Supplier<? extends Collection<? extends MeteredUpstream>> upstreams) {
         this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
     }
 
@@ -253,10 +252,10 @@ public final class ProxyMetrics {
     /** At scrape time: the idle pooled connections of every endpoint. */
     void forEachPool(PoolVisitor visitor) {
         forEachEndpoint((name, endpoint) -> {
-            Collection<Upstream> current = upstreams.get();
-            for (Upstream upstream : current) {
-                if (upstream.name().equals(name) && upstream.connector() != null) {
-                    visitor.visit(name, endpoint, upstream.connector().pools().idle(endpoint));
+            Collection<? extends MeteredUpstream> current = upstreams.get();
+            for (MeteredUpstream upstream : current) {
+                if (upstream.name().equals(name)) {
+                    visitor.visit(name, endpoint, upstream.idleConnections(endpoint));
                     return;
                 }
             }
@@ -269,12 +268,12 @@ public final class ProxyMetrics {
      * once: a snapshot with duplicate labels would fail the whole scrape.
      */
     void forEachEndpoint(EndpointVisitor visitor) {
-        Collection<Upstream> current = upstreams.get();
+        Collection<? extends MeteredUpstream> current = upstreams.get();
         if (current == null) {
             return;
         }
         Set<List<String>> seen = new HashSet<>();
-        for (Upstream upstream : current) {
+        for (MeteredUpstream upstream : current) {
             for (Endpoint endpoint : upstream.endpoints()) {
                 if (seen.add(List.of(upstream.name(), endpoint.address()))) {
                     visitor.visit(upstream.name(), endpoint);

@@ -1,8 +1,6 @@
 package io.sluice.upstream;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -19,21 +17,17 @@ import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
-import io.sluice.balance.EndpointState;
 import io.sluice.balance.PickContext;
+import io.sluice.config.HeaderOps;
 import io.sluice.config.RetryConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
-import io.sluice.pool.ConnectionPool;
-import io.sluice.route.Route;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +53,6 @@ public final class ProxyCall implements PickContext {
 
     private final Downstream downstream;
     private final Exchange exchange;
-    private final Route route;
     private final Upstream upstream;
     private final HttpRequest head;
     private final boolean idempotent;
@@ -77,17 +70,8 @@ public final class ProxyCall implements PickContext {
 
     private int attempts;
     private Endpoint[] tried = new Endpoint[2];
-    private Endpoint endpoint;
-    private Channel channel;
-    private UpstreamHandler handler;
-    private boolean reusedConnection;
-    private boolean attemptActive;
-    private boolean requestSent;
-    private boolean headReceived;
-    private boolean interim;
-    private boolean upstreamKeepAlive;
-    private boolean switching;
-    private long attemptStartNanos;
+    /** The current try: its endpoint, its connection, how far it got. */
+    private final Attempt attempt = new Attempt();
 
     private boolean responseStarted;
     private boolean finished;
@@ -97,11 +81,10 @@ public final class ProxyCall implements PickContext {
      * @param head the request as it goes upstream: target rewritten, headers already prepared (see
      *             {@link #prepareHead})
      */
-    public ProxyCall(Downstream downstream, Exchange exchange, Route route, HttpRequest head) {
+    public ProxyCall(Downstream downstream, Exchange exchange, Upstream upstream, HttpRequest head) {
         this.downstream = downstream;
         this.exchange = exchange;
-        this.route = route;
-        this.upstream = route.upstream();
+        this.upstream = upstream;
         this.head = head;
         this.idempotent = isIdempotent(head.method()) || head.headers().contains(IDEMPOTENCY_KEY);
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
@@ -115,13 +98,13 @@ public final class ProxyCall implements PickContext {
      * Rewrites the request head for the upstream in place: hop-by-hop headers out, the route's header
      * operations, the request id. Forwarded-for headers are the caller's (they need the listener).
      */
-    public static void prepareHead(HttpRequest request, Route route, CharSequence requestId, boolean upgrade,
+    public static void prepareHead(HttpRequest request, HeaderOps requestHeaders, CharSequence requestId, boolean upgrade,
                                    boolean chunkedBody) {
         HttpHeaders headers = request.headers();
         HopByHopHeaders.stripRequest(headers, upgrade);
         headers.remove(HttpHeaderNames.EXPECT); // the proxy answered 100 itself
         headers.set(RequestId.HEADER, requestId);
-        HeaderRewrite.apply(route.requestHeaders(), headers);
+        HeaderRewrite.apply(requestHeaders, headers);
         if (chunkedBody) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -148,17 +131,14 @@ public final class ProxyCall implements PickContext {
             tried = java.util.Arrays.copyOf(tried, attempts * 2);
         }
         tried[attempts++] = picked;
-        endpoint = picked;
-        attemptStartNanos = System.nanoTime();
-        attemptActive = true;
-        picked.requestStarted();
+        attempt.begin(picked, System.nanoTime());
         exchange.attempt(upstream.name(), picked.address());
         Channel pooled = upstream.connector().pools().of(picked).poll();
         if (pooled != null) {
             upstream.metrics(picked).connectionReused();
             exchange.upstreamConnectNanos(-1);
-            reusedConnection = true;
-            bind(pooled);
+            attempt.reusedConnection = true;
+            attempt.bind(pooled, this);
             send();
         } else {
             connect();
@@ -166,12 +146,12 @@ public final class ProxyCall implements PickContext {
     }
 
     private void connect() {
-        reusedConnection = false;
+        attempt.reusedConnection = false;
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.eventLoop(), endpoint, upstream);
+                upstream.connector().open(downstream.eventLoop(), attempt.endpoint, upstream);
         long connectStart = System.nanoTime();
-        Endpoint connecting = endpoint;
+        Endpoint connecting = attempt.endpoint;
         future.addListener(f -> {
             UpstreamMetering.connectDone(upstream.metrics(connecting), future, System.nanoTime() - connectStart);
             connected(future);
@@ -179,7 +159,7 @@ public final class ProxyCall implements PickContext {
     }
 
     private void connected(io.netty.util.concurrent.Future<Channel> future) {
-        if (finished || !attemptActive || channel != null) {
+        if (finished || !attempt.active || attempt.channel != null) {
             if (future.isSuccess()) {
                 future.getNow().close(); // the client left (or the call ended) while we were connecting
             }
@@ -189,23 +169,18 @@ public final class ProxyCall implements PickContext {
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }
-        exchange.upstreamConnectNanos(System.nanoTime() - attemptStartNanos);
-        bind(future.getNow());
+        exchange.upstreamConnectNanos(System.nanoTime() - attempt.startNanos);
+        attempt.bind(future.getNow(), this);
         send();
     }
 
-    private void bind(Channel upstreamChannel) {
-        channel = upstreamChannel;
-        handler = upstreamChannel.pipeline().get(UpstreamHandler.class);
-        handler.attach(this);
-    }
 
     private void send() {
-        requestSent = true;
+        attempt.requestSent = true;
         if (hostFromEndpoint) {
-            head.headers().set(HttpHeaderNames.HOST, endpoint.address());
+            head.headers().set(HttpHeaderNames.HOST, attempt.endpoint.address());
         }
-        channel.write(head, channel.voidPromise());
+        attempt.channel.write(head, attempt.channel.voidPromise());
         for (int i = 0; i < held.size(); i++) {
             HttpContent part = held.get(i);
             writeBody(replayable ? part.retainedDuplicate() : part, part instanceof LastHttpContent);
@@ -213,10 +188,10 @@ public final class ProxyCall implements PickContext {
         if (replayable) {
             heldSent = held.size();
         } else {
-            held.clear(); // ownership went to the channel
+            held.clear(); // ownership went to the attempt.channel
         }
-        channel.flush();
-        channel.read();
+        attempt.channel.flush();
+        attempt.channel.read();
         if (!requestComplete) {
             downstream.resumeReading();
         }
@@ -224,32 +199,32 @@ public final class ProxyCall implements PickContext {
 
     private void writeBody(HttpContent part, boolean last) {
         if (last) {
-            channel.write(part, channel.voidPromise());
-            handler.awaitResponse(upstream.config().timeouts().response().toNanos());
+            attempt.channel.write(part, attempt.channel.voidPromise());
+            attempt.handler.awaitResponse(upstream.config().timeouts().response().toNanos());
         } else {
-            channel.write(part, channel.voidPromise());
+            attempt.channel.write(part, attempt.channel.voidPromise());
         }
     }
 
     private void attemptFailed(UpstreamFailure failure) {
-        boolean wasReused = reusedConnection;
-        Endpoint failed = endpoint;
+        boolean wasReused = attempt.reusedConnection;
+        Endpoint failed = attempt.endpoint;
         upstream.metrics(failed).attemptFailed();
-        endAttempt(false);
+        attempt.end(false, upstream);
         // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
         // try once more on a fresh connection when the request can be replayed.
-        if (wasReused && failure == UpstreamFailure.RESET && !headReceived && replayable && !responseStarted
+        if (wasReused && failure == UpstreamFailure.RESET && !attempt.headReceived && replayable && !responseStarted
                 && (idempotent || !requestSentAnyBody())) {
             reset();
-            endpoint = failed;
-            attemptActive = true;
+            attempt.endpoint = failed;
+            attempt.active = true;
             failed.requestStarted();
             connect();
             return;
         }
         upstream.passiveFailure(failed, downstream.eventLoop());
         if (canRetry(failure.retryCondition(), failure.status().code(),
-                failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
+                failure == UpstreamFailure.CONNECT_FAILURE || !attempt.requestSent)) {
             reset();
             attempt();
             return;
@@ -277,38 +252,10 @@ public final class ProxyCall implements PickContext {
     }
 
     private void reset() {
-        channel = null;
-        handler = null;
+        attempt.reset();
         heldSent = 0;
-        requestSent = false;
-        headReceived = false;
-        interim = false;
-        switching = false;
     }
 
-    /** Ends the current attempt exactly once: the timer, the connection (back to the pool or closed), in-flight. */
-    private void endAttempt(boolean reuse) {
-        if (!attemptActive) {
-            return;
-        }
-        attemptActive = false;
-        Channel c = channel; // park() or detach() below sets the connection's timer
-        if (c != null) {
-            // An endpoint that left the configuration (draining) gets no pooled connections: its pools
-            // were retired at the reload, and nothing would ever take this one again. An h2 stream is
-            // never reused (its connection is shared already).
-            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING) {
-                ConnectionPool pool = upstream.connector().pools().of(endpoint);
-                handler.park(pool);
-                pool.offer(c);
-                c.read(); // notice the upstream closing it while idle
-            } else {
-                handler.detach();
-                c.close();
-            }
-        }
-        endpoint.requestFinished();
-    }
 
     // ---------------------------------------------------------------- request body from the client
 
@@ -327,7 +274,7 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        if (channel == null || !requestSent) {
+        if (attempt.channel == null || !attempt.requestSent) {
             held.add(part); // still connecting: sent by send()
             return;
         }
@@ -342,14 +289,14 @@ public final class ProxyCall implements PickContext {
 
     /** The client's read burst ended: push what was written on to the upstream. */
     public void flushRequest() {
-        if (channel != null && requestSent) {
-            channel.flush();
+        if (attempt.channel != null && attempt.requestSent) {
+            attempt.channel.flush();
         }
     }
 
     /** Whether the downstream may read more of the body now (the upstream connection has room). */
     public boolean wantsMoreBody() {
-        return !finished && channel != null && requestSent && channel.isWritable();
+        return !finished && attempt.channel != null && attempt.requestSent && attempt.channel.isWritable();
     }
 
     /** Lets go of the parts already sent: they can't be replayed any more. */
@@ -396,35 +343,35 @@ public final class ProxyCall implements PickContext {
         }
     }
 
-    /** @return false when the response was dropped (an interim one, or one that is being retried) */
+    /** @return false when the response was dropped (an attempt.interim one, or one that is being retried) */
     private boolean onResponseHead(HttpResponse response) {
         int code = response.status().code();
         if (code < 200 && code != 101) {
-            interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
+            attempt.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false);
                 downstream.sendInterim(response);
             }
             return false;
         }
-        headReceived = true;
+        attempt.headReceived = true;
         startReadTimer();
         long now = System.nanoTime();
-        endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
-        upstream.responseStatus(endpoint, code, downstream.eventLoop());
-        exchange.upstreamHeaderNanos(now - attemptStartNanos);
+        attempt.endpoint.recordLatency(now - attempt.startNanos, now); // feeds peak_ewma
+        upstream.responseStatus(attempt.endpoint, code, downstream.eventLoop());
+        exchange.upstreamHeaderNanos(now - attempt.startNanos);
         if (canRetry(null, code, false)) {
-            upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
-            endAttempt(false);
+            upstream.metrics(attempt.endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
+            attempt.end(false, upstream);
             reset();
             attempt();
             return false;
         }
         status = code;
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        switching = code == 101 && upgradeRequest;
-        HopByHopHeaders.stripResponse(response.headers(), switching);
-        if (!requestComplete && !switching) {
+        attempt.upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        attempt.switching = code == 101 && upgradeRequest;
+        HopByHopHeaders.stripResponse(response.headers(), attempt.switching);
+        if (!requestComplete && !attempt.switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -438,13 +385,13 @@ public final class ProxyCall implements PickContext {
     }
 
     private void onResponseContent(HttpContent content) {
-        if (interim) {
-            interim = false; // the empty end of a 1xx
+        if (attempt.interim) {
+            attempt.interim = false; // the empty end of a 1xx
             content.release();
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        if (switching) {
+        if (attempt.switching) {
             content.release();
             if (last) {
                 startTunnel();
@@ -454,8 +401,8 @@ public final class ProxyCall implements PickContext {
         downstream.sendContent(content);
         if (last) {
             finished = true;
-            upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
-            endAttempt(upstreamKeepAlive && requestComplete && held.isEmpty() && channel.isActive());
+            upstream.metrics(attempt.endpoint).record(status, System.nanoTime() - exchange.startNanos());
+            attempt.end(attempt.upstreamKeepAlive && requestComplete && held.isEmpty() && attempt.channel.isActive(), upstream);
             releaseHeld();
             downstream.responseFinished(exchange);
         }
@@ -468,16 +415,16 @@ public final class ProxyCall implements PickContext {
         if (responseStarted) {
             downstream.flush();
         }
-        if (channel != null && (!responseStarted || downstream.isWritable())) {
-            channel.read();
+        if (attempt.channel != null && (!responseStarted || downstream.isWritable())) {
+            attempt.channel.read();
         }
     }
 
     /** The client can take more of the response again. */
     public void onDownstreamWritable() {
-        if (!finished && channel != null && responseStarted) {
-            handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
-            channel.read();
+        if (!finished && attempt.channel != null && responseStarted) {
+            attempt.handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
+            attempt.channel.read();
         }
     }
 
@@ -501,16 +448,16 @@ public final class ProxyCall implements PickContext {
 
     /** The response head did not come within timeouts.response. */
     void responseTimedOut() {
-        if (!finished && !headReceived && attemptActive) {
+        if (!finished && !attempt.headReceived && attempt.active) {
             long now = System.nanoTime();
-            endpoint.recordLatency(now - attemptStartNanos, now);
+            attempt.endpoint.recordLatency(now - attempt.startNanos, now);
             attemptFailed(UpstreamFailure.TIMEOUT);
         }
     }
 
     private void startReadTimer() {
-        if (handler != null) {
-            handler.responseArrived(upstream.config().timeouts().read().toNanos());
+        if (attempt.handler != null) {
+            attempt.handler.responseArrived(upstream.config().timeouts().read().toNanos());
         }
     }
 
@@ -518,7 +465,7 @@ public final class ProxyCall implements PickContext {
     void readTimedOut() {
         if (!finished && responseStarted) {
             log.debug("{}: no response data from {} within timeouts.read: aborting", exchange.requestId(),
-                    endpoint.address());
+                    attempt.endpoint.address());
             abortResponse();
         }
     }
@@ -530,11 +477,11 @@ public final class ProxyCall implements PickContext {
 
     private void startTunnel() {
         finished = true;
-        Endpoint e = endpoint;
-        Channel up = channel;
-        attemptActive = false; // the tunnel owns the connection and the in-flight count now
-        handler.stopTimers();
-        handler.detach();
+        Endpoint e = attempt.endpoint;
+        Channel up = attempt.channel;
+        attempt.active = false; // the tunnel owns the connection and the in-flight count now
+        attempt.handler.stopTimers();
+        attempt.handler.detach();
         releaseHeld();
         upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
         downstream.switchToTunnel(exchange, up, e::requestFinished);
@@ -551,9 +498,9 @@ public final class ProxyCall implements PickContext {
     /** The response broke after it started: the client must see a broken response, never a complete one. */
     private void abortResponse() {
         finished = true;
-        upstream.passiveFailure(endpoint, downstream.eventLoop());
-        upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
-        endAttempt(false);
+        upstream.passiveFailure(attempt.endpoint, downstream.eventLoop());
+        upstream.metrics(attempt.endpoint).record(status, System.nanoTime() - exchange.startNanos());
+        attempt.end(false, upstream);
         releaseHeld();
         downstream.abort(exchange);
     }
@@ -565,7 +512,7 @@ public final class ProxyCall implements PickContext {
             return;
         }
         finished = true;
-        endAttempt(false);
+        attempt.end(false, upstream);
         releaseHeld();
     }
 

@@ -6,6 +6,7 @@ import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointSet;
 import io.sluice.config.EndpointConfig;
 import io.sluice.config.UpstreamConfig;
+import io.sluice.metrics.MeteredUpstream;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.health.PassiveFailureTracker;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * {@link UpstreamConfig}; a reload builds new ones, reusing the endpoints whose address stays so their
  * health, counters and pooled connections carry over.
  */
-public final class Upstream {
+public final class Upstream implements MeteredUpstream {
     private final UpstreamConfig config;
     private final List<Endpoint> endpoints;
     private final EndpointSet endpointSet;
@@ -76,6 +77,7 @@ public final class Upstream {
         this(config, null, new ProxyMetrics(), Map.of());
     }
 
+    @Override
     public String name() {
         return config.name();
     }
@@ -84,12 +86,18 @@ public final class Upstream {
         return config;
     }
 
+    @Override
     public List<Endpoint> endpoints() {
         return endpoints;
     }
 
     public Balancer balancer() {
         return balancer;
+    }
+
+    @Override
+    public int idleConnections(Endpoint endpoint) {
+        return connector == null ? 0 : connector.pools().idle(endpoint);
     }
 
     public UpstreamConnector connector() {
