@@ -594,6 +594,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         return ctx.channel().isWritable();
     }
 
+    @Override
+    public long pendingWriteBytes() {
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
     /** A body the client is still sending may be read and dropped, unless it was told to wait for a 100. */
     private boolean mayDiscardBody() {
         return !exchange.request().headers().contains(HttpHeaderNames.EXPECT) || continueAnswered;

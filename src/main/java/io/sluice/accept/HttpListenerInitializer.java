@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -63,8 +64,18 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         }
     }
 
+    /**
+     * An HTTP/1.1 connection's write buffer: the window of a proxied response (with one upstream read on top,
+     * see {@link io.sluice.upstream.BufferBudget}). The upstream is read only while the buffer is under the
+     * high mark, and again once the client has brought it under the low one. Smaller than Netty's default
+     * (32/64 KiB): a client that stops reading holds less, and one that reads is hardly slowed, as the
+     * socket's own buffer takes what it reads before this one fills.
+     */
+    static final WriteBufferWaterMark RESPONSE_WINDOW = new WriteBufferWaterMark(16 * 1024, 32 * 1024);
+
     /** HTTP/1.1 from here on (the channel may already be active: DownstreamHandler starts reading itself). */
     void addHttp1(ChannelPipeline p) {
+        p.channel().config().setWriteBufferWaterMark(RESPONSE_WINDOW);
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
         p.addLast("decoder", new StrictRequestDecoder(listener.maxRequestHead(), methods, h2c))
                 .addLast("encoder", new ServerResponseEncoder(methods));
@@ -85,6 +96,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
 
     /** HTTP/2 from here on: the connection is read freely, each stream is read when its handler asks. */
     void addHttp2(ChannelPipeline p) {
+        p.channel().config().setWriteBufferWaterMark(WriteBufferWaterMark.DEFAULT); // after an h2c upgrade
         Http2Pipeline.add(p, listener, this::initStream);
     }
 

@@ -35,7 +35,7 @@ public final class ConfigLoader {
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing", "plugins");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
-            "client_timeouts", "resolver", "reuse_port");
+            "client_timeouts", "resolver", "reuse_port", "buffer_budget");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port", "idle_timeout", "filters");
@@ -48,6 +48,7 @@ public final class ConfigLoader {
     static final List<String> PROTOCOLS = List.of("http", "https", "tcp");
     static final long MIN_REQUEST_HEAD = 1024;
     static final long MAX_REQUEST_HEAD = 1024 * 1024;
+    static final long MIN_BUFFER_BUDGET = 1024 * 1024;
 
     private ConfigLoader() {
     }
@@ -241,8 +242,14 @@ public final class ConfigLoader {
                 ? clientTimeouts(r, f.node("client_timeouts")) : d.clientTimeouts();
         ResolverConfig resolver = f.has("resolver") ? ResolverBinder.resolver(r, f.node("resolver")) : d.resolver();
         boolean reusePort = f.value("reuse_port", d.reusePort(), UpstreamBinder::bool);
+        long budget = f.value("buffer_budget", d.bufferBudget(), Sizes::parse);
+        if (budget > 0 && budget < MIN_BUFFER_BUDGET) {
+            r.error(f.node("buffer_budget"), "buffer_budget " + Sizes.format(budget)
+                    + " is too small (expected 1MiB or more; leave it out for half of the JVM's direct memory)");
+            budget = d.bufferBudget();
+        }
         return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head,
-                clientTimeouts, resolver, reusePort);
+                clientTimeouts, resolver, reusePort, budget);
     }
 
     private static ClientTimeoutsConfig clientTimeouts(YamlReader r, Node node) {

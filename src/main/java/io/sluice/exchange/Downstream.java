@@ -36,6 +36,9 @@ public interface Downstream {
     /** Whether the client is taking what is written (else the upstream is not read further). */
     boolean isWritable();
 
+    /** Bytes written to the client and not yet sent (the response window's fill). */
+    long pendingWriteBytes();
+
     /** The response's last part has been written: account for it and go on with the next request. */
     void responseFinished(Exchange exchange);
 

@@ -8,11 +8,13 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.sluice.upstream.BufferBudget;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -49,6 +51,7 @@ public final class ObservedMetrics {
     final Counter clientTimeouts;
     private final ConcurrentMap<List<String>, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
+    private volatile BufferBudget bufferBudget;
 
     ObservedMetrics(PrometheusRegistry registry, ProxyMetrics endpoints) {
         routeRequests = Counter.builder().name("sluice_route_requests_total")
@@ -133,12 +136,37 @@ public final class ObservedMetrics {
                 .help("Direct memory Netty has reserved in all (-1 when Netty does not count it)")
                 .callback(cb -> cb.call(PlatformDependent.usedDirectMemory()))
                 .register(registry);
+        GaugeWithCallback.builder().name("sluice_buffer_budget_bytes")
+                .help("server.buffer_budget: the direct memory Netty may hold before upstream reads wait for"
+                        + " clients to take what they were sent")
+                .callback(cb -> {
+                    BufferBudget b = bufferBudget;
+                    if (b != null) {
+                        cb.call(b.limit());
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder().name("sluice_buffer_budget_waits_total")
+                .help("Times a response's upstream reads began to wait for its client because direct memory was"
+                        + " over server.buffer_budget")
+                .callback(cb -> {
+                    BufferBudget b = bufferBudget;
+                    if (b != null) {
+                        cb.call(b.waits());
+                    }
+                })
+                .register(registry);
     }
 
     /** The recorder of one route of one listener (route "" for requests no route matched). */
     public RouteMetrics route(String listener, String route) {
         RouteMetrics m = routes.get(List.of(listener, route));
         return m != null ? m : routes.computeIfAbsent(List.of(listener, route), k -> new RouteMetrics(this, listener, route));
+    }
+
+    /** The budget the buffer gauges read (set at start). */
+    public void bindBufferBudget(BufferBudget budget) {
+        this.bufferBudget = budget;
     }
 
     public ListenerMetrics listener(String name) {

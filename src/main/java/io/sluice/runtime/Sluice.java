@@ -32,6 +32,7 @@ import io.sluice.route.RouteTable;
 import io.sluice.tcp.TcpFrontendHandler;
 import io.sluice.tcp.TcpListenerContext;
 import io.sluice.tls.ServerTls;
+import io.sluice.upstream.BufferBudget;
 import io.sluice.upstream.EndpointResolver;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamConnector;
@@ -96,7 +97,9 @@ public final class Sluice implements AutoCloseable {
             resolverConfig = config.server().resolver();
             resolver = new EndpointResolver(resolverConfig, transport.datagramChannelClass(),
                     transport.socketChannelClass(), workers);
-            connector = new UpstreamConnector(transport.socketChannelClass(), resolver);
+            BufferBudget budget = new BufferBudget(config.server().bufferBudget());
+            metrics.observed().bindBufferBudget(budget);
+            connector = new UpstreamConnector(transport.socketChannelClass(), resolver, budget);
             observability.configure(config);
             upstreams = buildUpstreams(config, Map.of());
             health = new HealthService(workers, transport.socketChannelClass(), resolver, () -> upstreams.values());
@@ -240,6 +243,7 @@ public final class Sluice implements AutoCloseable {
         if (!resolverConfig.equals(next.server().resolver())) {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
         }
+        connector.bufferBudget().limit(next.server().bufferBudget());
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
         filterChains.beginBuild();
         Map<String, RunningListener> kept = new LinkedHashMap<>();

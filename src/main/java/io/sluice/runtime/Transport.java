@@ -30,16 +30,9 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends DatagramChannel> datagramChannelClass) {
 
     /**
-     * How much one read takes from an upstream socket: starts small (a response head fits in 2 KiB), grows
-     * to 256 KiB while a body streams. With auto-read off each read() is one recv, so a larger ceiling means
-     * fewer read cycles for a large response; it shrinks back when reads get small. Client connections
-     * keep Netty's default (64 KiB): the larger ceiling made 1 MiB uploads slower (docs/benchmarks.md).
-     */
-    public static final RecvByteBufAllocator RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator(512, 2048, 256 * 1024);
-
-    /**
      * Client connections: Netty's default sizes (64 B to 64 KiB, 2 KiB first), in one instance for all of
      * them; left to itself Netty makes one per connection (32 bytes each, held as long as the connection).
+     * Upstream connections size their reads by {@link io.sluice.upstream.UpstreamReadSizes}.
      */
     public static final RecvByteBufAllocator CLIENT_RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator();
 

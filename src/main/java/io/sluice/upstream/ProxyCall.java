@@ -74,6 +74,10 @@ public final class ProxyCall implements PickContext {
     private final Attempt attempt = new Attempt();
 
     private boolean responseStarted;
+    /** Upstream reads wait for the client to take what it has (the buffer budget is exhausted). */
+    private boolean heldBack;
+    /** In the buffer budget's retry queue. */
+    private boolean retryQueued;
     private boolean finished;
     private int status;
 
@@ -415,14 +419,50 @@ public final class ProxyCall implements PickContext {
         if (responseStarted) {
             downstream.flush();
         }
-        if (attempt.channel != null && (!responseStarted || downstream.isWritable())) {
+        if (attempt.channel != null && (!responseStarted || mayReadResponse())) {
+            attempt.channel.read();
+        }
+    }
+
+    /**
+     * Whether to read more of the response now: only what the client is taking, within a window. The window
+     * is the client connection's write buffer up to its high water mark, plus one read; over the
+     * {@link BufferBudget} it closes to one small read, taken once the client has had everything sent so far
+     * (an h2 stream has no write buffer of its own: its flow-control window and its connection's bound it).
+     * A read held back here is retried by the budget's timer.
+     */
+    private boolean mayReadResponse() {
+        if (!downstream.isWritable()) {
+            return false; // channelWritabilityChanged resumes it
+        }
+        BufferBudget budget = upstream.connector().bufferBudget();
+        if (!budget.exhausted() || downstream.pendingWriteBytes() == 0) {
+            heldBack = false;
+            return true;
+        }
+        if (!heldBack) {
+            heldBack = true;
+            budget.countWait();
+        }
+        if (!retryQueued) {
+            retryQueued = true;
+            budget.retryLater(this, downstream.eventLoop());
+        }
+        return false;
+    }
+
+    /** The buffer budget's timer: a read held back by {@link #mayReadResponse} may go ahead now. */
+    void retryRead() {
+        retryQueued = false;
+        if (!finished && attempt.channel != null && responseStarted && mayReadResponse()) {
+            attempt.handler.readResumed();
             attempt.channel.read();
         }
     }
 
     /** The client can take more of the response again. */
     public void onDownstreamWritable() {
-        if (!finished && attempt.channel != null && responseStarted) {
+        if (!finished && attempt.channel != null && responseStarted && mayReadResponse()) {
             attempt.handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
             attempt.channel.read();
         }
@@ -472,7 +512,7 @@ public final class ProxyCall implements PickContext {
 
     /** The response is held back because the client is not taking it (so the upstream is not read). */
     boolean waitingOnClient() {
-        return responseStarted && !finished && !downstream.isWritable();
+        return responseStarted && !finished && (heldBack || !downstream.isWritable());
     }
 
     private void startTunnel() {

@@ -59,6 +59,7 @@ public final class UpstreamConnector {
 
     private final Class<? extends SocketChannel> channelClass;
     private final EndpointResolver resolver;
+    private final BufferBudget bufferBudget;
     private final ConnectionPools pools = new ConnectionPools();
     /** Client TLS contexts by upstream tls settings: built once, shared by every loop (SslContext is thread-safe). */
     private final Map<UpstreamTlsConfig, SslContext> clientTls = new ConcurrentHashMap<>();
@@ -71,9 +72,16 @@ public final class UpstreamConnector {
         }
     };
 
-    public UpstreamConnector(Class<? extends SocketChannel> channelClass, EndpointResolver resolver) {
+    public UpstreamConnector(Class<? extends SocketChannel> channelClass, EndpointResolver resolver,
+                             BufferBudget bufferBudget) {
         this.channelClass = channelClass;
         this.resolver = resolver;
+        this.bufferBudget = bufferBudget;
+    }
+
+    /** The process's budget for buffering responses; it sizes every upstream read. */
+    public BufferBudget bufferBudget() {
+        return bufferBudget;
     }
 
     public EndpointResolver resolver() {
@@ -96,7 +104,7 @@ public final class UpstreamConnector {
                 .channel(channelClass)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectMillis))
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, io.sluice.runtime.Transport.RECEIVE_BUFFERS)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, bufferBudget.readSizes())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

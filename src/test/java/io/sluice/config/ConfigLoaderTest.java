@@ -473,6 +473,16 @@ class ConfigLoaderTest {
                 "test.yaml:1:29: max_request_head 2MiB out of range (expected 1KiB to 1MiB)");
         assertThat(errors("server: { workers: four }\n" + MINIMAL)).containsExactly(
                 "test.yaml:1:20: bad integer 'four' for 'workers' (expected a whole number >= 0)");
+        assertThat(errors("server: { buffer_budget: 512KiB }\n" + MINIMAL)).containsExactly(
+                "test.yaml:1:26: buffer_budget 512KiB is too small (expected 1MiB or more; leave it out for half"
+                        + " of the JVM's direct memory)");
+    }
+
+    @Test
+    void bufferBudgetIsASize() throws Exception {
+        assertThat(parse("server: { buffer_budget: 64MiB }\n" + MINIMAL).server().bufferBudget())
+                .isEqualTo(64L * 1024 * 1024);
+        assertThat(parse(MINIMAL).server().bufferBudget()).isZero(); // the default: half the direct-memory limit
     }
 
     @Test
