@@ -647,7 +647,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private void deliverBody(HttpContent content) {
         Exchange current = exchange;
         boolean last = content instanceof LastHttpContent;
-        if (filters != null && !responseDone) {
+        if (filters != null && filters.wantsRequestBody() && !responseDone) {
             Reply[] refused = new Reply[1];
             content = filters.onRequestBody(content, refused);
             if (content == null) {

@@ -51,7 +51,7 @@ public final class FilterRun implements FilterContext, RequestHead {
     private final HttpRequest request;
     private final ScheduledExecutorService loop;
     private final String clientIp;
-    private final String requestId;
+    private final CharSequence requestId; // made a String only when a filter asks (it is often an AsciiString)
     private final String listener;
     private final String route;
     private final boolean hadBody; // the client declared a body (a length over 0, or chunked)
@@ -75,7 +75,7 @@ public final class FilterRun implements FilterContext, RequestHead {
         this.request = request;
         this.loop = loop;
         this.clientIp = clientIp;
-        this.requestId = requestId.toString();
+        this.requestId = requestId;
         this.listener = listener;
         this.route = route;
         this.hadBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
@@ -208,6 +208,11 @@ public final class FilterRun implements FilterContext, RequestHead {
         responseStarted = true;
     }
 
+    /** Whether request body parts go through {@link #onRequestBody} (some filter the request reached wants them). */
+    public boolean wantsRequestBody() {
+        return chain.wantsRequestBody() && reached > 0;
+    }
+
     /** Whether response body parts go through {@link #onResponseBody}. */
     public boolean wantsResponseBody() {
         return chain.wantsResponseBody() && reached > 0;
@@ -272,7 +277,7 @@ public final class FilterRun implements FilterContext, RequestHead {
 
     @Override
     public String requestId() {
-        return requestId;
+        return requestId.toString();
     }
 
     @Override
