@@ -41,6 +41,7 @@ import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
 import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalReplies;
+import io.sluice.route.RequestPath;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.tcp.RelayHandler;
@@ -158,7 +159,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         }
         // An h2 stream's channel reports its connection's address.
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        clientIp = remote == null ? "" : remote.getAddress().getHostAddress();
+        // RFC 5952 short form without brackets or scope ("::1"), as X-Real-IP and X-Forwarded-For carry it
+        clientIp = remote == null ? "" : io.netty.util.NetUtil.toAddressString(remote.getAddress());
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {
@@ -289,6 +291,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
             exchange.requestComplete(true);
             log.debug("bad request from {}: {}", clientIp, cause.toString());
+            if (!tooLarge && unsupportedTransferEncoding(request.headers())
+                    && request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
+                // Netty refuses a coding list that does not end in chunked; answered as any unknown coding
+                replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
+                return;
+            }
             replyLocal(exchange, tooLarge ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                     : HttpResponseStatus.BAD_REQUEST, tooLarge ? "request head too large" : cause.getMessage());
             return;
@@ -297,15 +305,28 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         String id = headers.get(RequestId.HEADER);
         CharSequence requestId = RequestId.acceptable(id) ? id : RequestId.generate();
         String problem = validate(request);
-        boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
         String uri = request.uri();
-        String path = RouteTable.pathOf(uri);
+        String rawPath = RouteTable.pathOf(uri);
+        String path = problem == null ? RequestPath.normalize(rawPath) : rawPath;
+        if (path == null) {
+            problem = "bad request path (climbs above the root, or a broken percent-encoding)";
+            path = rawPath;
+        }
+        boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
         exchange = new Exchange(request, requestId, clientIp, path, keepAlive, System.nanoTime());
         responseDone = false;
         continueAnswered = false;
         discarded = 0;
         if (problem != null) {
             replyLocal(exchange, HttpResponseStatus.BAD_REQUEST, problem);
+            return;
+        }
+        if (path != rawPath) {
+            request.setUri(path + uri.substring(rawPath.length())); // the upstream gets what the route matched
+        }
+        if (unsupportedTransferEncoding(headers)) {
+            exchange.closeAfterResponse(); // the body's framing is unknown: nothing after it can be read
+            replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
             return;
         }
         if (request.protocolVersion() != HttpVersion.HTTP_1_1 && request.protocolVersion() != HttpVersion.HTTP_1_0) {
@@ -410,7 +431,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         String host = request.headers().get(HttpHeaderNames.HOST, "");
         if (host.isEmpty()) {
             InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
-            host = local.getAddress().getHostAddress();
+            host = io.netty.util.NetUtil.toAddressString(local.getAddress());
             host = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
         } else {
             int colon = host.lastIndexOf(':');
@@ -454,11 +475,71 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
             return "missing Host header";
         }
-        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
-        if (te != null && !te.trim().toLowerCase(java.util.Locale.ROOT).endsWith("chunked")) {
-            return "unsupported Transfer-Encoding";
+        if (!validHost(headers.get(HttpHeaderNames.HOST))) {
+            return "bad Host header";
+        }
+        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
+                || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
+            return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
         }
         return null;
+    }
+
+    /**
+     * Anything but exactly {@code chunked} (the final and only coding) is answered 501, as nginx does: a
+     * coding the proxy would drop ({@code gzip, chunked}) or one read differently upstream ({@code identity,
+     * chunked}) must not pass.
+     */
+    private static boolean unsupportedTransferEncoding(HttpHeaders headers) {
+        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+        return te != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.trim());
+    }
+
+    /**
+     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
+     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
+     */
+    static boolean validHost(String host) {
+        if (host == null) {
+            return true;
+        }
+        int n = host.length();
+        int i = 0;
+        if (n > 0 && host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 0) {
+                return false;
+            }
+            for (i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 0x80)) {
+                    return false;
+                }
+            }
+            i = close + 1;
+        } else {
+            for (; i < n && host.charAt(i) != ':'; i++) {
+                char c = host.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (host.charAt(i) != ':') {
+            return false;
+        }
+        for (i++; i < n; i++) {
+            char c = host.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void forward(HttpRequest request, Route route, boolean expectContinue) {
@@ -498,7 +579,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     private void serveStatic(HttpRequest request, Route route) {
         String path = RouteTable.pathOf(request.uri()); // strip_prefix (and filters) applied already
-        request.setUri(exchange.uri()); // a redirect to the directory's slash names what the client asked for
+        // A redirect to the directory's slash names what the client asked for (normalised, before strip_prefix).
+        String asked = exchange.uri();
+        request.setUri(exchange.path() + asked.substring(RouteTable.pathOf(asked).length()));
         Exchange current = exchange;
         ChannelFuture sent = route.staticFiles().serve(ctx, request, path, this::finishHead);
         staticBody = sent.isDone() ? null : sent;

@@ -28,7 +28,7 @@ import java.util.ArrayDeque;
  *                                              "Upgrade: h2c": addHttp2 after a 101
  *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
  *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
- *   addHttp2: see {@link Http2Pipeline}: one DownstreamHandler per stream
+ *   addHttp2: see {@link Http2Pipeline}: per stream Http2RequestCheck, frames ⇄ HttpObjects, DownstreamHandler
  * </pre>
  * An HTTP/1.1 connection that waits a second between requests is parked: its decoder, encoder and
  * DownstreamHandler give way to a {@link ParkedConnection}, which puts new ones back with the next bytes,
@@ -104,6 +104,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     private void initStream(Http2StreamChannel stream) {
         stream.config().setAutoRead(false);
         stream.pipeline()
+                .addLast("h2check", new Http2RequestCheck()) // malformed pseudo-headers: PROTOCOL_ERROR
                 .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("downstream", new DownstreamHandler(listener, null));

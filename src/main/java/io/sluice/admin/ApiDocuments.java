@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.sluice.config.Durations;
+import io.sluice.config.ExpandedValues;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
@@ -58,38 +59,81 @@ final class ApiDocuments {
         if (c == null) {
             return JSON.createObjectNode();
         }
-        JsonNode tree = JSON.valueToTree(c);
-        redact(tree, "");
+        ObjectNode tree = JSON.valueToTree(c);
+        tree.remove("expanded");
+        redact(tree, "", c.expanded());
         return tree;
     }
 
     /**
-     * Replaces every value under a key that names a secret, except the {@code key} of a TLS certificate,
-     * which is a file path and says where the key is, not what it is. Header maps ({@code set}) are
-     * checked by header name.
+     * Replaces with {@link #REDACTED}: every value under a key that names a secret, except the {@code key} of
+     * a TLS certificate, which is a file path and says where the key is, not what it is; every header value
+     * the configuration sets or matches ({@code set}, {@code headers}: a token in a header is common); every
+     * string with a value from the environment in it. Passwords and user names inside URLs
+     * ({@code https://user:password@host}) become {@code https://[redacted]@host}.
      */
-    private static void redact(JsonNode node, String parentKey) {
+    private static void redact(JsonNode node, String parentKey, ExpandedValues expanded) {
         if (node instanceof ObjectNode obj) {
+            boolean headerValues = parentKey.equals("set") || parentKey.equals("headers");
             Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
-            java.util.List<String> secret = new java.util.ArrayList<>();
+            Map<String, String> replaced = new java.util.LinkedHashMap<>();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
                 String key = e.getKey();
+                JsonNode value = e.getValue();
+                if (value.isNull()) {
+                    continue;
+                }
                 boolean tlsKeyPath = key.equals("key") && parentKey.equals("certificates");
-                if (!tlsKeyPath && SECRET.matcher(key.toLowerCase(Locale.ROOT)).find() && !e.getValue().isNull()) {
-                    secret.add(key);
+                if ((headerValues && value.isValueNode())
+                        || (!tlsKeyPath && SECRET.matcher(key.toLowerCase(Locale.ROOT)).find())) {
+                    replaced.put(key, REDACTED);
+                } else if (value.isTextual()) {
+                    String shown = redactText(value.asText(), expanded);
+                    if (shown != null) {
+                        replaced.put(key, shown);
+                    }
                 } else {
-                    redact(e.getValue(), key);
+                    redact(value, key, expanded);
                 }
             }
-            for (String key : secret) {
-                obj.put(key, REDACTED);
-            }
+            replaced.forEach(obj::put);
         } else if (node instanceof ArrayNode array) {
-            for (JsonNode item : array) {
-                redact(item, parentKey);
+            for (int i = 0; i < array.size(); i++) {
+                JsonNode item = array.get(i);
+                String shown = item.isTextual() ? redactText(item.asText(), expanded) : null;
+                if (shown != null) {
+                    array.set(i, shown);
+                } else {
+                    redact(item, parentKey, expanded);
+                }
             }
         }
+    }
+
+    /** What a string shows instead of itself, or null when it shows as it is. */
+    private static String redactText(String text, ExpandedValues expanded) {
+        if (expanded.appearIn(text)) {
+            return REDACTED;
+        }
+        int scheme = text.indexOf("://");
+        if (scheme < 0) {
+            return null;
+        }
+        int start = scheme + 3;
+        int end = text.length();
+        for (int i = start; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (ch == '/' || ch == '?' || ch == '#') {
+                end = i;
+                break;
+            }
+        }
+        int at = text.lastIndexOf('@', end - 1);
+        if (at < start) {
+            return null;
+        }
+        return text.substring(0, start) + REDACTED + text.substring(at);
     }
 
     static JsonNode listeners(AdminApi api) {

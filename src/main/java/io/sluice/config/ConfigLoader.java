@@ -118,7 +118,7 @@ public final class ConfigLoader {
         if (r.hasErrors() || config == null) {
             throw new ConfigException(r.errors());
         }
-        return config;
+        return config.withExpanded(r.expanded());
     }
 
     /**

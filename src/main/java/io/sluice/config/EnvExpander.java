@@ -14,6 +14,8 @@ public final class EnvExpander {
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final Map<String, String> env;
+    /** Every non-empty value taken from the environment so far (defaults not), for {@link ExpandedValues}. */
+    private final java.util.Set<String> substituted = new java.util.LinkedHashSet<>();
 
     public EnvExpander(Map<String, String> env) {
         this.env = env;
@@ -24,6 +26,11 @@ public final class EnvExpander {
      *
      * @throws IllegalArgumentException for an unset variable without default or a malformed reference
      */
+    /** The values substituted by {@link #expand} so far. */
+    public ExpandedValues expanded() {
+        return substituted.isEmpty() ? ExpandedValues.NONE : new ExpandedValues(substituted);
+    }
+
     public String expand(String text) {
         int start = text.indexOf("${");
         if (start < 0) {
@@ -48,10 +55,14 @@ public final class EnvExpander {
             if (sep >= 0) {
                 if (value == null || value.isEmpty()) {
                     value = ref.substring(sep + 2);
+                } else {
+                    substituted.add(value); // from the environment; a default is written in the file
                 }
             } else if (value == null) {
                 throw new IllegalArgumentException("environment variable '" + name
                         + "' is not set (write ${" + name + ":-default} to give a default)");
+            } else if (!value.isEmpty()) {
+                substituted.add(value);
             }
             out.append(text, from, start).append(value);
             from = end + 1;

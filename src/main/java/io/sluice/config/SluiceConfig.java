@@ -16,12 +16,26 @@ public record SluiceConfig(
         Map<String, UpstreamConfig> upstreams,
         AdminConfig admin,
         AccessLogConfig accessLog,
-        TracingConfig tracing) {
+        TracingConfig tracing,
+        ExpandedValues expanded) {
 
     public SluiceConfig {
         listeners = List.copyOf(listeners);
         upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
         tracing = tracing == null ? TracingConfig.DEFAULTS : tracing;
+        expanded = expanded == null ? ExpandedValues.NONE : expanded;
+    }
+
+    /** Nothing expanded from the environment (a configuration not read from a file). */
+    public SluiceConfig(Path file, ServerConfig server, List<ListenerConfig> listeners,
+                        Map<String, UpstreamConfig> upstreams, AdminConfig admin, AccessLogConfig accessLog,
+                        TracingConfig tracing) {
+        this(file, server, listeners, upstreams, admin, accessLog, tracing, ExpandedValues.NONE);
+    }
+
+    /** This configuration, knowing what its {@code ${NAME}} references expanded to (the admin API redacts them). */
+    public SluiceConfig withExpanded(ExpandedValues values) {
+        return new SluiceConfig(file, server, listeners, upstreams, admin, accessLog, tracing, values);
     }
 
     /** No access log (null), tracing on. */

@@ -321,7 +321,7 @@ final class UpstreamBinder {
         if (f == null) {
             return new RetryConfig(1, RetryConfig.DEFAULT_ON);
         }
-        int attempts = f.integer("attempts", 1, 1, 100);
+        int attempts = f.integer("attempts", 1, 0, 100); // 0: no retry (the contract says so)
         Set<String> on = RetryConfig.DEFAULT_ON;
         if (f.has("on")) {
             List<Node> items = r.list(f.node("on"), "on");

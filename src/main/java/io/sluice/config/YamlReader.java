@@ -35,6 +35,11 @@ final class YamlReader {
         this.env = new EnvExpander(env);
     }
 
+    /** What the {@code ${NAME}} references read so far expanded to. */
+    ExpandedValues expanded() {
+        return env.expanded();
+    }
+
     /** Every error so far, without repeats (an aliased node is walked twice), in file order. */
     List<ConfigError> errors() {
         List<ConfigError> sorted = new ArrayList<>(new LinkedHashSet<>(errors));

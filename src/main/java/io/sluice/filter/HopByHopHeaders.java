@@ -3,6 +3,7 @@ package io.sluice.filter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.util.List;
 
@@ -10,7 +11,8 @@ import java.util.List;
  * Removes the headers that describe one connection rather than the message (RFC 9110 §7.6.1), in both
  * directions: {@code Connection} and every header it names, {@code Keep-Alive}, {@code Proxy-Connection},
  * {@code Transfer-Encoding} (the proxy frames each side itself), {@code TE} (kept as {@code TE: trailers}
- * when it asks for trailers) and {@code Upgrade} unless the message is an upgrade.
+ * when it asks for trailers), {@code Upgrade} unless the message is an upgrade, and the {@code x-http2-*}
+ * headers of Netty's HTTP/2 conversion.
  *
  * <p>{@code Connection} cannot name away what the proxy must keep (RFC 9110 §7.6.1 lets it): the framing
  * ({@code Content-Length}, {@code Transfer-Encoding}: a body whose length went would be read upstream as the
@@ -69,7 +71,23 @@ public final class HopByHopHeaders {
         }
     }
 
+    /**
+     * Netty's HTTP/2-to-HTTP/1 conversion adds these ({@code x-http2-scheme}, {@code x-http2-stream-id}, ...);
+     * they describe this hop's stream and are never forwarded, and a client that sends them must not steer
+     * the conversion on the upstream side either.
+     */
+    private static final AsciiString[] HTTP2_EXTENSION = {
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(), HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
+        HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_PROMISE_ID.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text(),
+    };
+
     private static void strip(HttpHeaders headers) {
+        for (AsciiString name : HTTP2_EXTENSION) {
+            headers.remove(name);
+        }
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
             List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
             for (int i = 0; i < connection.size(); i++) {

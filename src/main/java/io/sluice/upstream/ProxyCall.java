@@ -358,6 +358,11 @@ public final class ProxyCall implements PickContext {
             }
             return false;
         }
+        if (code == 101 && !upgradeRequest) {
+            // A switch nobody asked for: what follows is not HTTP, and the client never wanted a tunnel.
+            attemptFailed(UpstreamFailure.MALFORMED);
+            return false;
+        }
         attempt.headReceived = true;
         startReadTimer();
         long now = System.nanoTime();

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.channel.ChannelHandlerContext;
@@ -46,7 +45,7 @@ import javax.net.ssl.SSLException;
 
 /**
  * Opens upstream connections on the caller's event loop, with the pipeline every upstream connection
- * has: (TLS), HTTP client codec, {@link UpstreamHandler} (which keeps the idle and response timers).
+ * has: (TLS), HTTP client codec ({@link UpstreamCodec}), {@link UpstreamHandler} (which keeps the idle and response timers).
  * Endpoint names are looked up by the process's {@link EndpointResolver} as each connection opens.
  * One per process; it also owns the
  * per-event-loop pools, so pooled connections survive a reload.
@@ -114,7 +113,7 @@ public final class UpstreamConnector {
                                     endpoint.socketAddress().getPort()));
                         }
                         ch.pipeline()
-                                .addLast("http", new HttpClientCodec(RESPONSE_DECODER, false, false))
+                                .addLast("http", new UpstreamCodec(RESPONSE_DECODER))
                                 .addLast("proxy", new UpstreamHandler(idleNanos));
                     }
                 });

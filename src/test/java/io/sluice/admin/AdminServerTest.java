@@ -195,6 +195,15 @@ class AdminServerTest {
     }
 
     @Test
+    void statusPageNamesTheUpstreamsWithoutItsScript() throws Exception {
+        String html = get("/").body();
+        String beforeScript = html.substring(0, html.indexOf("<script>"));
+        assertThat(beforeScript).contains("<h2>api <small>round_robin</small></h2>",
+                "<tr data-endpoint=\"127.0.0.1:9001\">", "<tr data-endpoint=\"127.0.0.1:9002\">",
+                "class=\"state healthy\">healthy</td>");
+    }
+
+    @Test
     void unknownPathIs404() throws Exception {
         HttpResponse<String> response = get("/nope");
         assertThat(response.statusCode()).isEqualTo(404);

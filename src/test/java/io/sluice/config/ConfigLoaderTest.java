@@ -255,6 +255,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void retryAttemptsZeroMeansNoRetry() throws Exception {
+        SluiceConfig c = parse("""
+                listeners: [ { address: 127.0.0.1:8080, routes: [ { upstream: u } ] } ]
+                upstreams:
+                  u:
+                    endpoints: [ { address: 127.0.0.1:9001 } ]
+                    retry: { attempts: 0 }
+                """);
+        assertThat(c.upstreams().get("u").retry().attempts()).isZero();
+    }
+
+    @Test
     void endpointAddressForms() throws Exception {
         SluiceConfig c = parse("""
                 listeners: [ { address: 127.0.0.1:8080, routes: [ { upstream: u } ] } ]
@@ -652,7 +664,7 @@ class ConfigLoaderTest {
         assertThat(errors(MINIMAL + """
                     health_check: { path: healthz, expect_status: 200-99, unhealthy_threshold: 0 }
                     passive: { max_failures: 0 }
-                    retry: { attempts: 0, on: [conect_failure, 404, 503] }
+                    retry: { attempts: -1, on: [conect_failure, 404, 503] }
                   empty:
                     endpoints: []
                   none: {}
@@ -662,9 +674,9 @@ class ConfigLoaderTest {
                         + " 200-399, within 100-599)",
                 "test.yaml:9:80: unhealthy_threshold 0 out of range (expected a whole number from 1 to 1000)",
                 "test.yaml:10:30: max_failures 0 out of range (expected a whole number from 1 to 1000)",
-                "test.yaml:11:24: attempts 0 out of range (expected a whole number from 1 to 100)",
-                "test.yaml:11:32: unknown retry condition 'conect_failure' (did you mean 'connect_failure'?)",
-                "test.yaml:11:48: retry on status 404 is not allowed (expected a 5xx status)",
+                "test.yaml:11:24: attempts -1 out of range (expected a whole number from 0 to 100)",
+                "test.yaml:11:33: unknown retry condition 'conect_failure' (did you mean 'connect_failure'?)",
+                "test.yaml:11:49: retry on status 404 is not allowed (expected a 5xx status)",
                 "test.yaml:13:16: upstream 'empty' has no endpoints (expected at least one)",
                 "test.yaml:14:9: missing key 'endpoints' in upstream");
     }

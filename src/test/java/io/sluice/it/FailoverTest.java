@@ -302,4 +302,24 @@ class FailoverTest {
             assertThat(endpoint(sluice, a.address()).state()).isEqualTo(EndpointState.UNHEALTHY);
         }
     }
+
+    @Test
+    void retryAttemptsZeroMeansTheFirstFailureIsTheAnswer() throws Exception {
+        int refused;
+        try (ServerSocket closed = new ServerSocket(0)) {
+            refused = closed.getLocalPort(); // nothing listens there once closed
+        }
+        try (TestUpstream b = TestUpstream.start("b");
+             SluiceUnderTest sluice = SluiceUnderTest.start(HEAD + """
+                     upstreams:
+                       app:
+                         balancer: round_robin
+                         endpoints: [{ address: "127.0.0.1:%d" }, { address: "${UP1}" }]
+                         retry: { attempts: 0, on: [connect_failure, 502] }
+                     """.formatted(refused), TestUpstream.env(b))) {
+            assertThat(get(sluice, "/1").statusCode()).isEqualTo(502); // the refused one first: no second try
+            assertThat(get(sluice, "/2").statusCode()).isEqualTo(200);
+            assertThat(b.receivedCount()).isEqualTo(1);
+        }
+    }
 }

@@ -32,6 +32,7 @@ public final class RawUpstream implements AutoCloseable {
     private final CopyOnWriteArrayList<Socket> sockets = new CopyOnWriteArrayList<>();
     /** Every byte each connection received, in accept order: what a smuggling test compares byte for byte. */
     private final CopyOnWriteArrayList<ByteArrayOutputStream> wire = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<java.util.concurrent.atomic.AtomicBoolean> closed = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
     private RawUpstream(Responder responder) throws IOException {
@@ -85,6 +86,11 @@ public final class RawUpstream implements AutoCloseable {
         }
     }
 
+    /** Whether connection {@code index} has been closed by the proxy (or the upstream gave up on it). */
+    public boolean connectionClosed(int index) {
+        return index < closed.size() && closed.get(index).get();
+    }
+
     /** Every byte all connections received so far, connection after connection. */
     public String wire() {
         StringBuilder all = new StringBuilder();
@@ -100,8 +106,13 @@ public final class RawUpstream implements AutoCloseable {
                 Socket s = server.accept();
                 sockets.add(s);
                 ByteArrayOutputStream log = new ByteArrayOutputStream();
+                java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+                closed.add(done);
                 wire.add(log);
-                Thread t = new Thread(() -> serve(s, log), "raw-upstream-conn");
+                Thread t = new Thread(() -> {
+                    serve(s, log);
+                    done.set(true);
+                }, "raw-upstream-conn");
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {

@@ -111,4 +111,213 @@ class SmugglingTest {
             assertThat(response.bodyText()).isEqualTo("hello");
         }
     }
+
+    // ---------------------------------------------------------------- refused before anything goes upstream
+
+    /** Sends {@code request}, expects {@code status} and a closed connection, then proves nothing of it went upstream. */
+    private static void refused(String name, String request, int status) throws Exception {
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send(request);
+                RawHttp.Response response = client.read();
+                assertThat(response.status()).as(name).isEqualTo(status);
+                assertThat(client.closedByServer()).as(name + ": closed").isTrue();
+            }
+            // A request sent after it is the first thing the upstream ever sees.
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("GET /sentinel HTTP/1.1\r\nHost: h\r\nX-Request-ID: s\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            awaitWire(up, "GET /sentinel HTTP/1.1\r\nHost: h\r\n" + proxyLines("s") + "\r\n");
+        }
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> refusedRequests() {
+        String post = "POST /a HTTP/1.1\r\nHost: h\r\n";
+        return java.util.stream.Stream.of(
+                // RFC 9112 §6.1, §6.3 and PortSwigger's CL.TE / TE.CL / TE.TE: the framing must be unambiguous
+                args("CL.TE", post + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX", 400),
+                args("TE.CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n", 400),
+                args("TE identity, chunked (nginx: 501)", post + "Transfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n", 501),
+                args("TE gzip, chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+                args("TE chunked, identity", post + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 501),
+                args("TE xchunked", post + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 501),
+                args("TE chunked twice", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                args("TE with CL, not chunked", post + "Transfer-Encoding: identity\r\nContent-Length: 1\r\n\r\nX", 501),
+                args("TE in HTTP/1.0", "POST /a HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                args("space before the colon (TE.TE)", post + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
+                args("obs-fold hides TE", post + "X: y\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                args("two Content-Lengths", post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nXY", 400),
+                args("Content-Length list", post + "Content-Length: 1, 1\r\n\r\nX", 400),
+                args("Content-Length with a sign", post + "Content-Length: +1\r\n\r\nX", 400),
+                args("bad chunk size", post + "Transfer-Encoding: chunked\r\n\r\n-1\r\nX\r\n0\r\n\r\n", 400),
+                args("NUL in a value", "GET /a HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 400),
+                args("bare CR in a value", "GET /a HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400),
+                // issue 9, item 6: Host the upstream could read differently
+                args("Host with userinfo", "GET /a HTTP/1.1\r\nHost: user@h\r\n\r\n", 400),
+                args("Host with a path", "GET /a HTTP/1.1\r\nHost: h/admin\r\n\r\n", 400),
+                args("Host with a space", "GET /a HTTP/1.1\r\nHost: h x\r\n\r\n", 400),
+                args("Host with a bad port", "GET /a HTTP/1.1\r\nHost: h:8x\r\n\r\n", 400),
+                args("absolute-form with userinfo", "GET http://user@h/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                // issue 9, item 4: paths that climb above the root, broken percent-encodings
+                args("/../x", "GET /../x HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                args("/a/../../x", "GET /a/../../x HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                args("/%2e%2e/x", "GET /%2e%2e/x HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                args("/%2E./x", "GET /%2E./x HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                args("broken percent-encoding", "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                args("truncated percent-encoding", "GET /a%4 HTTP/1.1\r\nHost: h\r\n\r\n", 400));
+    }
+
+    private static org.junit.jupiter.params.provider.Arguments args(String name, String request, int status) {
+        return org.junit.jupiter.params.provider.Arguments.of(name, request, status);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("refusedRequests")
+    void refusedAndNothingReachesTheUpstream(String name, String request, int status) throws Exception {
+        refused(name, request, status);
+    }
+
+    // ---------------------------------------------------------------- paths (issue 9, item 4) and targets (item 6)
+
+    private static final String ADMIN_YAML = """
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - match: { path_prefix: /admin/ }
+                    respond: { status: 403, body: "no\\n" }
+                  - upstream: app
+            upstreams:
+              app:
+                endpoints:
+                  - { address: "${UP1}" }
+            tracing: { enabled: false }
+            """;
+
+    @Test
+    void pathsAreNormalisedBeforeMatchingSoAPrefixRuleCannotBeWalkedAround() throws Exception {
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(ADMIN_YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            for (String target : new String[] {"/x/../admin/x", "/%61dmin/x", "//admin/x", "/./admin/x",
+                    "/x/%2e%2e/admin/x", "/admin//x", "/x/..//admin/x"}) {
+                client.send("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(client.read().status()).as(target).isEqualTo(403);
+            }
+            client.send("GET /sentinel HTTP/1.1\r\nHost: h\r\nX-Request-ID: s\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            awaitWire(up, "GET /sentinel HTTP/1.1\r\nHost: h\r\n" + proxyLines("s") + "\r\n");
+        }
+    }
+
+    @Test
+    void theUpstreamGetsTheNormalisedPathAndTheQueryAsSent() throws Exception {
+        String[][] cases = {
+            {"/a/./b//c/../d", "/a/b/d"},
+            {"/p/%7Euser/a%20b/%2F/%2f?x=/../y&z=%61", "/p/~user/a%20b/%2F/%2f?x=/../y&z=%61"},
+            {"/a/b/..", "/a/"},
+            {"/a/.", "/a/"},
+            {"//", "/"},
+            {"/%41%5A%30-%5F.%7e", "/AZ0-_.~"},
+            {"/caf\u00e9/\u00ff\u0080?q=\u00e9", "/caf\u00e9/\u00ff\u0080?q=\u00e9"}, // raw bytes 0x80-0xFF: as sent
+        };
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < cases.length; i++) {
+                client.send("GET " + cases[i][0] + " HTTP/1.1\r\nHost: h\r\nX-Request-ID: r" + i + "\r\n\r\n");
+                assertThat(client.read().status()).as(cases[i][0]).isEqualTo(200);
+                expected.append("GET ").append(cases[i][1]).append(" HTTP/1.1\r\nHost: h\r\n")
+                        .append(proxyLines("r" + i)).append("\r\n");
+            }
+            awaitWire(up, expected.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- upstream answers (issue 9, item 3)
+
+    @Test
+    void anUnaskedFor101Is502AndItsConnectionIsNotReused() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawUpstream up = RawUpstream.start((request, out) -> {
+                if (n.getAndIncrement() == 0) {
+                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                            + "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                } else {
+                    out.write(OK.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+                out.flush();
+                return true;
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response response = client.read();
+            assertThat(response.status()).isEqualTo(502);
+            assertThat(response.header("Upgrade")).isNull();
+            client.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response next = client.read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.bodyText()).isEqualTo("ok");
+            assertThat(up.connections()).isEqualTo(2);
+        }
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> bodylessAnswersWithStrayBytes() {
+        return java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("GET", "HTTP/1.1 204 No Content\r\n\r\nstray"),
+                org.junit.jupiter.params.provider.Arguments.of("GET", "HTTP/1.1 304 Not Modified\r\nETag: \"v\"\r\n\r\nstray"),
+                org.junit.jupiter.params.provider.Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"),
+                org.junit.jupiter.params.provider.Arguments.of("GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokstray"));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}: {1}")
+    @org.junit.jupiter.params.provider.MethodSource("bodylessAnswersWithStrayBytes")
+    void bytesAfterAResponseCloseItsConnectionAndTheNextRequestIsServed(String method, String answer) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawUpstream up = RawUpstream.start((request, out) -> {
+                out.write((n.getAndIncrement() == 0 ? answer : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext")
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                out.flush();
+                return true;
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send(method + " /a HTTP/1.1\r\nHost: h\r\n\r\n");
+            client.read(method.equals("HEAD"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> up.connectionClosed(0));
+            client.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response next = client.read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.bodyText()).isEqualTo("next");
+            assertThat(up.connections()).isEqualTo(2);
+        }
+    }
+
+    // ---------------------------------------------------------------- client addresses (issue 9, item 7)
+
+    @Test
+    void ipv6ClientsAreWrittenInTheShortFormWithoutBrackets() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ipv6Loopback(), "no IPv6 loopback here");
+        String yaml = YAML.replace("address: 127.0.0.1:0", "address: \"[::1]:0\"");
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, env(up));
+             RawHttp client = new RawHttp(new java.net.Socket("::1", sluice.port("main")))) {
+            client.send("GET /a HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 2001:db8::7\r\nX-Request-ID: r\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            awaitWire(up, "GET /a HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 2001:db8::7, ::1\r\n"
+                    + "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nX-Real-IP: ::1\r\nX-Request-ID: r\r\n\r\n");
+        }
+    }
+
+    private static boolean ipv6Loopback() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
 }

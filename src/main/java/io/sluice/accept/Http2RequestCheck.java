@@ -1,0 +1,79 @@
+package io.sluice.accept;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First on an HTTP/2 request stream, before Netty turns its frames into an HttpRequest: a request without
+ * {@code :method}, {@code :scheme} or {@code :path}, or whose {@code :path} is not origin-form (an absolute
+ * URI, say), is malformed (RFC 9113 §8.3.1) and its stream is reset with PROTOCOL_ERROR (§8.1.1); nothing of
+ * it goes further. Without this, a HEADERS frame with no {@code :method} that ends the stream is taken for
+ * trailers and the stream hangs, and an absolute {@code :path} is forwarded.
+ *
+ * <p>It also keeps the error code of a stream error Netty's codec raises (a malformed content-length, DATA
+ * beyond it): the multiplexer resets the stream with that code, which a handler further on closing the
+ * stream first would turn into CANCEL.
+ */
+final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(Http2RequestCheck.class);
+    private boolean headSeen;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!headSeen && msg instanceof Http2HeadersFrame frame) {
+            headSeen = true;
+            String problem = problem(frame.headers());
+            if (problem != null) {
+                ReferenceCountUtil.release(msg);
+                log.debug("malformed h2 request on {}: {}", ctx.channel(), problem);
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
+                ctx.close(); // the reset above is the one sent; the stream is closed already
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** What makes a request's pseudo-header fields malformed (RFC 9113 §8.3.1); null when they are fine. */
+    static String problem(Http2Headers headers) {
+        CharSequence method = headers.method();
+        if (method == null || method.length() == 0) {
+            return "no :method";
+        }
+        if (HttpMethod.CONNECT.asciiName().contentEquals(method)) {
+            return null; // :authority only; the proxy answers CONNECT with 405
+        }
+        CharSequence scheme = headers.scheme();
+        if (scheme == null || scheme.length() == 0) {
+            return "no :scheme";
+        }
+        CharSequence path = headers.path();
+        if (path == null || path.length() == 0) {
+            return "no :path";
+        }
+        if (path.charAt(0) == '/') {
+            return null;
+        }
+        boolean asterisk = path.length() == 1 && path.charAt(0) == '*'
+                && HttpMethod.OPTIONS.asciiName().contentEquals(method);
+        return asterisk ? null : ":path is neither origin-form nor * (OPTIONS)";
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            log.debug("h2 stream {} failed: {}", ctx.channel(), cause.toString());
+            return; // the multiplexer resets the stream with the error's own code
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+}
