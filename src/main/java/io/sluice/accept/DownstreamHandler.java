@@ -31,16 +31,16 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.config.RespondConfig;
+import io.sluice.config.HeaderOps;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.FilterChain;
 import io.sluice.filter.FilterRun;
 import io.sluice.filter.ForwardedHeaders;
-import io.sluice.filter.HeaderRewrite;
-import io.sluice.filter.HopByHopHeaders;
 import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalReplies;
+import io.sluice.response.ResponseHeads;
 import io.sluice.route.RequestPath;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
@@ -58,6 +58,19 @@ import org.slf4j.LoggerFactory;
  * One client connection of an http listener: takes decoded requests one at a time, routes each, and
  * hands it to its action (forward, respond, static). Requests are answered in order: while one is in
  * progress, pipelined ones wait in {@link #pending}, and the socket is not read further.
+ *
+ * <p>A request, top to bottom (the sections below follow it):
+ * <ol>
+ * <li>reading: {@code channelRead} → {@code startExchange}: {@link RequestChecks}, path normalisation, the
+ *     early answers (ACME, redirect_to_https), the route match and strip_prefix;</li>
+ * <li>the filter chain ({@link FilterRun}; skipped when the route has none): it calls back
+ *     {@link #proceed} or {@link #answer}; while a filter waits, body parts are held ({@code heldBody});</li>
+ * <li>the action: {@code forward} hands the request to a {@link ProxyCall} (which writes the response back
+ *     through this class as its {@link Downstream} sink), {@code respond}, {@code serveStatic};</li>
+ * <li>every response head is finished in one place ({@link io.sluice.response.ResponseHeads}), then
+ *     {@link #responseFinished} goes on with the next request;</li>
+ * <li>beside the path: the client timeouts and parking (the last sections).</li>
+ * </ol>
  *
  * <p>Auto-read is off: the handler asks for bytes only when it can use them, which is how a slow
  * upstream slows the client down instead of filling memory.
@@ -291,7 +304,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
             exchange.requestComplete(true);
             log.debug("bad request from {}: {}", clientIp, cause.toString());
-            if (!tooLarge && unsupportedTransferEncoding(request.headers())
+            if (!tooLarge && RequestChecks.unsupportedTransferEncoding(request.headers())
                     && request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
                 // Netty refuses a coding list that does not end in chunked; answered as any unknown coding
                 replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
@@ -304,7 +317,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         HttpHeaders headers = request.headers();
         String id = headers.get(RequestId.HEADER);
         CharSequence requestId = RequestId.acceptable(id) ? id : RequestId.generate();
-        String problem = validate(request);
+        String problem = RequestChecks.validate(request);
         String uri = request.uri();
         String rawPath = RouteTable.pathOf(uri);
         String path = problem == null ? RequestPath.normalize(rawPath) : rawPath;
@@ -324,7 +337,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (path != rawPath) {
             request.setUri(path + uri.substring(rawPath.length())); // the upstream gets what the route matched
         }
-        if (unsupportedTransferEncoding(headers)) {
+        if (RequestChecks.unsupportedTransferEncoding(headers)) {
             exchange.closeAfterResponse(); // the body's framing is unknown: nothing after it can be read
             replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
             return;
@@ -449,99 +462,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         responseFinished(exchange);
     }
 
-    /** What makes a request unforwardable beyond what the decoder checks; null when it is fine. */
-    private static String validate(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        String uri = request.uri();
-        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
-            // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
-            int start = uri.indexOf("//") + 2;
-            int slash = uri.indexOf('/', start);
-            int query = uri.indexOf('?', start);
-            int end = slash >= 0 ? slash : query >= 0 ? query : uri.length();
-            if (end == start) {
-                return "bad request target";
-            }
-            headers.set(HttpHeaderNames.HOST, uri.substring(start, end));
-            String rest = uri.substring(end);
-            request.setUri(rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest);
-        } else if (!uri.startsWith("/") && !("*".equals(uri) && request.method() == HttpMethod.OPTIONS)) {
-            return "bad request target";
-        }
-        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
-        if (hosts > 1) {
-            return "more than one Host header";
-        }
-        if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
-            return "missing Host header";
-        }
-        if (!validHost(headers.get(HttpHeaderNames.HOST))) {
-            return "bad Host header";
-        }
-        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
-                || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
-            return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
-        }
-        return null;
-    }
-
-    /**
-     * Anything but exactly {@code chunked} (the final and only coding) is answered 501, as nginx does: a
-     * coding the proxy would drop ({@code gzip, chunked}) or one read differently upstream ({@code identity,
-     * chunked}) must not pass.
-     */
-    private static boolean unsupportedTransferEncoding(HttpHeaders headers) {
-        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
-        return te != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.trim());
-    }
-
-    /**
-     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
-     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
-     */
-    static boolean validHost(String host) {
-        if (host == null) {
-            return true;
-        }
-        int n = host.length();
-        int i = 0;
-        if (n > 0 && host.charAt(0) == '[') {
-            int close = host.indexOf(']');
-            if (close < 0) {
-                return false;
-            }
-            for (i = 1; i < close; i++) {
-                char c = host.charAt(i);
-                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 0x80)) {
-                    return false;
-                }
-            }
-            i = close + 1;
-        } else {
-            for (; i < n && host.charAt(i) != ':'; i++) {
-                char c = host.charAt(i);
-                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
-                if (!ok) {
-                    return false;
-                }
-            }
-        }
-        if (i == n) {
-            return true;
-        }
-        if (host.charAt(i) != ':') {
-            return false;
-        }
-        for (i++; i < n; i++) {
-            char c = host.charAt(i);
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void forward(HttpRequest request, Route route, boolean expectContinue) {
         HttpHeaders headers = request.headers();
         boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE)
@@ -591,43 +511,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     // ---------------------------------------------------------------- the response (one path for every head)
 
-    /**
-     * The one place every final response head passes, whoever made it (the upstream, a respond or static
-     * route, the proxy's own replies, a filter's answer), from the inside out: the route's response_headers,
-     * the filters the request reached (last first), then what the proxy owns: X-Request-ID, the framing
-     * (chunked when there is no length) and Connection.
-     */
+    /** Every final response head passes here: see {@link ResponseHeads#finish}. */
     private void finishHead(HttpResponse response) {
-        Exchange ex = exchange;
-        HttpHeaders headers = response.headers();
-        if (route != null) {
-            HeaderRewrite.apply(route.responseHeaders(), headers);
-        }
-        if (filters != null) {
-            filters.onResponse(response);
-        }
-        int code = response.status().code();
-        ex.status(code);
-        headers.set(RequestId.HEADER, ex.requestId());
-        if (code == 101) {
-            return; // the connection becomes a tunnel: no framing, no Connection: close
-        }
-        boolean bodyless = code == 204 || code == 304 || ex.method() == HttpMethod.HEAD;
-        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpUtil.isTransferEncodingChunked(response)) {
-            if (ex.clientVersion() == HttpVersion.HTTP_1_0) {
-                ex.closeAfterResponse(); // the end of the body is the end of the connection
-            } else {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        }
-        if (!ex.requestComplete() && !mayDiscardBody()) {
-            ex.closeAfterResponse();
-        }
-        if (!ex.keepAlive()) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (ex.clientVersion() == HttpVersion.HTTP_1_0) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
+        ResponseHeads.finish(response, exchange, route == null ? HeaderOps.NONE : route.responseHeaders(), filters,
+                mayDiscardBody());
     }
 
     /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
