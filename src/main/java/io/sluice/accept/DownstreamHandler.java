@@ -170,10 +170,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (clientIp != null) {
             return;
         }
-        // An h2 stream's channel reports its connection's address.
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        // RFC 5952 short form without brackets or scope ("::1"), as X-Real-IP and X-Forwarded-For carry it
-        clientIp = remote == null ? "" : io.netty.util.NetUtil.toAddressString(remote.getAddress());
+        // the PROXY header's source when the listener takes one; RFC 5952 short form without brackets ("::1")
+        clientIp = ClientAddress.ip(ctx.channel());
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {
@@ -317,10 +315,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         HttpHeaders headers = request.headers();
         String id = headers.get(RequestId.HEADER);
         CharSequence requestId = RequestId.acceptable(id) ? id : RequestId.generate();
-        String problem = RequestChecks.validate(request);
+        io.sluice.forward.ForwardProxy forwardProxy = listener.forwardProxy();
+        boolean tunnel = forwardProxy != null && request.method() == HttpMethod.CONNECT; // authority-form target
+        String target = request.uri(); // before validate() turns an absolute-form target into origin-form
+        String problem = tunnel ? null : RequestChecks.validate(request);
         String uri = request.uri();
         String rawPath = RouteTable.pathOf(uri);
-        String path = problem == null ? RequestPath.normalize(rawPath) : rawPath;
+        String path = problem == null && !tunnel ? RequestPath.normalize(rawPath) : rawPath;
         if (path == null) {
             problem = "bad request path (climbs above the root, or a broken percent-encoding)";
             path = rawPath;
@@ -347,13 +348,25 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, null);
             return;
         }
-        if (request.method() == HttpMethod.CONNECT) {
+        if (request.method() == HttpMethod.CONNECT && forwardProxy == null) {
             replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported");
             return;
         }
         String expect = headers.get(HttpHeaderNames.EXPECT);
         if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
             replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
+            return;
+        }
+        if (forwardProxy != null) { // a forward proxy: the client names the destination (io.sluice.forward)
+            if (tunnel) {
+                upgradeRequested = true; // no read-ahead: what follows is the tunnel's
+                forwardProxy.tunnel(this, exchange, request);
+            } else {
+                Route route = forwardProxy.route(this, exchange, request, target);
+                if (route != null) {
+                    forward(request, route, expect != null);
+                }
+            }
             return;
         }
         String acme = AcmeChallenges.http01(path);
@@ -532,6 +545,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public EventLoop eventLoop() {
         return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public Channel clientChannel() {
+        return ctx.channel();
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.ArrayDeque;
  * The pipeline of an http or https listener's connections, in data-path order:
  * <pre>
  *   meter:  (ConnectionMeter)               counts the connection and its bytes (both kinds)
+ *   [proxy-protocol] (ProxyProtocolReader)  proxy_protocol: the PROXY header first, before TLS and HTTP
  *   https:  tls (SniHandler → SslHandler)   certificate by SNI
  *           alpn                            h2 → addHttp2, http/1.1 or none → addHttp1
  *   http:   sniff (PrefaceSniffer)          the HTTP/2 preface → addHttp2 (h2c by prior knowledge), else addHttp1
@@ -57,6 +58,11 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         connections.add(ch);
         ch.pipeline().addLast("meter", new ConnectionMeter(listener.observer().connections()));
+        java.util.List<io.sluice.config.Cidr> proxyProtocolFrom = listener.proxyProtocolFrom();
+        if (proxyProtocolFrom != null) {
+            ch.pipeline().addLast("proxy-protocol", new ProxyProtocolReader(proxyProtocolFrom,
+                    listener.clientTimeouts().requestHead(), () -> listener.observer().connections().timedOut("request_head")));
+        }
         if (tls != null) {
             ch.pipeline().addLast("tls", tls.newHandler()).addLast("alpn", new Alpn());
         } else {

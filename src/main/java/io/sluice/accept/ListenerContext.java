@@ -21,6 +21,10 @@ public final class ListenerContext {
     private final RequestObserver observer;
     private volatile int httpsRedirectPort = -1;
     private volatile ClientTimeouts clientTimeouts = new ClientTimeouts(ClientTimeoutsConfig.DEFAULTS);
+    /** {@code proxy_protocol_from} when {@code proxy_protocol: true} (empty: every peer); null when off. */
+    private volatile java.util.List<io.sluice.config.Cidr> proxyProtocolFrom;
+    /** {@code forward_proxy}: the listener forwards to destinations its clients name; null otherwise. */
+    private volatile io.sluice.forward.ForwardProxy forwardProxy;
 
     public ListenerContext(String name, boolean tls, RouteTable routes, int maxRequestHead, ProxyMetrics metrics) {
         this(name, tls, routes, maxRequestHead, new Observability(metrics));
@@ -81,6 +85,23 @@ public final class ListenerContext {
         ClientTimeouts(ClientTimeoutsConfig c) {
             this(c.idle().toNanos(), c.requestHead().toNanos(), c.requestBody().toNanos(), c.send().toNanos());
         }
+    }
+
+    /** The peers that send a PROXY protocol header (empty: all of them), or null when the listener takes none. */
+    public java.util.List<io.sluice.config.Cidr> proxyProtocolFrom() {
+        return proxyProtocolFrom;
+    }
+
+    public void proxyProtocol(boolean on, java.util.List<io.sluice.config.Cidr> from) {
+        this.proxyProtocolFrom = on ? from : null;
+    }
+
+    public io.sluice.forward.ForwardProxy forwardProxy() {
+        return forwardProxy;
+    }
+
+    public void forwardProxy(io.sluice.forward.ForwardProxy forwardProxy) {
+        this.forwardProxy = forwardProxy;
     }
 
     /** The recorder for answers that did not come from an upstream. */

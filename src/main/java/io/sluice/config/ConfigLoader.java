@@ -38,7 +38,9 @@ public final class ConfigLoader {
             "client_timeouts", "resolver", "reuse_port", "buffer_budget");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
-            "redirect_to_https", "https_port", "idle_timeout", "filters");
+            "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy",
+            "filters");
+    static final List<String> FORWARD_PROXY_KEYS = List.of("allow", "deny");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
             "client_auth", "reload_interval", "acme");
     static final List<String> ACME_KEYS = List.of("directory", "email", "domains", "storage", "challenge",
@@ -314,7 +316,24 @@ public final class ConfigLoader {
 
         List<RouteConfig> routes = List.of();
         String upstream = null;
-        if (protocol == Protocol.TCP) {
+        ForwardProxyConfig forwardProxy = null;
+        if (f.has("forward_proxy")) {
+            if (protocol != Protocol.HTTP) {
+                r.error(f.keyNode("forward_proxy"), "'forward_proxy' is only for http listeners (" + who + ")");
+            } else {
+                forwardProxy = ForwardProxyBinder.bind(r, f.node("forward_proxy"));
+                if (f.has("routes")) {
+                    r.error(f.keyNode("routes"), "a listener with 'forward_proxy' has no 'routes' (" + who
+                            + " forwards to the destinations its clients name)");
+                }
+            }
+        }
+        if (forwardProxy != null || (f.has("forward_proxy") && protocol == Protocol.HTTP)) {
+            if (f.has("upstream")) {
+                r.error(f.keyNode("upstream"), "'upstream' is only for tcp listeners (" + who
+                        + " forwards to the destinations its clients name)");
+            }
+        } else if (protocol == Protocol.TCP) {
             if (f.has("routes")) {
                 r.error(f.keyNode("routes"), "'routes' is only for http and https listeners (tcp listeners"
                         + " forward to 'upstream')");
@@ -353,14 +372,32 @@ public final class ConfigLoader {
             }
         }
         Duration idleTimeout = f.duration("idle_timeout", ListenerConfig.DEFAULT_TCP_IDLE, true);
-        if (f.has("idle_timeout") && protocol != Protocol.TCP) {
-            r.error(f.keyNode("idle_timeout"), "'idle_timeout' is only for tcp listeners (" + who
+        if (f.has("idle_timeout") && protocol != Protocol.TCP && !f.has("forward_proxy")) {
+            r.error(f.keyNode("idle_timeout"), "'idle_timeout' is only for tcp listeners and forward proxies (" + who
                     + ": see server.client_timeouts)");
+        }
+        boolean proxyProtocol = f.value("proxy_protocol", Boolean.FALSE, UpstreamBinder::bool);
+        List<Cidr> proxyProtocolFrom = new ArrayList<>();
+        if (f.has("proxy_protocol_from")) {
+            List<Node> items = r.list(f.node("proxy_protocol_from"), "proxy_protocol_from");
+            for (int i = 0; items != null && i < items.size(); i++) {
+                Cidr c = r.value(items.get(i), "proxy_protocol_from", Cidr::parse);
+                if (c != null) {
+                    proxyProtocolFrom.add(c);
+                }
+            }
+            if (items != null && items.isEmpty()) {
+                r.error(f.node("proxy_protocol_from"), "'proxy_protocol_from' is empty (leave it out to take a"
+                        + " header from every peer)");
+            }
+            if (!proxyProtocol) {
+                r.error(f.keyNode("proxy_protocol_from"), "'proxy_protocol_from' needs 'proxy_protocol: true'");
+            }
         }
         List<FilterConfig> filters = List.of();
         if (f.has("filters")) {
-            if (protocol == Protocol.TCP) {
-                r.error(f.keyNode("filters"), "'filters' is only for http and https listeners (" + who + ")");
+            if (protocol == Protocol.TCP || f.has("forward_proxy")) {
+                r.error(f.keyNode("filters"), "'filters' is only for http and https listeners with routes (" + who + ")");
             } else {
                 filters = filterBinder.bind(f.node("filters"));
             }
@@ -370,7 +407,7 @@ public final class ConfigLoader {
         }
         Node nameNode = f.has("name") ? f.node("name") : f.at();
         return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort,
-                idleTimeout, filters),
+                idleTimeout, proxyProtocol, proxyProtocolFrom, forwardProxy, filters),
                 address, nameNode, f.node("address"));
     }
 

@@ -18,7 +18,7 @@ final class UpstreamBinder {
 
     static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
             "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts", "protocol",
-            "tls");
+            "tls", "send_proxy_protocol");
     static final List<String> TLS_KEYS = List.of("ca", "client_cert", "client_key", "verify", "server_name");
     static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
@@ -117,8 +117,24 @@ final class UpstreamBinder {
         TimeoutsConfig timeouts = f.has("timeouts") ? timeouts(f.node("timeouts")) : TimeoutsConfig.DEFAULTS;
         UpstreamConfig.Wire wire = f.value("protocol", UpstreamConfig.Wire.HTTP1, UpstreamBinder::wire);
         UpstreamTlsConfig tls = f.has("tls") ? tls(f.node("tls")) : UpstreamTlsConfig.DEFAULTS;
+        UpstreamConfig.SendProxyProtocol sendProxy = f.value("send_proxy_protocol",
+                UpstreamConfig.SendProxyProtocol.OFF, UpstreamBinder::sendProxyProtocol);
+        if (sendProxy != UpstreamConfig.SendProxyProtocol.OFF && wire != UpstreamConfig.Wire.HTTP1) {
+            r.error(f.node("send_proxy_protocol"), "send_proxy_protocol needs protocol http1 (an h2 connection carries"
+                    + " the requests of many clients, and a PROXY header names one)");
+        }
         return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
-                passive, retry, timeouts, panic, wire, tls);
+                passive, retry, timeouts, panic, wire, tls, sendProxy);
+    }
+
+    static UpstreamConfig.SendProxyProtocol sendProxyProtocol(String s) {
+        int i = UpstreamConfig.SendProxyProtocol.NAMES.indexOf(s);
+        if (i < 0) {
+            String hint = Suggestions.didYouMean(s, UpstreamConfig.SendProxyProtocol.NAMES);
+            throw new IllegalArgumentException("bad send_proxy_protocol '" + s + "'"
+                    + (hint.isEmpty() ? " (expected off, v1 or v2)" : hint));
+        }
+        return UpstreamConfig.SendProxyProtocol.values()[i];
     }
 
     static UpstreamConfig.Wire wire(String s) {

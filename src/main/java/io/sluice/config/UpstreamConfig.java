@@ -24,7 +24,8 @@ public record UpstreamConfig(
         TimeoutsConfig timeouts,
         double panicThreshold,
         Wire protocol,
-        UpstreamTlsConfig tls) {
+        UpstreamTlsConfig tls,
+        SendProxyProtocol sendProxyProtocol) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
     public static final int DEFAULT_VIRTUAL_NODES = 160;
@@ -40,6 +41,26 @@ public record UpstreamConfig(
         slowStart = slowStart == null ? java.time.Duration.ZERO : slowStart;
         protocol = protocol == null ? Wire.HTTP1 : protocol;
         tls = tls == null ? UpstreamTlsConfig.DEFAULTS : tls;
+        sendProxyProtocol = sendProxyProtocol == null ? SendProxyProtocol.OFF : sendProxyProtocol;
+    }
+
+    /** As the canonical constructor, sending no PROXY protocol header. */
+    public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
+                          java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
+                          PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts, double panicThreshold,
+                          Wire protocol, UpstreamTlsConfig tls) {
+        this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
+                retry, timeouts, panicThreshold, protocol, tls, SendProxyProtocol.OFF);
+    }
+
+    /**
+     * {@code send_proxy_protocol:} each new connection to an endpoint starts with a PROXY protocol header of
+     * this version naming the client (an http upstream's connection then serves that one client only).
+     */
+    public enum SendProxyProtocol {
+        OFF, V1, V2;
+
+        public static final List<String> NAMES = List.of("off", "v1", "v2");
     }
 
 
@@ -58,6 +79,6 @@ public record UpstreamConfig(
                           java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
                           PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts) {
         this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
-                retry, timeouts, 0, Wire.HTTP1, UpstreamTlsConfig.DEFAULTS);
+                retry, timeouts, 0, Wire.HTTP1, UpstreamTlsConfig.DEFAULTS, SendProxyProtocol.OFF);
     }
 }

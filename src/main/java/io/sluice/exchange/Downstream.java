@@ -16,6 +16,9 @@ public interface Downstream {
     /** The client connection's event loop: the exchange and everything it starts run on it. */
     EventLoop eventLoop();
 
+    /** The client's channel (its addresses name the client in a PROXY protocol header sent upstream). */
+    Channel clientChannel();
+
     /** Asks for more of the request body (the upstream can take it again). */
     void resumeReading();
 

@@ -173,10 +173,17 @@ public final class Sluice implements AutoCloseable {
         if (listener.protocol() == Protocol.TCP) {
             running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()),
                     listener.idleTimeout());
+            running.tcp.proxyProtocol(listener.proxyProtocol(), listener.proxyProtocolFrom(),
+                    config.server().clientTimeouts().requestHead());
             bootstrap.childHandler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
                     connections.add(ch);
+                    java.util.List<io.sluice.config.Cidr> from = running.tcp.proxyProtocolFrom();
+                    if (from != null) {
+                        ch.pipeline().addLast("proxy-protocol", new io.sluice.accept.ProxyProtocolReader(from,
+                                running.tcp.requestHeadNanos(), () -> { }));
+                    }
                     ch.pipeline().addLast("frontend",
                             new TcpFrontendHandler(running.tcp, transport.socketChannelClass(), resolver));
                 }
@@ -187,6 +194,8 @@ public final class Sluice implements AutoCloseable {
             running.http = new ListenerContext(listener.name(), https, buildRoutes(listener, upstreams),
                     config.server().maxRequestHead(), observability);
             running.http.clientTimeouts(config.server().clientTimeouts());
+            running.http.proxyProtocol(listener.proxyProtocol(), listener.proxyProtocolFrom());
+            forwardProxy(running.http, listener);
             running.http.httpsRedirectPort(listener.redirectToHttps() ? listener.httpsPort() : -1);
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
@@ -243,7 +252,6 @@ public final class Sluice implements AutoCloseable {
         if (!resolverConfig.equals(next.server().resolver())) {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
         }
-        connector.bufferBudget().limit(next.server().bufferBudget());
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
         filterChains.beginBuild();
         Map<String, RunningListener> kept = new LinkedHashMap<>();
@@ -292,8 +300,11 @@ public final class Sluice implements AutoCloseable {
                 r.http.httpsRedirectPort(lc.redirectToHttps() ? lc.httpsPort() : -1);
                 r.http.update(buildRoutes(lc, nextUpstreams), next.server().maxRequestHead());
                 r.http.clientTimeouts(next.server().clientTimeouts());
+                r.http.proxyProtocol(lc.proxyProtocol(), lc.proxyProtocolFrom());
+                forwardProxy(r.http, lc);
             } else if (r.tcp != null) {
                 r.tcp.update(nextUpstreams.get(lc.upstream()), lc.idleTimeout());
+                r.tcp.proxyProtocol(lc.proxyProtocol(), lc.proxyProtocolFrom(), next.server().clientTimeouts().requestHead());
             }
         }
         for (RunningListener old : listeners.values()) {
@@ -315,7 +326,21 @@ public final class Sluice implements AutoCloseable {
         }
         filterChains.retainOnly(); // state of filters the new configuration dropped
         config = next;
+        connector.bufferBudget().limit(next.server().bufferBudget());
         log.info("configuration reloaded: {}", describeListeners());
+    }
+
+    /** {@code forward_proxy}: made for the listener, given the new rules on a reload, or taken away. */
+    private void forwardProxy(ListenerContext http, ListenerConfig listener) {
+        if (listener.forwardProxy() == null) {
+            http.forwardProxy(null);
+        } else if (http.forwardProxy() != null) {
+            http.forwardProxy().update(listener.forwardProxy(), listener.idleTimeout());
+        } else {
+            http.forwardProxy(new io.sluice.forward.ForwardProxy(listener.name(), listener.forwardProxy(),
+                    listener.idleTimeout(), connector, transport.socketChannelClass(), workers, http.observer(),
+                    metrics));
+        }
     }
 
     /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */

@@ -22,8 +22,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A tcp listener's client connection: picks an endpoint, connects to it on the same event loop (trying
- * the next endpoint when a connect, or the lookup of an endpoint's name, fails), then relays bytes both
- * ways with {@link RelayHandler}. The client is not read until the upstream connection is up. A
+ * the next endpoint when a connect, or the lookup of an endpoint's name, fails; a failed connect is a passive
+ * failure of the endpoint), then relays bytes both ways with {@link RelayHandler}. The balancer sees the
+ * client's address ({@code consistent_hash} on {@code source_ip}; a PROXY header's when the listener takes
+ * one) and each relayed connection as a request in flight until it closes ({@code least_connections}). The client is not read until the upstream connection is up. A
  * connection with nothing relayed either way for the listener's {@code idle_timeout} is closed, both sides.
  */
 public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
@@ -32,6 +34,8 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final EndpointResolver resolver;
     private final List<Endpoint> tried = new ArrayList<>(2);
     private String clientIp;
+    /** Bytes that came with a PROXY protocol header, before the upstream connection is up; usually none. */
+    private List<Object> early;
 
     public TcpFrontendHandler(TcpListenerContext listener, Class<? extends SocketChannel> channelClass,
                               EndpointResolver resolver) {
@@ -42,8 +46,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        clientIp = remote == null ? null : remote.getAddress().getHostAddress();
+        clientIp = io.sluice.accept.ClientAddress.ip(ctx.channel()); // a PROXY header's source, if any
         connect(ctx, listener.upstream());
     }
 
@@ -65,6 +68,8 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        io.sluice.upstream.ProxyHeaderSender.addTo(ch.pipeline(), upstream.config().sendProxyProtocol(),
+                                io.sluice.accept.ClientAddress.of(client), io.sluice.accept.ClientAddress.destination(client));
                         ch.pipeline().addLast("relay", new RelayHandler(client, endpoint::requestFinished));
                     }
                 });
@@ -73,6 +78,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         connect.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {
                 endpoint.requestFinished();
+                upstream.connectFailed(endpoint, client.eventLoop()); // passive checks count it
                 if (client.isActive()) {
                     connect(ctx, upstream);
                 }
@@ -84,8 +90,15 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             // Every byte relayed either way is read or written on the client channel: one idle handler there
             // times both directions.
+            upstream.connected(endpoint);
+            Channel up = future.channel();
+            if (early != null) {
+                early.forEach(m -> up.write(m, up.voidPromise()));
+                early = null;
+                up.flush();
+            }
             ctx.pipeline().addFirst("idle", new IdleStateHandler(0, 0, listener.idleNanos(), TimeUnit.NANOSECONDS))
-                    .replace(this, "relay", new RelayHandler(future.channel(), null));
+                    .replace(this, "relay", new RelayHandler(up, null));
             client.read();
         });
     }
@@ -104,7 +117,20 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ReferenceCountUtil.release(msg); // not read before the relay is in place; never reached
+        // The client is not read before the relay is in place; only bytes that came in one read with a PROXY
+        // protocol header arrive here, and they go upstream first.
+        if (early == null) {
+            early = new ArrayList<>(1);
+        }
+        early.add(msg);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (early != null) {
+            early.forEach(ReferenceCountUtil::release);
+            early = null;
+        }
     }
 
     @Override

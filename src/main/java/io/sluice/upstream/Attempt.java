@@ -64,7 +64,9 @@ final class Attempt {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
             // were retired at the reload, and nothing would ever take this one again. An h2 stream is
             // never reused (its connection is shared already).
-            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING) {
+            // With send_proxy_protocol a connection names one client in its PROXY header: never pooled.
+            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING
+                    && upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF) {
                 ConnectionPool pool = upstream.connector().pools().of(endpoint);
                 handler.park(pool);
                 pool.offer(c);

@@ -153,7 +153,8 @@ public final class ProxyCall implements PickContext {
         attempt.reusedConnection = false;
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.eventLoop(), attempt.endpoint, upstream);
+                upstream.connector().open(downstream.eventLoop(), attempt.endpoint, upstream,
+                        downstream.clientChannel());
         long connectStart = System.nanoTime();
         Endpoint connecting = attempt.endpoint;
         future.addListener(f -> {
@@ -170,6 +171,11 @@ public final class ProxyCall implements PickContext {
             return;
         }
         if (!future.isSuccess()) {
+            if (future.cause() instanceof DestinationRefusedException refused) { // the forward proxy's rules
+                attempt.end(false, upstream);
+                fail(io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN, refused.getMessage());
+                return;
+            }
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }

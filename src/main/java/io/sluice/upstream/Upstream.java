@@ -31,6 +31,8 @@ public final class Upstream implements MeteredUpstream {
     /** Null without {@code retry:}. */
     private final RetryBudget retryBudget;
     private final Runnable countRetry;
+    /** The forward proxy's checks for an upstream whose endpoint a client named; null for configured upstreams. */
+    private final DestinationGuard guard;
 
     /**
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
@@ -38,6 +40,13 @@ public final class Upstream implements MeteredUpstream {
      */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
+        this(config, connector, proxyMetrics, previous, null);
+    }
+
+    /** @param guard connects through the forward proxy's checks (null: the endpoint's name is looked up as usual) */
+    public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                    Map<String, Endpoint> previous, DestinationGuard guard) {
+        this.guard = guard;
         this.config = config;
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
@@ -100,6 +109,11 @@ public final class Upstream implements MeteredUpstream {
         return connector == null ? 0 : connector.pools().idle(endpoint);
     }
 
+    /** The forward proxy's connect checks, or null. */
+    public DestinationGuard guard() {
+        return guard;
+    }
+
     public UpstreamConnector connector() {
         return connector;
     }
@@ -133,6 +147,16 @@ public final class Upstream implements MeteredUpstream {
         if (passive.failure(endpoint, timer)) {
             proxyMetrics.passiveEjection(config.name(), endpoint.address());
         }
+    }
+
+    /** A tcp listener could not connect to {@code endpoint}: a passive failure (as a refused HTTP attempt is). */
+    public void connectFailed(Endpoint endpoint, ScheduledExecutorService timer) {
+        passiveFailure(endpoint, timer);
+    }
+
+    /** A tcp listener connected to {@code endpoint}: a passive success, which ends its run of failures. */
+    public void connected(Endpoint endpoint) {
+        passive.success(endpoint);
     }
 
     /** A response head arrived from {@code endpoint}: a success, or a failure when {@code passive.on_status} lists it. */

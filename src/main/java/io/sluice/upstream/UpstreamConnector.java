@@ -93,6 +93,14 @@ public final class UpstreamConnector {
 
     /** Connects to {@code endpoint} on {@code loop} (the downstream connection's loop). */
     public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Upstream upstream) {
+        return connect(loop, endpoint, upstream, null);
+    }
+
+    /**
+     * As {@link #connect(EventLoop, Endpoint, Upstream)}; with {@code send_proxy_protocol} the connection starts
+     * with a PROXY header naming the client of {@code client} (the downstream channel).
+     */
+    public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Upstream upstream, Channel client) {
         long idleNanos = upstream.config().timeouts().idle().toNanos();
         UpstreamTlsConfig tlsConfig = upstream.config().tls();
         SslContext tls = endpoint.tls() ? clientTls.computeIfAbsent(tlsConfig, UpstreamConnector::clientContext) : null;
@@ -107,6 +115,11 @@ public final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (client != null) {
+                            ProxyHeaderSender.addTo(ch.pipeline(), upstream.config().sendProxyProtocol(),
+                                    io.sluice.accept.ClientAddress.of(client),
+                                    io.sluice.accept.ClientAddress.destination(client));
+                        }
                         if (tls != null) {
                             // peer host: SNI (for names, not IP addresses) and the name the certificate must carry
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), serverName,
@@ -117,6 +130,9 @@ public final class UpstreamConnector {
                                 .addLast("proxy", new UpstreamHandler(idleNanos));
                     }
                 });
+        if (upstream.guard() != null) {
+            return upstream.guard().connect(bootstrap, loop, endpoint, connectMillis); // the forward proxy's checks
+        }
         return resolver.connect(bootstrap, loop, endpoint, upstream.name(), connectMillis);
     }
 
@@ -126,9 +142,14 @@ public final class UpstreamConnector {
      * endpoint. Either way its pipeline ends in "http" (HttpObjects) and "proxy" (UpstreamHandler).
      */
     public Future<Channel> open(EventLoop loop, Endpoint endpoint, Upstream upstream) {
+        return open(loop, endpoint, upstream, null);
+    }
+
+    /** As {@link #open(EventLoop, Endpoint, Upstream)} for a request of the client of {@code client}. */
+    public Future<Channel> open(EventLoop loop, Endpoint endpoint, Upstream upstream, Channel client) {
         Promise<Channel> promise = loop.newPromise();
         if (upstream.config().protocol() == UpstreamConfig.Wire.HTTP1) {
-            ChannelFuture f = connect(loop, endpoint, upstream);
+            ChannelFuture f = connect(loop, endpoint, upstream, client);
             f.addListener(x -> {
                 if (f.isSuccess()) {
                     promise.setSuccess(f.channel());

@@ -770,7 +770,7 @@ class ConfigLoaderTest {
                 upstreams:
                   u: { endpoints: [ { address: 127.0.0.1:9001 } ] }
                 """)).containsExactly(
-                "test.yaml:2:61: 'idle_timeout' is only for tcp listeners (http listener 'listener-1': see"
+                "test.yaml:2:61: 'idle_timeout' is only for tcp listeners and forward proxies (http listener 'listener-1': see"
                         + " server.client_timeouts)");
     }
 }

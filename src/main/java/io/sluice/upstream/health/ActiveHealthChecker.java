@@ -55,6 +55,9 @@ final class ActiveHealthChecker {
     private final RandomGenerator random;
     private volatile HealthCheckConfig config;
     private volatile String upstream;
+    /** {@code send_proxy_protocol} of the upstream: every check connection starts with a LOCAL header. */
+    private volatile io.sluice.config.UpstreamConfig.SendProxyProtocol proxyHeader =
+            io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF;
     /** Loop-confined from here. */
     private final HealthCounter counter;
     private ScheduledFuture<?> next;
@@ -88,6 +91,11 @@ final class ActiveHealthChecker {
         loop.execute(() -> counter.thresholds(config.healthyThreshold(), config.unhealthyThreshold()));
     }
 
+    /** The PROXY protocol header each check sends first (LOCAL: the proxy speaking for itself). Any thread. */
+    void proxyHeader(io.sluice.config.UpstreamConfig.SendProxyProtocol version) {
+        this.proxyHeader = version;
+    }
+
     /** Stops checking and lets go of the endpoint's active-check verdict. Any thread. */
     void stop() {
         loop.execute(() -> {
@@ -118,6 +126,7 @@ final class ActiveHealthChecker {
         HealthCheckConfig c = config;
         int run = ++generation;
         boolean http = c.type().equals(HealthCheckConfig.HTTP);
+        io.sluice.config.UpstreamConfig.SendProxyProtocol header = proxyHeader;
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
@@ -125,6 +134,7 @@ final class ActiveHealthChecker {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) throws SSLException {
+                        io.sluice.upstream.ProxyHeaderSender.addLocalTo(ch.pipeline(), header);
                         if (http && endpoint.tls()) {
                             ch.pipeline().addLast(tls().newHandler(ch.alloc(), endpoint.host(),
                                     endpoint.socketAddress().getPort()));
@@ -147,7 +157,9 @@ final class ActiveHealthChecker {
                 finish(run, false, "connect failed: " + f.cause().getMessage());
             } else if (!http) {
                 finish(run, true, "connected");
-                f.channel().close();
+                // written first: the PROXY header, when the endpoint expects one, so it does not log an error
+                f.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                        .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             } else {
                 FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, c.path());
                 request.headers().set(HttpHeaderNames.HOST, c.host() != null ? c.host() : endpoint.address())

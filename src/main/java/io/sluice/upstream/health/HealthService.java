@@ -54,10 +54,12 @@ public final class HealthService implements AutoCloseable {
                 if (checker == null) {
                     checker = new ActiveHealthChecker(upstream.name(), endpoint, config, loops.next().next(),
                             channelClass, resolver, ThreadLocalRandom.current());
+                    checker.proxyHeader(upstream.config().sendProxyProtocol());
                     checker.start();
                 } else {
                     checker.update(upstream.name(), config);
                 }
+                checker.proxyHeader(upstream.config().sendProxyProtocol());
                 next.put(endpoint, checker);
             }
         }
