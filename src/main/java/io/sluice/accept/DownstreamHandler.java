@@ -794,8 +794,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     public void switchToTunnel(Exchange ex, Channel upstream, Runnable onClose) {
         closing = true;
         call = null;
-        // The encoder waits for the end of the 101 it wrote; the upstream's bytes go through the relay now.
-        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        if (ex.status() == 101) {
+            // The encoder waits for the end of the 101 it wrote; the upstream's bytes go through the relay now.
+            // (A forward proxy's CONNECT answer was written whole.)
+            ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        }
         ctx.flush();
         Channel client = ctx.channel();
         ChannelPipeline up = upstream.pipeline();
