@@ -188,7 +188,7 @@ public final class ForwardProxy implements DestinationGuard {
     /** {@code CONNECT host:port}: a tunnel to an allowed destination, or 400/403/502. */
     public void tunnel(Downstream downstream, Exchange exchange, HttpRequest request) {
         exchange.route("connect");
-        if (downstream.ctx().channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
+        if (downstream.clientChannel() instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
             // an h2 CONNECT tunnels through one stream (RFC 9113 §8.5), not a connection of its own: not done
             downstream.replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "CONNECT over HTTP/2 is not supported: use HTTP/1.1");
