@@ -34,6 +34,7 @@ import io.sluice.config.RespondConfig;
 import io.sluice.config.HeaderOps;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.FilterChain;
 import io.sluice.filter.FilterRun;
@@ -486,13 +487,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         }
         ForwardedHeaders.apply(headers, clientIp, listener.scheme());
         listener.observer().startTrace(headers, exchange);
-        ProxyCall.prepareHead(request, route.requestHeaders(), exchange.requestId(), upgrade, chunked);
+        ProxyCall.prepareHead(request, route, exchange.requestId(), upgrade, chunked);
         if (expectContinue && request.protocolVersion() == HttpVersion.HTTP_1_1) {
             continueAnswered = true;
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        call = new ProxyCall(this, exchange, route.upstream(), request);
+        call = new ProxyCall(this, exchange, route, request);
         call.start();
     }
 
@@ -540,6 +541,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         } else {
             ctx.write(response, ctx.voidPromise());
         }
+    }
+
+    @Override
+    public ChannelHandlerContext ctx() {
+        return ctx;
     }
 
     @Override
@@ -694,9 +700,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (!ex.requestComplete() && !mayDiscardBody()) {
             ex.closeAfterResponse();
         }
+        // routed to an upstream: counted with its name (contract: the proxy's own answers carry it)
+        ProxyMetrics.RequestMetrics replies = call != null ? call.upstreamReplies() : listener.localReplies();
         call = null;
         releaseHeldBody();
-        listener.localReplies().record(status.code(), System.nanoTime() - ex.startNanos());
+        replies.record(status.code(), System.nanoTime() - ex.startNanos());
         writeFull(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), false));
         responseFinished(ex);
     }

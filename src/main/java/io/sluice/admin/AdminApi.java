@@ -15,9 +15,17 @@ final class AdminApi {
     final Supplier<Collection<Upstream>> upstreams;
     final Supplier<SluiceConfig> config;
     final long startMillis;
+    /** Null when nothing can be reloaded (tests that build an admin server alone). */
+    final AdminServer.Reloads reloads;
 
     AdminApi(ProxyMetrics metrics, Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
              long startMillis) {
+        this(metrics, upstreams, config, startMillis, null);
+    }
+
+    AdminApi(ProxyMetrics metrics, Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
+             long startMillis, AdminServer.Reloads reloads) {
+        this.reloads = reloads;
         this.metrics = metrics;
         this.upstreams = upstreams;
         this.config = config;

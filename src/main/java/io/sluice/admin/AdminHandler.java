@@ -24,6 +24,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.upstream.Upstream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.function.Supplier;
@@ -50,17 +51,21 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Supplier<Collection<Upstream>> upstreams;
     private final ExpositionFormats formats = ExpositionFormats.init();
     private final AdminApi api;
+    /** Null only in unit tests of the answers alone. */
+    private final AdminGuard guard;
 
     AdminHandler(PrometheusRegistry registry, Supplier<Collection<Upstream>> upstreams) {
         this.registry = registry;
         this.upstreams = upstreams;
         this.api = null;
+        this.guard = null;
     }
 
-    AdminHandler(AdminApi api) {
+    AdminHandler(AdminApi api, AdminGuard guard) {
         this.registry = api.metrics.registry();
         this.upstreams = api.upstreams;
         this.api = api;
+        this.guard = guard;
     }
 
     @Override
@@ -74,6 +79,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             path = new QueryStringDecoder(request.uri()).path();
         } catch (IllegalArgumentException e) { // undecodable %-escape
             sendAndClose(ctx, text(HttpResponseStatus.BAD_REQUEST, "bad request\n"));
+            return;
+        }
+        if (guard != null && ctx.channel().localAddress() instanceof InetSocketAddress local) {
+            FullHttpResponse refusal = guard.check(request, path, local);
+            if (refusal != null) {
+                log.warn("admin {} {} {}: {}", ctx.channel().remoteAddress(), request.method(), path,
+                        refusal.content().toString(StandardCharsets.UTF_8).strip());
+                send(ctx, request, refusal);
+                return;
+            }
+        }
+        if (api != null && "/api/reload".equals(path)) {
+            ReloadEndpoint.answer(ctx, request, api);
             return;
         }
         if (api != null && "/api/events".equals(path) && HttpMethod.GET.equals(request.method())) {
@@ -164,15 +182,21 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** Content-Length is already the body's; a HEAD answer keeps it and drops the body. */
-    private static void send(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
-        if (HttpMethod.HEAD.equals(request.method())) {
+    static void send(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+        send(ctx, HttpMethod.HEAD.equals(request.method()), request.protocolVersion(), HttpUtil.isKeepAlive(request),
+                response);
+    }
+
+    /** For an answer given after the request was released: what {@link #send} needs of the request. */
+    static void send(ChannelHandlerContext ctx, boolean head, io.netty.handler.codec.http.HttpVersion version,
+                     boolean keepAlive, FullHttpResponse response) {
+        if (head) {
             FullHttpResponse headOnly = response.replace(Unpooled.EMPTY_BUFFER);
             response.release();
             response = headOnly;
         }
         // Same version as the request: an HTTP/1.0 client needs an explicit "Connection: keep-alive".
-        response.setProtocolVersion(request.protocolVersion());
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        response.setProtocolVersion(version);
         HttpUtil.setKeepAlive(response, keepAlive);
         var written = ctx.writeAndFlush(response);
         if (!keepAlive) {

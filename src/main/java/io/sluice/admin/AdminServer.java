@@ -13,17 +13,21 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sluice.config.AdminConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.ProxyMetrics;
+import io.sluice.runtime.ReloadOutcome;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * The admin listener: /healthz, /metrics, /api/upstreams and the status page at /.
+ * The admin listener: /healthz, /metrics, /api/..., the status page at /; who may change state is
+ * {@link AdminGuard}'s to decide.
  *
  * <p>Runs on the event loop group it is given and never blocks it; every answer is built in memory
  * from the registry and the upstreams. {@link #start()} and {@link #close()} are for the thread that
@@ -32,6 +36,20 @@ import java.util.function.Supplier;
 public final class AdminServer implements AutoCloseable {
 
     static final int MAX_REQUEST_BYTES = 64 * 1024;
+
+    /** What the admin API can ask of the running proxy besides reading: a reload of its file. */
+    public interface Reloads {
+        /** Starts a reload of the configuration file; completes with its outcome. */
+        CompletableFuture<ReloadOutcome> reload();
+
+        /** The last reload attempt, or null when there was none. */
+        ReloadOutcome last();
+
+        /** The text of the configuration file in force (as read when it was loaded), or null without one. */
+        default String source() {
+            return null;
+        }
+    }
 
     private final HostPort address;
     private final EventLoopGroup group;
@@ -46,7 +64,7 @@ public final class AdminServer implements AutoCloseable {
      */
     public AdminServer(HostPort address, EventLoopGroup group, ProxyMetrics metrics,
                        Supplier<Collection<Upstream>> upstreams) {
-        this(address, group, metrics, upstreams, () -> null, System.currentTimeMillis());
+        this(new AdminConfig(address), group, metrics, upstreams, () -> null, System.currentTimeMillis(), null);
     }
 
     /**
@@ -54,12 +72,14 @@ public final class AdminServer implements AutoCloseable {
      *                    {@code /api/routes}
      * @param startMillis when the process started, for {@code /api/version}'s uptime
      */
-    public AdminServer(HostPort address, EventLoopGroup group, ProxyMetrics metrics,
-                       Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config, long startMillis) {
-        this.address = Objects.requireNonNull(address, "address");
+    public AdminServer(AdminConfig admin, EventLoopGroup group, ProxyMetrics metrics,
+                       Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config, long startMillis,
+                       Reloads reloads) {
+        this.address = Objects.requireNonNull(admin, "admin").address();
         this.group = Objects.requireNonNull(group, "group");
         this.handler = new AdminHandler(new AdminApi(Objects.requireNonNull(metrics, "metrics"),
-                Objects.requireNonNull(upstreams, "upstreams"), Objects.requireNonNull(config, "config"), startMillis));
+                Objects.requireNonNull(upstreams, "upstreams"), Objects.requireNonNull(config, "config"), startMillis,
+                reloads), new AdminGuard(admin));
     }
 
     /** Binds, waiting until the socket is listening. */

@@ -53,8 +53,28 @@ final class ApiDocuments {
         return n;
     }
 
+    /** {@code {"last_reload": {"at", "trigger", "success", "errors": [...]}}}, or null before any reload. */
+    static JsonNode reload(io.sluice.runtime.ReloadOutcome outcome) {
+        ObjectNode root = JSON.createObjectNode();
+        if (outcome == null) {
+            root.putNull("last_reload");
+            return root;
+        }
+        ObjectNode n = root.putObject("last_reload");
+        n.put("at", outcome.at().toString());
+        n.put("trigger", outcome.trigger());
+        n.put("success", outcome.success());
+        ArrayNode errors = n.putArray("errors");
+        outcome.errors().forEach(errors::add);
+        return root;
+    }
+
     /** The configuration in force, with secrets redacted; null without one. */
     static JsonNode config(AdminApi api) {
+        String source = api.reloads == null ? null : api.reloads.source();
+        if (source != null) {
+            return ConfigView.of(source); // the file's own keys
+        }
         SluiceConfig c = api.config.get();
         if (c == null) {
             return JSON.createObjectNode();
@@ -169,7 +189,8 @@ final class ApiDocuments {
                     if (r.stripPrefix() != null) {
                         n.put("strip_prefix", r.stripPrefix());
                     }
-                    n.put("action", r.upstream() != null ? "upstream" : r.respond() != null ? "respond" : "static");
+                    n.put("action", r.upstream() != null ? "upstream" : !r.traffic().split().isEmpty() ? "split"
+                            : r.respond() != null ? "respond" : "static");
                     if (r.upstream() != null) {
                         n.put("upstream", r.upstream());
                     }

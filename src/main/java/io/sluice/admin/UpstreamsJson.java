@@ -21,6 +21,10 @@ import java.util.Collection;
  * {@code effective_weight}, {@code rps} (mean over the minute), {@code p50_ms}, {@code p99_ms} (null
  * without requests), {@code error_rate} (0..1; 5xx and failed attempts), and {@code series}, requests
  * in each of the last 60 seconds, oldest first.
+ *
+ * <p>Per upstream, after its endpoints: {@code panic} (the balancers use every endpoint as if healthy) and
+ * {@code circuit}, the state of its circuit breaker ({@code closed}, {@code open}, {@code half_open}), or
+ * null without one.
  */
 final class UpstreamsJson {
 
@@ -61,6 +65,11 @@ final class UpstreamsJson {
         }
         json.writeEndArray();
         json.writeBooleanField("panic", upstream.panicking());
+        if (upstream.breaker() == null) {
+            json.writeNullField("circuit");
+        } else {
+            json.writeStringField("circuit", upstream.breaker().state().label());
+        }
         json.writeEndObject();
     }
 

@@ -41,6 +41,8 @@ public final class Endpoint {
     private final String host;
     private final InetSocketAddress socketAddress;
     private final boolean tls;
+    /** The path of the address ({@code http://host:port/base}), or null when it has none. */
+    private final String basePath;
     private final int index;
     /** Scale of {@link #effectiveWeight()}: the configured weight w is {@code w * WEIGHT_SCALE}. */
     public static final int WEIGHT_SCALE = 16;
@@ -73,6 +75,9 @@ public final class Endpoint {
     private volatile long passiveEjectedUntil;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requestsTotal = new LongAdder();
+    /** Active health check results, for sluice_health_checks_total. */
+    private final LongAdder healthChecksPassed = new LongAdder();
+    private final LongAdder healthChecksFailed = new LongAdder();
     private final PeakEwma latency = new PeakEwma(PeakEwma.DEFAULT_DECAY_NANOS);
     /** The change counters of the endpoint sets this endpoint is in; copy-on-write, guarded by this. */
     private volatile AtomicLong[] watchers = new AtomicLong[0];
@@ -91,6 +96,7 @@ public final class Endpoint {
         this.host = config.host();
         this.socketAddress = socketAddress(config.host(), config.port());
         this.tls = config.tls();
+        this.basePath = config.basePath().isEmpty() ? null : config.basePath();
         this.weight = config.weight();
         this.index = index;
         this.nanoTime = nanoTime;
@@ -141,6 +147,30 @@ public final class Endpoint {
 
     public int index() {
         return index;
+    }
+
+    /** {@code host:port} ({@code [v6]:port}): a Host header naming this endpoint. */
+    public String authority() {
+        String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        return h + ":" + socketAddress.getPort();
+    }
+
+    /** The path of the address ({@code /base} for {@code http://host:port/base}), or null when it has none. */
+    public String basePath() {
+        return basePath;
+    }
+
+    /**
+     * The request target to send to this endpoint for {@code uri} (path and query, as forwarded): the base
+     * path and the request path joined with one slash between them, the query kept, as Go's
+     * {@code NewSingleHostReverseProxy} does ({@code /base} and {@code /x?a=1} give {@code /base/x?a=1}).
+     * {@code uri} itself when the address has no path, and for {@code OPTIONS *}.
+     */
+    public String target(String uri) {
+        if (basePath == null || !uri.startsWith("/")) {
+            return uri;
+        }
+        return basePath.endsWith("/") ? basePath + uri.substring(1) : basePath + uri;
     }
 
     public int weight() {
@@ -228,6 +258,16 @@ public final class Endpoint {
     }
 
     /** How often the endpoint entered {@code state} (for {@code sluice_endpoint_state_changes_total}). */
+    /** One active health check ended; any thread. */
+    public void healthChecked(boolean passed) {
+        (passed ? healthChecksPassed : healthChecksFailed).increment();
+    }
+
+    /** Active health checks that passed ({@code true}) or failed. */
+    public long healthChecks(boolean passed) {
+        return (passed ? healthChecksPassed : healthChecksFailed).sum();
+    }
+
     public synchronized long stateChanges(EndpointState state) {
         return stateChanges[state.ordinal()];
     }

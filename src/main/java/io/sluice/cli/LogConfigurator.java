@@ -6,12 +6,16 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
- * The process's logging, set up in code: one {@link LogLine} per event on stderr, the level from
- * {@code SLUICE_LOG_LEVEL} (default INFO), Netty at WARN. Logback finds it through
+ * The process's logging, set up in code: one {@link LogLine} per event on stderr (or appended to the file
+ * {@code SLUICE_LOG_FILE}, reopened by {@link #reopen} on SIGUSR1 and SIGHUP), the level from
+ * {@code SLUICE_LOG_LEVEL} (default INFO), Netty at WARN; {@code SLUICE_LOG_FORMAT=json} for one JSON object a
+ * line. Logback finds it through
  * {@code META-INF/services}. Doing in code what a {@code logback.xml} would do keeps logback's XML
  * configuration machinery (Joran and the JDK's XML parser, some 430 classes, about 2.5 MiB of metaspace
  * and heap) out of the process. A {@code -Dlogback.configurationFile=...} or a {@code logback-test.xml}
@@ -19,29 +23,55 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
+    /** The file appender when SLUICE_LOG_FILE is set, else null. */
+    private static volatile FileAppender<ILoggingEvent> file;
+
+    /** Closes and reopens the process log file by its name (after logrotate moved it); nothing without one. */
+    public static void reopen() {
+        FileAppender<ILoggingEvent> f = file;
+        if (f != null) {
+            synchronized (f) {
+                f.stop();
+                f.start(); // opens the file again, appending
+            }
+        }
+    }
+
     @Override
     public ExecutionStatus configure(LoggerContext context) {
         if (System.getProperty("logback.configurationFile") != null
                 || LogConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        LogLine layout = new LogLine();
+        LogLine layout = new LogLine("json".equalsIgnoreCase(setting("SLUICE_LOG_FORMAT")));
         layout.setContext(context);
         layout.start();
         LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
         encoder.setLayout(layout);
         encoder.start();
-        ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
-        stderr.setContext(context);
-        stderr.setName("STDERR");
-        stderr.setTarget("System.err");
-        stderr.setEncoder(encoder);
-        stderr.start();
+        OutputStreamAppender<ILoggingEvent> out;
+        String logFile = setting("SLUICE_LOG_FILE");
+        if (logFile != null && !logFile.isBlank()) {
+            FileAppender<ILoggingEvent> f = new FileAppender<>();
+            f.setFile(logFile);
+            f.setAppend(true);
+            f.setName("FILE");
+            out = f;
+            file = f;
+        } else {
+            ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
+            stderr.setTarget("System.err");
+            stderr.setName("STDERR");
+            out = stderr;
+        }
+        out.setContext(context);
+        out.setEncoder(encoder);
+        out.start();
         context.getLogger("io.netty").setLevel(Level.WARN);
         ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(setting("SLUICE_LOG_LEVEL"), Level.INFO));
-        root.addAppender(stderr);
+        root.addAppender(out);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 

@@ -7,8 +7,9 @@ import java.util.regex.Pattern;
 /**
  * Parses the two address forms of the configuration. Listening addresses ({@code listeners[].address},
  * {@code admin.address}, quick mode's {@code --from}) are {@code host:port} or {@code [v6]:port}, port 0
- * to 65535 (0: any free port). Endpoint addresses are {@code host:port}, {@code http://host[:port]} or
- * {@code https://host[:port]} (80 and 443 when the port is omitted), with IPv6 hosts in brackets. DNS
+ * to 65535 (0: any free port). Endpoint addresses are {@code host:port}, {@code http://host[:port][/path]} or
+ * {@code https://host[:port][/path]} (80 and 443 when the port is omitted), with IPv6 hosts in brackets;
+ * the path is a base every forwarded request path is joined to. DNS
  * server addresses ({@code server.resolver.nameservers}) are an IP address with an optional port (53).
  * Nothing here looks a name up. Failures throw IllegalArgumentException with a message for people.
  */
@@ -18,7 +19,7 @@ public final class Addresses {
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?");
     static final String LISTEN_EXPECTED = "expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080";
     static final String ENDPOINT_EXPECTED =
-            "expected host:port, http://host[:port] or https://host[:port], e.g. 127.0.0.1:9001";
+            "expected host:port, http://host[:port][/path] or https://host[:port][/path], e.g. 127.0.0.1:9001";
     static final String NAMESERVER_EXPECTED =
             "expected an IP address with an optional port, e.g. 10.0.0.2:53 or [fd00::2]";
 
@@ -33,6 +34,7 @@ public final class Addresses {
     /** An endpoint address with its weight; {@link EndpointConfig#address()} keeps {@code text} as written. */
     public static EndpointConfig endpoint(String text, int weight) {
         String rest = text;
+        String basePath = "";
         boolean tls = false;
         int defaultPort = -1;
         int scheme = text.indexOf("://");
@@ -48,19 +50,33 @@ public final class Addresses {
                         + text.substring(0, scheme) + "'; expected http or https)");
             }
             rest = text.substring(scheme + 3);
-            if (rest.endsWith("/")) {
-                rest = rest.substring(0, rest.length() - 1);
-            }
-            if (rest.indexOf('/') >= 0 || rest.indexOf('?') >= 0) {
+            if (rest.indexOf('?') >= 0 || rest.indexOf('#') >= 0) {
                 throw new IllegalArgumentException("bad address '" + text
-                        + "' (an endpoint address has no path; expected scheme://host[:port])");
+                        + "' (an endpoint address has no query or fragment; expected scheme://host[:port][/path])");
+            }
+            int slash = rest.indexOf('/');
+            if (slash >= 0) {
+                basePath = rest.substring(slash);
+                rest = rest.substring(0, slash);
+                if (basePath.equals("/")) {
+                    basePath = ""; // http://host:port/ is the root: nothing to join
+                } else if (!basePath.chars().allMatch(Addresses::pathChar)) {
+                    throw new IllegalArgumentException("bad address '" + text + "' (bad character in the path '"
+                            + basePath + "'; use percent-encoding)");
+                }
             }
         }
         HostPort hp = hostPort(rest, defaultPort, ENDPOINT_EXPECTED, text);
         if (hp.port() == 0) {
             throw new IllegalArgumentException("bad address '" + text + "' (port must be 1 to 65535)");
         }
-        return new EndpointConfig(text, hp.host(), hp.port(), tls, weight);
+        return new EndpointConfig(text, hp.host(), hp.port(), tls, weight, basePath);
+    }
+
+    /** RFC 3986 pchar and '/': what a path may hold as written (anything else percent-encoded). */
+    private static boolean pathChar(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || "-._~!$&'()*+,;=:@/%".indexOf(c) >= 0;
     }
 
     /**

@@ -46,7 +46,7 @@ public final class ConfigLoader {
     static final List<String> ACME_KEYS = List.of("directory", "email", "domains", "storage", "challenge",
             "renew_before", "trust_ca", "check_interval");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
-    static final List<String> ADMIN_KEYS = List.of("address");
+    static final List<String> ADMIN_KEYS = List.of("address", "token", "token_file", "hosts");
     static final List<String> PROTOCOLS = List.of("http", "https", "tcp");
     static final long MIN_REQUEST_HEAD = 1024;
     static final long MAX_REQUEST_HEAD = 1024 * 1024;
@@ -158,7 +158,14 @@ public final class ConfigLoader {
         String problem = e.getProblem() == null ? "" : e.getProblem().strip();
         String context = e.getContext() == null ? "" : e.getContext().strip();
         String msg = context.isEmpty() ? problem : problem.isEmpty() ? context : context + ": " + problem;
-        return "bad YAML: " + msg.replaceAll("\\s+", " ");
+        msg = "bad YAML: " + msg.replaceAll("\\s+", " ");
+        var problemMark = e.getProblemMark().orElse(null);
+        var contextMark = e.getContextMark().orElse(null);
+        if (problemMark != null && contextMark != null && contextMark.getLine() != problemMark.getLine()) {
+            msg += " (what is unclosed started at line " + (contextMark.getLine() + 1) + ", column "
+                    + (contextMark.getColumn() + 1) + ")";
+        }
+        return msg;
     }
 
     private static SluiceConfig bind(YamlReader r, Node root, Path file) {
@@ -185,7 +192,8 @@ public final class ConfigLoader {
                 }
             }
         }
-        Bound admin = top.has("admin") ? admin(r, top.node("admin")) : null;
+        AdminConfig[] adminConfig = new AdminConfig[1];
+        Bound admin = top.has("admin") ? admin(r, top.node("admin"), adminConfig) : null;
         AccessLogConfig accessLog = top.has("access_log") ? ObserveBinder.accessLog(r, top.node("access_log")) : null;
         TracingConfig tracing = top.has("tracing") ? ObserveBinder.tracing(r, top.node("tracing")) : null;
         crossCheck(r, listeners, admin);
@@ -193,7 +201,7 @@ public final class ConfigLoader {
             return null;
         }
         return new SluiceConfig(file, server, listeners.stream().map(b -> b.listener).toList(), upstreams,
-                admin == null ? null : new AdminConfig(admin.address), accessLog, tracing);
+                admin == null ? null : adminConfig[0], accessLog, tracing);
     }
 
     /** A bound listener (or the admin block) with the nodes the cross checks point at. */
@@ -266,13 +274,33 @@ public final class ConfigLoader {
                 f.duration("send", d.send(), true));
     }
 
-    private static Bound admin(YamlReader r, Node node) {
+    /** Binds the admin block; its {@link AdminConfig} goes to {@code out[0]}. */
+    private static Bound admin(YamlReader r, Node node, AdminConfig[] out) {
         Fields f = r.fields(node, "admin", "in admin", ADMIN_KEYS);
         if (f == null || !f.require("address")) {
             return null;
         }
         HostPort address = f.value("address", null, Addresses::listen);
-        return address == null ? null : new Bound(null, address, null, f.node("address"));
+        if (address == null) {
+            return null;
+        }
+        String token = f.string("token", null);
+        if (f.has("token") && f.has("token_file")) {
+            r.error(f.keyNode("token_file"), "give admin.token or admin.token_file, not both");
+        } else if (f.has("token_file")) {
+            Path file = f.path("token_file");
+            try {
+                token = Files.readString(file).strip();
+            } catch (IOException | RuntimeException e) {
+                r.error(f.node("token_file"), "cannot read the admin token from " + file + ": " + e.getMessage());
+            }
+        }
+        if (token != null && token.isBlank()) {
+            r.error(f.has("token") ? f.node("token") : f.node("token_file"), "the admin token is empty");
+            token = null;
+        }
+        out[0] = new AdminConfig(address, token, f.strings("hosts"));
+        return new Bound(null, address, null, f.node("address"));
     }
 
     private static Protocol protocol(String s) {

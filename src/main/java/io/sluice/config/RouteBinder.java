@@ -17,9 +17,13 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 final class RouteBinder {
 
     static final List<String> KEYS = List.of("name", "match", "strip_prefix", "request_headers",
-            "response_headers", "upstream", "respond", "static", "filters");
-    static final List<String> ACTIONS = List.of("upstream", "respond", "static");
-    static final List<String> MATCH_KEYS = List.of("hosts", "path_prefix", "path_regex", "methods", "headers");
+            "response_headers", "upstream", "respond", "static", "split", "split_on", "mirror", "filters");
+    static final List<String> ACTIONS = List.of("upstream", "split", "respond", "static");
+    static final List<String> SPLIT_KEYS = List.of("upstream", "weight");
+    static final List<String> MIRROR_KEYS = List.of("upstream", "percent", "max_body", "max_in_flight");
+    static final String KEY_EXPECTED = "client_ip, header:NAME, cookie:NAME or query:NAME";
+    static final List<String> MATCH_KEYS = List.of("hosts", "path_prefix", "path_regex", "methods", "headers",
+            "cookies", "query");
     static final List<String> HEADER_OPS_KEYS = List.of("set", "remove");
     static final List<String> RESPOND_KEYS = List.of("status", "body", "headers");
     static final List<String> STATIC_KEYS = List.of("root");
@@ -59,7 +63,7 @@ final class RouteBinder {
         String name = f.name("name", "route-" + index);
         List<String> actions = ACTIONS.stream().filter(f::has).toList();
         if (actions.isEmpty()) {
-            r.error(f.at(), "route '" + name + "' needs one of 'upstream', 'respond' or 'static'");
+            r.error(f.at(), "route '" + name + "' needs one of 'upstream', 'split', 'respond' or 'static'");
         } else if (actions.size() > 1) {
             r.error(f.keyNode(actions.get(1)), "route '" + name + "' has both '" + actions.get(0) + "' and '"
                     + actions.get(1) + "' (expected exactly one)");
@@ -79,8 +83,102 @@ final class RouteBinder {
         }
         RespondConfig respond = f.has("respond") ? respond(f.node("respond")) : null;
         StaticConfig files = f.has("static") ? staticFiles(f.node("static")) : null;
+        List<RouteTraffic.SplitSide> split = f.has("split") ? split(f.node("split"), name) : List.of();
+        String splitOn = null;
+        if (f.has("split_on")) {
+            if (!f.has("split")) {
+                r.error(f.keyNode("split_on"), "'split_on' is only for routes with 'split'");
+            }
+            splitOn = f.value("split_on", null, RouteBinder::requestKey);
+        }
+        MirrorConfig mirror = null;
+        if (f.has("mirror")) {
+            if (f.has("respond") || f.has("static")) {
+                r.error(f.keyNode("mirror"), "'mirror' is only for routes that forward ('upstream' or 'split')");
+            }
+            mirror = mirror(f.node("mirror"), name);
+        }
         List<FilterConfig> chain = f.has("filters") ? filters.bind(f.node("filters")) : List.of();
-        return new RouteConfig(name, match, strip, request, response, upstream, respond, files, chain);
+        return new RouteConfig(name, match, strip, request, response, upstream, respond, files,
+                new RouteTraffic(split, splitOn, mirror), chain);
+    }
+
+    private List<RouteTraffic.SplitSide> split(Node node, String route) {
+        List<RouteTraffic.SplitSide> out = new ArrayList<>();
+        List<Node> items = r.list(node, "split");
+        if (items == null) {
+            return out;
+        }
+        if (items.isEmpty()) {
+            r.error(node, "'split' of route '" + route + "' is empty (expected at least one side, e.g."
+                    + " - { upstream: v2, weight: 1 })");
+            return out;
+        }
+        if (items.size() > 100) {
+            r.error(node, "'split' of route '" + route + "' has " + items.size() + " sides (expected at most 100)");
+            return out;
+        }
+        int total = 0;
+        for (Node item : items) {
+            Fields side = r.fields(item, "split", "in split", SPLIT_KEYS);
+            if (side == null || !side.require("upstream")) {
+                continue;
+            }
+            String upstream = side.name("upstream", null);
+            if (upstream != null && !upstreams.contains(upstream)) {
+                r.error(side.node("upstream"), unknownUpstream("split of route '" + route + "'", upstream, upstreams));
+            }
+            int weight = side.integer("weight", 1, 0, 1000);
+            total += weight;
+            if (upstream != null) {
+                out.add(new RouteTraffic.SplitSide(upstream, weight));
+            }
+        }
+        if (total == 0 && !out.isEmpty()) {
+            r.error(node, "every side of the split of route '" + route + "' has weight 0 (expected at least one"
+                    + " above 0)");
+        }
+        return out;
+    }
+
+    /** Checks a key of the gateway vocabulary that names something of the request. */
+    static String requestKey(String s) {
+        if (s.equals("client_ip")) {
+            return s;
+        }
+        int colon = s.indexOf(':');
+        if (colon > 0 && colon < s.length() - 1) {
+            String kind = s.substring(0, colon);
+            String name = s.substring(colon + 1);
+            if ((kind.equals("header") || kind.equals("cookie")) && TOKEN.matcher(name).matches()) {
+                return s;
+            }
+            if (kind.equals("query")) {
+                return s;
+            }
+        }
+        String hint = s.equals("source_ip") || s.equals("ip") ? "; did you mean 'client_ip'?" : "";
+        throw new IllegalArgumentException("bad key '" + s + "' (expected " + KEY_EXPECTED + hint + ")");
+    }
+
+    private MirrorConfig mirror(Node node, String route) {
+        Fields f = r.fields(node, "mirror", "in mirror", MIRROR_KEYS);
+        if (f == null || !f.require("upstream")) {
+            return null;
+        }
+        String upstream = f.name("upstream", null);
+        if (upstream != null && !upstreams.contains(upstream)) {
+            r.error(f.node("upstream"), unknownUpstream("mirror of route '" + route + "'", upstream, upstreams));
+        }
+        double share = f.value("percent", 1.0, s -> UpstreamBinder.percent("percent", s));
+        long maxBody = f.value("max_body", MirrorConfig.DEFAULT_MAX_BODY, Sizes::parse);
+        if (maxBody > 64L * 1024 * 1024) {
+            r.error(f.node("max_body"), "max_body " + Sizes.format(maxBody) + " out of range (expected at most 64MiB:"
+                    + " a mirrored body is held in memory until it is complete)");
+            maxBody = MirrorConfig.DEFAULT_MAX_BODY;
+        }
+        int maxInFlight = f.integer("max_in_flight", MirrorConfig.DEFAULT_MAX_IN_FLIGHT, 1, 100_000);
+        return upstream == null ? null : new MirrorConfig(upstream, share, maxBody, maxInFlight);
     }
 
     static String unknownUpstream(String who, String name, Set<String> known) {
@@ -127,7 +225,56 @@ final class RouteBinder {
             }
         }
         Map<String, String> headers = f.has("headers") ? headerMap(f.node("headers"), "headers") : Map.of();
-        return new MatchConfig(hosts, prefix, regex, methods, headers);
+        Map<String, String> cookies = f.has("cookies")
+                ? valueMap(f.node("cookies"), "cookies", RouteBinder::cookieName, RouteBinder::cookieValue) : Map.of();
+        Map<String, String> query = f.has("query")
+                ? valueMap(f.node("query"), "query", RouteBinder::queryName, v -> v) : Map.of();
+        return new MatchConfig(hosts, prefix, regex, methods, headers, cookies, query);
+    }
+
+    /** A mapping of names to exact values ({@code match.cookies}, {@code match.query}), in file order. */
+    private Map<String, String> valueMap(Node node, String key, java.util.function.Function<String, String> name,
+                                         java.util.function.Function<String, String> value) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, NodeTuple> entries = r.entries(node, key);
+        if (entries == null) {
+            return out;
+        }
+        for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+            String n = r.value(e.getValue().getKeyNode(), key, name);
+            String v = r.value(e.getValue().getValueNode(), e.getKey(), value);
+            if (n != null && v != null) {
+                out.put(n, v);
+            }
+        }
+        return out;
+    }
+
+    /** RFC 6265: a cookie name is a token. */
+    private static String cookieName(String n) {
+        if (!TOKEN.matcher(n).matches()) {
+            throw new IllegalArgumentException("bad cookie name '" + n + "' (expected a token: letters, digits and !#$%&'*+.^_`|~-)");
+        }
+        return n;
+    }
+
+    /** RFC 6265 cookie-octets: no spaces, quotes, commas, semicolons, backslashes or control characters. */
+    private static String cookieValue(String v) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\') {
+                throw new IllegalArgumentException("bad cookie value '" + v
+                        + "' (no spaces, quotes, commas, semicolons, backslashes or control characters)");
+            }
+        }
+        return v;
+    }
+
+    private static String queryName(String n) {
+        if (n.isEmpty()) {
+            throw new IllegalArgumentException("bad query parameter name '' (expected a non-empty name)");
+        }
+        return n;
     }
 
     private static String host(String h) {

@@ -18,7 +18,10 @@ final class UpstreamBinder {
 
     static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
             "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts", "protocol",
-            "tls", "send_proxy_protocol");
+            "tls", "send_proxy_protocol", "circuit_breaker", "sticky");
+    static final List<String> CIRCUIT_BREAKER_KEYS = List.of("failure_ratio", "min_requests", "window", "open_for",
+            "half_open_requests", "on");
+    static final List<String> STICKY_KEYS = List.of("cookie", "learn", "store", "ttl");
     static final List<String> TLS_KEYS = List.of("ca", "client_cert", "client_key", "verify", "server_name");
     static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
@@ -123,8 +126,135 @@ final class UpstreamBinder {
             r.error(f.node("send_proxy_protocol"), "send_proxy_protocol needs protocol http1 (an h2 connection carries"
                     + " the requests of many clients, and a PROXY header names one)");
         }
+
+        CircuitBreakerConfig breaker = f.has("circuit_breaker") ? circuitBreaker(f.node("circuit_breaker")) : null;
+        StickyConfig sticky = f.has("sticky") ? sticky(f.node("sticky")) : null;
         return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
-                passive, retry, timeouts, panic, wire, tls, sendProxy);
+                passive, retry, timeouts, panic, wire, tls, sendProxy, new UpstreamPolicies(breaker, sticky));
+    }
+
+    private CircuitBreakerConfig circuitBreaker(Node node) {
+        CircuitBreakerConfig d = CircuitBreakerConfig.DEFAULTS;
+        Fields f = r.fields(node, "circuit_breaker", "in circuit_breaker", CIRCUIT_BREAKER_KEYS);
+        if (f == null) {
+            return d;
+        }
+        double ratio = f.value("failure_ratio", d.failureRatio(), s -> percent("failure_ratio", s));
+        if (ratio == 0 && f.has("failure_ratio")) {
+            r.error(f.node("failure_ratio"), "failure_ratio 0% would open the breaker on every request"
+                    + " (expected more than 0%, e.g. 50%)");
+        }
+        int min = f.integer("min_requests", d.minRequests(), 1, 1_000_000);
+        Duration window = f.duration("window", d.window(), true);
+        if (window.compareTo(Duration.ofMillis(10)) < 0) {
+            r.error(f.node("window"), "window " + Durations.format(window) + " out of range (expected at least 10ms)");
+            window = d.window();
+        }
+        Duration openFor = f.duration("open_for", d.openFor(), true);
+        int halfOpen = f.integer("half_open_requests", d.halfOpenRequests(), 1, 1000);
+        Set<String> on = d.on();
+        boolean any5xx = d.any5xx();
+        Set<Integer> statuses = d.statuses();
+        if (f.has("on")) {
+            List<Node> items = r.list(f.node("on"), "on");
+            if (items != null && items.isEmpty()) {
+                r.error(f.node("on"), "'on' is empty (expected at least one of connect_failure, reset, timeout, 5xx"
+                        + " or a status code)");
+            }
+            if (items != null && !items.isEmpty()) {
+                on = new LinkedHashSet<>();
+                any5xx = false;
+                statuses = new LinkedHashSet<>();
+                for (Node item : items) {
+                    String c = r.value(item, "on", UpstreamBinder::breakerCondition);
+                    if (c == null) {
+                        continue;
+                    }
+                    if (c.equals("5xx")) {
+                        any5xx = true;
+                    } else if (Character.isDigit(c.charAt(0))) {
+                        statuses.add(Integer.parseInt(c));
+                    } else {
+                        on.add(c);
+                    }
+                }
+            }
+        }
+        return new CircuitBreakerConfig(ratio, min, window, openFor, halfOpen, on, any5xx, statuses);
+    }
+
+    private static String breakerCondition(String s) {
+        String t = s.strip().toLowerCase(Locale.ROOT);
+        if (CircuitBreakerConfig.CONDITIONS.contains(t) || t.equals("5xx")) {
+            return t;
+        }
+        if (t.matches("[0-9]{3}")) {
+            int code = Integer.parseInt(t);
+            if (code < 100 || code > 599) {
+                throw new IllegalArgumentException("bad status " + t + " (expected a status code from 100 to 599)");
+            }
+            return t;
+        }
+        List<String> known = new ArrayList<>(CircuitBreakerConfig.CONDITIONS);
+        known.add("5xx");
+        String hint = Suggestions.didYouMean(s, known);
+        throw new IllegalArgumentException("unknown circuit_breaker condition '" + s + "'"
+                + (hint.isEmpty() ? " (expected connect_failure, reset, timeout, 5xx or a status code such as 503)"
+                : hint));
+    }
+
+    private StickyConfig sticky(Node node) {
+        Fields f = r.fields(node, "sticky", "in sticky", STICKY_KEYS);
+        if (f == null) {
+            return null;
+        }
+        if (f.has("cookie") == f.has("learn")) {
+            r.error(f.has("learn") ? f.keyNode("learn") : f.at(),
+                    "sticky needs exactly one of 'cookie' (insert mode: cookie: NAME) and 'learn' (learn: cookie:NAME)");
+            return null;
+        }
+        String cookie = f.value("cookie", null, UpstreamBinder::cookieName);
+        String learn = f.value("learn", null, UpstreamBinder::learnKey);
+        String store = f.value("store", StickyConfig.LOCAL, UpstreamBinder::stickyStore);
+        if (f.has("cookie") && f.has("store")) {
+            r.error(f.keyNode("store"), "'store' is only for learn mode (insert mode keeps the binding in the cookie)");
+        }
+        Duration ttl = f.duration("ttl", cookie != null ? null : StickyConfig.DEFAULT_LEARN_TTL, true);
+        if (ttl != null && cookie != null && ttl.toSeconds() < 1) {
+            r.error(f.node("ttl"), "ttl " + Durations.format(ttl) + " out of range (the cookie's Max-Age counts whole"
+                    + " seconds: expected at least 1s)");
+        }
+        if (cookie == null && learn == null) {
+            return null;
+        }
+        return new StickyConfig(cookie, learn, store, ttl);
+    }
+
+    private static String cookieName(String s) {
+        if (!TOKEN.matcher(s).matches()) {
+            throw new IllegalArgumentException("bad cookie name '" + s + "' (expected a token, e.g. SLUICE_ROUTE)");
+        }
+        return s;
+    }
+
+    private static String learnKey(String s) {
+        if (!s.startsWith("cookie:")) {
+            throw new IllegalArgumentException("bad learn '" + s + "' (expected cookie:NAME, e.g. cookie:JSESSIONID)");
+        }
+        return cookieName(s.substring("cookie:".length()));
+    }
+
+    private static String stickyStore(String s) {
+        if (s.equals(StickyConfig.REDIS)) {
+            throw new IllegalArgumentException("sticky store 'redis' is not available yet (it comes with the other"
+                    + " Redis-backed features); use store: local");
+        }
+        if (!s.equals(StickyConfig.LOCAL)) {
+            String hint = Suggestions.didYouMean(s, List.of(StickyConfig.LOCAL, StickyConfig.REDIS));
+            throw new IllegalArgumentException("unknown sticky store '" + s + "'"
+                    + (hint.isEmpty() ? " (expected local)" : hint));
+        }
+        return s;
     }
 
     static UpstreamConfig.SendProxyProtocol sendProxyProtocol(String s) {
@@ -237,7 +367,7 @@ final class UpstreamBinder {
             if (ep == null) {
                 continue;
             }
-            String key = ep.host().toLowerCase(Locale.ROOT) + "|" + ep.port() + "|" + ep.tls();
+            String key = ep.host().toLowerCase(Locale.ROOT) + "|" + ep.port() + "|" + ep.tls() + "|" + ep.basePath();
             if (!seen.add(key)) {
                 r.error(e.node("address"), "endpoint '" + ep.address() + "' is listed twice in upstream '"
                         + upstream + "'");

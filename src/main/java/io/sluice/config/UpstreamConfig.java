@@ -9,6 +9,7 @@ import java.util.List;
  * above 1.25 times the mean load); {@code slowStart} is Duration.ZERO when off; {@code panicThreshold}
  * is a share in [0, 1] (0 = off): below it, the balancers use every endpoint as if healthy.
  * {@code protocol} and {@code tls} (for https endpoints) say how the proxy talks to the endpoints.
+ * {@code policies}: the circuit breaker and sticky sessions, each null when not configured.
  */
 public record UpstreamConfig(
         String name,
@@ -25,7 +26,8 @@ public record UpstreamConfig(
         double panicThreshold,
         Wire protocol,
         UpstreamTlsConfig tls,
-        SendProxyProtocol sendProxyProtocol) {
+        SendProxyProtocol sendProxyProtocol,
+        UpstreamPolicies policies) {
 
     public static final String DEFAULT_BALANCER = "round_robin";
     public static final int DEFAULT_VIRTUAL_NODES = 160;
@@ -42,15 +44,25 @@ public record UpstreamConfig(
         protocol = protocol == null ? Wire.HTTP1 : protocol;
         tls = tls == null ? UpstreamTlsConfig.DEFAULTS : tls;
         sendProxyProtocol = sendProxyProtocol == null ? SendProxyProtocol.OFF : sendProxyProtocol;
+        policies = policies == null ? UpstreamPolicies.NONE : policies;
     }
 
-    /** As the canonical constructor, sending no PROXY protocol header. */
+    /** Without traffic policies (circuit breaker, sticky sessions). */
+    public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
+                          java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
+                          PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts, double panicThreshold,
+                          Wire protocol, UpstreamTlsConfig tls, SendProxyProtocol sendProxyProtocol) {
+        this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
+                retry, timeouts, panicThreshold, protocol, tls, sendProxyProtocol, UpstreamPolicies.NONE);
+    }
+
+    /** As the canonical constructor, sending no PROXY protocol header, without traffic policies. */
     public UpstreamConfig(String name, String balancer, String hashOn, int virtualNodes, double hashBalanceFactor,
                           java.time.Duration slowStart, List<EndpointConfig> endpoints, HealthCheckConfig healthCheck,
                           PassiveConfig passive, RetryConfig retry, TimeoutsConfig timeouts, double panicThreshold,
                           Wire protocol, UpstreamTlsConfig tls) {
         this(name, balancer, hashOn, virtualNodes, hashBalanceFactor, slowStart, endpoints, healthCheck, passive,
-                retry, timeouts, panicThreshold, protocol, tls, SendProxyProtocol.OFF);
+                retry, timeouts, panicThreshold, protocol, tls, SendProxyProtocol.OFF, UpstreamPolicies.NONE);
     }
 
     /**

@@ -13,6 +13,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  */
 public interface Downstream {
 
+    /** The context of the handler that owns the exchange (for what the sink methods below do not cover yet). */
+    io.netty.channel.ChannelHandlerContext ctx();
+
     /** The client connection's event loop: the exchange and everything it starts run on it. */
     EventLoop eventLoop();
 

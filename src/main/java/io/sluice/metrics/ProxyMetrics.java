@@ -7,6 +7,7 @@ import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
@@ -23,6 +24,8 @@ import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
+import io.sluice.upstream.CircuitBreaker;
+import io.sluice.upstream.Upstream;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.HashSet;
@@ -72,8 +75,12 @@ public final class ProxyMetrics {
     private final Counter requestsTotal;
     private final Histogram requestDuration;
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
-    private volatile Supplier<? extends Collection<? extends MeteredUpstream>> upstreams = List::of;
+    private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
     private final ObservedMetrics observed;
+    private final Gauge lastReloadSuccess;
+    private volatile Supplier<? extends Collection<CertificateExpiry>> certificates = List::of;
+    private boolean buildInfoRegistered;
+    private final Gauge lastReloadTimestamp;
 
     /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
     public ProxyMetrics() {
@@ -124,8 +131,112 @@ public final class ProxyMetrics {
                     }
                 }))
                 .register(registry);
+        lastReloadSuccess = Gauge.builder()
+                .name("sluice_config_last_reload_success")
+                .help("1 when the last configuration load (the start or a reload) succeeded, 0 when it was refused")
+                .register(registry);
+        lastReloadTimestamp = Gauge.builder()
+                .name("sluice_config_last_reload_timestamp_seconds")
+                .help("When the configuration was last loaded or a reload was attempted (Unix time)")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_health_checks_total")
+                .help("Active health checks by result (passed, failed); only upstreams with a health_check")
+                .labelNames("upstream", "endpoint", "result")
+                .callback(callback -> {
+                    Set<List<String>> seen = new HashSet<>();
+                    Collection<? extends Upstream> current = upstreams.get();
+                    for (Upstream upstream : current == null ? List.<Upstream>of() : current) {
+                        if (upstream.config().healthCheck() == null) {
+                            continue;
+                        }
+                        for (Endpoint e : upstream.endpoints()) {
+                            if (seen.add(List.of(upstream.name(), e.address()))) {
+                                callback.call(e.healthChecks(true), upstream.name(), e.address(), "passed");
+                                callback.call(e.healthChecks(false), upstream.name(), e.address(), "failed");
+                            }
+                        }
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_tls_certificate_expiry_seconds")
+                .help("Seconds until a served certificate expires (negative: expired), by listener, source file (or acme) and subject")
+                .labelNames("listener", "certificate", "subject")
+                .callback(callback -> {
+                    long now = System.currentTimeMillis();
+                    Set<List<String>> seen = new HashSet<>();
+                    for (CertificateExpiry c : certificates.get()) {
+                        if (seen.add(List.of(c.listener(), c.certificate(), c.subject()))) {
+                            callback.call((c.notAfterMillis() - now) / 1000.0, c.listener(), c.certificate(), c.subject());
+                        }
+                    }
+                })
+                .register(registry);
+        registerCircuitMetrics();
+        registerMirrorMetrics();
         registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
+    }
+
+    /** Upstream circuit breakers, read at scrape time; upstreams without one export nothing. */
+    private void registerCircuitMetrics() {
+        GaugeWithCallback.builder()
+                .name("sluice_upstream_circuit_state")
+                .help("1 for the state the upstream's circuit breaker is in (closed, open, half_open), 0 for the others")
+                .labelNames("upstream", "state")
+                .callback(callback -> forEachBreaker((upstream, breaker) -> {
+                    CircuitBreaker.State now = breaker.state();
+                    for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
+                        callback.call(state == now ? 1 : 0, upstream, state.label());
+                    }
+                }))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_upstream_circuit_opened_total")
+                .help("Times the upstream's circuit breaker opened")
+                .labelNames("upstream")
+                .callback(callback -> forEachBreaker((upstream, breaker) -> callback.call(breaker.opened(), upstream)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("sluice_upstream_circuit_refused_total")
+                .help("Requests answered 503 by the upstream's open (or half-open) circuit breaker, sent nowhere")
+                .labelNames("upstream")
+                .callback(callback -> forEachBreaker((upstream, breaker) -> callback.call(breaker.refused(), upstream)))
+                .register(registry);
+    }
+
+    private void registerMirrorMetrics() {
+        CounterWithCallback.builder()
+                .name("sluice_mirror_requests_total")
+                .help("Copies of requests mirrored to an upstream, by result: answered, failed (no answer), "
+                        + "dropped_busy (max_in_flight reached), dropped_body (over max_body), cancelled (the client's request ended first)")
+                .labelNames("upstream", "result")
+                .callback(callback -> {
+                    for (Upstream upstream : upstreams.get()) {
+                        io.sluice.upstream.MirrorStats m = upstream.mirrorStats();
+                        long total = m.answered.sum() + m.failed.sum() + m.droppedBusy.sum() + m.droppedBody.sum()
+                                + m.cancelled.sum();
+                        if (total == 0) {
+                            continue; // upstreams nobody mirrors to export nothing
+                        }
+                        callback.call(m.answered.sum(), upstream.name(), "answered");
+                        callback.call(m.failed.sum(), upstream.name(), "failed");
+                        callback.call(m.droppedBusy.sum(), upstream.name(), "dropped_busy");
+                        callback.call(m.droppedBody.sum(), upstream.name(), "dropped_body");
+                        callback.call(m.cancelled.sum(), upstream.name(), "cancelled");
+                    }
+                })
+                .register(registry);
+    }
+
+    private void forEachBreaker(java.util.function.BiConsumer<String, CircuitBreaker> visitor) {
+        for (Upstream upstream : upstreams.get()) {
+            if (upstream.breaker() != null) {
+                visitor.accept(upstream.name(), upstream.breaker());
+            }
+        }
     }
 
     /**
@@ -194,8 +305,41 @@ public final class ProxyMetrics {
      * Makes the per-endpoint gauges read {@code upstreams} at every scrape. Call once at startup with a
      * supplier of the configuration in force; a reload then needs no call.
      */
-    public void bindUpstreams(Supplier<? extends Collection<? extends MeteredUpstream>> upstreams) {
+    public void bindUpstreams(Supplier<? extends Collection<Upstream>> upstreams) {
         this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
+    }
+
+    /** One certificate a listener serves, for {@code sluice_tls_certificate_expiry_seconds}. */
+    public record CertificateExpiry(String listener, String certificate, String subject, long notAfterMillis) {
+    }
+
+    /** Where the expiry gauge finds the certificates served now (read at scrape time). */
+    public void bindCertificates(Supplier<? extends Collection<CertificateExpiry>> certificates) {
+        this.certificates = Objects.requireNonNull(certificates, "certificates");
+    }
+
+    /**
+     * {@code sluice_build_info{version, commit, java, netty, transport, tls} 1}: what is running, for
+     * dashboards and for joining with other series ({@code * on() group_left(version) sluice_build_info}).
+     */
+    public void buildInfo(java.util.Map<String, String> labels) {
+        if (buildInfoRegistered) {
+            return;
+        }
+        buildInfoRegistered = true;
+        Gauge.builder()
+                .name("sluice_build_info")
+                .help("Always 1; the labels say which build runs on what")
+                .labelNames(labels.keySet().toArray(new String[0]))
+                .register(registry)
+                .labelValues(labels.values().toArray(new String[0]))
+                .set(1);
+    }
+
+    /** Records a configuration load: the start (success) or a reload attempt. Control thread. */
+    public void reloaded(boolean success, long epochMillis) {
+        lastReloadSuccess.set(success ? 1 : 0);
+        lastReloadTimestamp.set(epochMillis / 1000.0);
     }
 
     /**
@@ -252,10 +396,10 @@ public final class ProxyMetrics {
     /** At scrape time: the idle pooled connections of every endpoint. */
     void forEachPool(PoolVisitor visitor) {
         forEachEndpoint((name, endpoint) -> {
-            Collection<? extends MeteredUpstream> current = upstreams.get();
-            for (MeteredUpstream upstream : current) {
-                if (upstream.name().equals(name)) {
-                    visitor.visit(name, endpoint, upstream.idleConnections(endpoint));
+            Collection<Upstream> current = upstreams.get();
+            for (Upstream upstream : current) {
+                if (upstream.name().equals(name) && upstream.connector() != null) {
+                    visitor.visit(name, endpoint, upstream.connector().pools().idle(endpoint));
                     return;
                 }
             }
@@ -268,12 +412,12 @@ public final class ProxyMetrics {
      * once: a snapshot with duplicate labels would fail the whole scrape.
      */
     void forEachEndpoint(EndpointVisitor visitor) {
-        Collection<? extends MeteredUpstream> current = upstreams.get();
+        Collection<Upstream> current = upstreams.get();
         if (current == null) {
             return;
         }
         Set<List<String>> seen = new HashSet<>();
-        for (MeteredUpstream upstream : current) {
+        for (Upstream upstream : current) {
             for (Endpoint endpoint : upstream.endpoints()) {
                 if (seen.add(List.of(upstream.name(), endpoint.address()))) {
                     visitor.visit(upstream.name(), endpoint);
@@ -282,11 +426,16 @@ public final class ProxyMetrics {
         }
     }
 
-    /** The data points of one (upstream, endpoint) pair, looked up from the registry once and kept. */
+    /**
+     * The data points of one (upstream, endpoint) pair, looked up from the registry once and kept. The
+     * proxy's own answers (endpoint "") have no connection or endpoint series, and their duration series
+     * appears with the first answer: no always-zero series with empty labels.
+     */
     private final class Recorder implements RequestMetrics {
         private final String upstream;
         private final String endpoint;
-        private final DistributionDataPoint duration;
+        /** Null until the first answer for a proxy's-own-answers recorder; a race creates the same point twice. */
+        private volatile DistributionDataPoint duration;
         private final DistributionDataPoint endpointDuration;
         private final EndpointStats stats = new EndpointStats(System::nanoTime);
         private final CounterDataPoint retries;
@@ -302,6 +451,16 @@ public final class ProxyMetrics {
         Recorder(String upstream, String endpoint) {
             this.upstream = upstream;
             this.endpoint = endpoint;
+            if (endpoint.isEmpty()) {
+                this.endpointDuration = null;
+                this.retries = null;
+                this.reuses = null;
+                this.connects = null;
+                this.connectFailures = null;
+                this.open = null;
+                this.connectDuration = null;
+                return;
+            }
             this.duration = requestDuration.labelValues(upstream);
             this.endpointDuration = observed.endpointDuration.labelValues(upstream, endpoint);
             this.retries = observed.retries(upstream);
@@ -317,8 +476,15 @@ public final class ProxyMetrics {
         public void record(int status, long durationNanos) {
             counter(status).inc();
             double seconds = Math.max(0L, durationNanos) / 1e9;
-            duration.observe(seconds);
-            endpointDuration.observe(seconds);
+            DistributionDataPoint d = duration;
+            if (d == null) {
+                d = requestDuration.labelValues(upstream);
+                duration = d;
+            }
+            d.observe(seconds);
+            if (endpointDuration != null) {
+                endpointDuration.observe(seconds);
+            }
             stats.record(status, durationNanos);
         }
 
@@ -329,16 +495,25 @@ public final class ProxyMetrics {
 
         @Override
         public void retried() {
+            if (retries == null) {
+                return;
+            }
             retries.inc();
         }
 
         @Override
         public void connectionReused() {
+            if (reuses == null) {
+                return;
+            }
             reuses.inc();
         }
 
         @Override
         public void connected(long nanos) {
+            if (connects == null) {
+                return;
+            }
             connects.inc();
             open.inc();
             connectDuration.observe(Math.max(0L, nanos) / 1e9);
@@ -346,12 +521,18 @@ public final class ProxyMetrics {
 
         @Override
         public void connectFailed() {
+            if (connects == null) {
+                return;
+            }
             connects.inc();
             connectFailures.inc();
         }
 
         @Override
         public void connectionClosed() {
+            if (open == null) {
+                return;
+            }
             open.dec();
         }
 

@@ -33,7 +33,11 @@ public final class AccessLog implements AutoCloseable {
     private final AccessLogFormat format;
     private final ArrayBlockingQueue<String> queue;
     /** Encodes in bulk from its char buffer: no byte[] per line. Writer thread only. */
-    private final Writer out;
+    private Writer out;
+    /** The file written to, or null for stdout. */
+    private final java.nio.file.Path file;
+    /** Set by {@link #reopen}, taken by the writer thread between two batches. */
+    private volatile boolean reopenAsked;
     private final ObservedMetrics metrics;
     private final Thread writer;
     private volatile boolean closed;
@@ -54,17 +58,61 @@ public final class AccessLog implements AutoCloseable {
             }
             out = new FileOutputStream(config.file().toFile(), true);
         }
-        return new AccessLog(new AccessLogFormat(config.format(), config.fields()), out, config.queueSize(), metrics);
+        return new AccessLog(new AccessLogFormat(config.format(), config.fields()), out, config.queueSize(), metrics,
+                config.file());
     }
 
     public AccessLog(AccessLogFormat format, OutputStream out, int queueSize, ObservedMetrics metrics) {
+        this(format, out, queueSize, metrics, null);
+    }
+
+    private AccessLog(AccessLogFormat format, OutputStream out, int queueSize, ObservedMetrics metrics,
+                      java.nio.file.Path file) {
         this.format = format;
         this.queue = new ArrayBlockingQueue<>(queueSize);
-        this.out = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 64 * 1024);
+        this.out = writer(out);
+        this.file = file;
         this.metrics = metrics;
         this.writer = new Thread(this::drain, "sluice-access-log");
         writer.setDaemon(true);
         writer.start();
+    }
+
+    private static Writer writer(OutputStream out) {
+        return new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 64 * 1024);
+    }
+
+    /**
+     * Asks the writer thread to close the file and open it again by name (a new file when logrotate moved
+     * the old one away). Returns at once; the writer does it before its next batch (within
+     * {@link #IDLE_PARK_NANOS}). Nothing to do for stdout.
+     */
+    public void reopen() {
+        if (file != null) {
+            reopenAsked = true;
+        }
+    }
+
+    /** Writer thread: flushes and closes the current file, opens it again; on failure keeps the old one. */
+    private void reopenNow() {
+        reopenAsked = false;
+        Writer next;
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            next = writer(new FileOutputStream(file.toFile(), true));
+        } catch (IOException e) {
+            log.warn("access log: cannot reopen {}, writing on to the file already open: {}", file, e.toString());
+            return;
+        }
+        try {
+            out.close();
+        } catch (IOException e) {
+            log.warn("access log: closing the previous file failed: {}", e.toString());
+        }
+        out = next;
+        log.info("access log: reopened {}", file);
     }
 
     /** On the event loop that finished {@code ex}: formats its line and queues it, or drops it. Never blocks. */
@@ -86,6 +134,9 @@ public final class AccessLog implements AutoCloseable {
         ArrayList<String> batch = new ArrayList<>(1024);
         try {
             while (true) {
+                if (reopenAsked) {
+                    reopenNow();
+                }
                 queue.drainTo(batch, 1024);
                 if (batch.isEmpty()) {
                     if (closed) {

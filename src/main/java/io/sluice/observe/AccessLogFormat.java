@@ -263,9 +263,27 @@ public final class AccessLogFormat {
         }
     }
 
+    /**
+     * A JSON string's content, in ASCII only, so a line is valid UTF-8 whatever the request held. Request
+     * heads arrive as bytes, one char per byte (0x00-0xFF): a run of such chars that is valid UTF-8 is
+     * decoded and written as the characters it encodes (é as backslash-u-00e9, a surrogate pair beyond the
+     * BMP); a byte that is not part of valid UTF-8 is written as the Latin-1 character of the same value
+     * (backslash-u-00XX). Chars above 0xFF (names from the configuration) are written escaped as they are.
+     * Control characters, {@code "} and {@code \} are escaped as JSON requires.
+     */
     static void escapeJson(StringBuilder sb, CharSequence v) {
-        for (int i = 0; i < v.length(); i++) {
+        int n = v.length();
+        for (int i = 0; i < n; i++) {
             char c = v.charAt(i);
+            if (c >= 0x80 && c <= 0xFF) {
+                int consumed = utf8Sequence(sb, v, i);
+                if (consumed > 0) {
+                    i += consumed - 1;
+                } else {
+                    unicodeEscape(sb, c); // not valid UTF-8: the byte as Latin-1
+                }
+                continue;
+            }
             switch (c) {
                 case '"' -> sb.append("\\\"");
                 case '\\' -> sb.append("\\\\");
@@ -273,13 +291,64 @@ public final class AccessLogFormat {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7f) {
-                        sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 15]);
+                    if (c < 0x20 || c >= 0x7f) {
+                        unicodeEscape(sb, c);
                     } else {
                         sb.append(c);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * If the byte-chars at {@code i} start a valid UTF-8 sequence (RFC 3629: shortest form, no surrogates,
+     * at most U+10FFFF), writes its code point escaped and returns its length; else returns 0.
+     */
+    private static int utf8Sequence(StringBuilder sb, CharSequence v, int i) {
+        int b0 = v.charAt(i);
+        int len;
+        int cp;
+        int min;
+        if (b0 >= 0xC2 && b0 <= 0xDF) {
+            len = 2;
+            cp = b0 & 0x1F;
+            min = 0x80;
+        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+            len = 3;
+            cp = b0 & 0x0F;
+            min = 0x800;
+        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+            len = 4;
+            cp = b0 & 0x07;
+            min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (i + len > v.length()) {
+            return 0;
+        }
+        for (int k = 1; k < len; k++) {
+            int b = v.charAt(i + k);
+            if (b < 0x80 || b > 0xBF) {
+                return 0;
+            }
+            cp = (cp << 6) | (b & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        if (cp >= 0x10000) {
+            unicodeEscape(sb, Character.highSurrogate(cp));
+            unicodeEscape(sb, Character.lowSurrogate(cp));
+        } else {
+            unicodeEscape(sb, (char) cp);
+        }
+        return len;
+    }
+
+    private static void unicodeEscape(StringBuilder sb, char c) {
+        sb.append("\\u").append(HEX[c >> 12 & 15]).append(HEX[c >> 8 & 15]).append(HEX[c >> 4 & 15])
+                .append(HEX[c & 15]);
     }
 }

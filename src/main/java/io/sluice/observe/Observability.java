@@ -50,6 +50,17 @@ public final class Observability implements AutoCloseable {
     }
 
     /**
+     * Reopens the access log file by its name (after logrotate renamed it, SIGUSR1 or a reload): lines
+     * queued until then go to the old file, the next ones to the new. Nothing to do for stdout.
+     */
+    public synchronized void reopen() {
+        AccessLog current = accessLog;
+        if (current != null) {
+            current.reopen();
+        }
+    }
+
+    /**
      * OTLP export: started when {@code tracing} exports and no export of the same settings runs; the old
      * one (if any) flushes and stops. With export off nothing of the OpenTelemetry SDK is loaded.
      */

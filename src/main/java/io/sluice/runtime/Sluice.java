@@ -17,6 +17,9 @@ import io.sluice.accept.ListenerContext;
 import io.sluice.admin.AdminServer;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
+import io.sluice.config.ConfigError;
+import io.sluice.config.ConfigException;
+import io.sluice.config.ConfigLoader;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.Protocol;
 import io.sluice.config.ResolverConfig;
@@ -39,7 +42,9 @@ import io.sluice.upstream.UpstreamConnector;
 import io.sluice.upstream.health.HealthService;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -47,6 +52,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -75,6 +82,20 @@ public final class Sluice implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /**
+     * The control thread: reloads (SIGHUP, the admin API) and log reopening run here one at a time, never on
+     * an event loop or a signal's thread.
+     */
+    private final ExecutorService control = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sluice-control");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ReloadOutcome lastReload;
+    /** The text of the configuration file in force, for /api/config; null when started without it. */
+    private volatile String source;
+    /** The https listeners, for the certificate expiry metric: a copy, replaced after each start and reload. */
+    private volatile List<RunningListener> tlsListeners = List.of();
     private EventLoopGroup workers;
     /** Looks up endpoint names for every connect of the process; built at start from {@code server.resolver}. */
     private EndpointResolver resolver;
@@ -93,6 +114,8 @@ public final class Sluice implements AutoCloseable {
     public synchronized void start() throws Exception {
         workers = transport.newGroup(config.server().workers(), "sluice-worker");
         metrics.bindUpstreams(() -> upstreams.values());
+        metrics.buildInfo(BuildInfo.labels());
+        metrics.bindCertificates(this::servedCertificates);
         try {
             resolverConfig = config.server().resolver();
             resolver = new EndpointResolver(resolverConfig, transport.datagramChannelClass(),
@@ -108,10 +131,12 @@ public final class Sluice implements AutoCloseable {
                 listeners.put(listener.name(), bind(listener));
             }
             startAdmin(config);
+            snapshotTlsListeners();
         } catch (Exception e) {
             close();
             throw e;
         }
+        metrics.reloaded(true, System.currentTimeMillis()); // the configuration in force was loaded now
         log.info("sluice started ({} transport, {} worker threads): {}", transport.name(),
                 ((io.netty.util.concurrent.MultithreadEventExecutorGroup) workers).executorCount(), describeListeners());
     }
@@ -130,8 +155,23 @@ public final class Sluice implements AutoCloseable {
 
     private void startAdmin(SluiceConfig cfg) throws InterruptedException {
         if (cfg.admin() != null) {
-            admin = new AdminServer(cfg.admin().address(), workers, metrics, () -> upstreams.values(), () -> config,
-                    observability.startMillis());
+            admin = new AdminServer(cfg.admin(), workers, metrics, () -> upstreams.values(), () -> config,
+                    observability.startMillis(), new AdminServer.Reloads() {
+                        @Override
+                        public CompletableFuture<ReloadOutcome> reload() {
+                            return reloadFileAsync("admin API");
+                        }
+
+                        @Override
+                        public ReloadOutcome last() {
+                            return lastReload;
+                        }
+
+                        @Override
+                        public String source() {
+                            return source;
+                        }
+                    });
             admin.start();
         }
     }
@@ -146,7 +186,7 @@ public final class Sluice implements AutoCloseable {
                     old.put(e.address(), e);
                 }
             }
-            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old));
+            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old, before));
         }
         return built;
     }
@@ -157,7 +197,7 @@ public final class Sluice implements AutoCloseable {
         List<Route> routes = new ArrayList<>();
         for (RouteConfig route : listener.routes()) {
             FilterChain chain = outer.then(filterChains.build(route.filters(), listener.name(), route.name()));
-            routes.add(new Route(route, route.upstream() == null ? null : ups.get(route.upstream()), chain));
+            routes.add(new Route(route, ups::get, chain));
         }
         return new RouteTable(routes, outer);
     }
@@ -314,6 +354,7 @@ public final class Sluice implements AutoCloseable {
         }
         listeners.clear();
         listeners.putAll(kept);
+        snapshotTlsListeners();
         retireRemovedEndpoints(previousUpstreams, nextUpstreams);
         previousUpstreams.values().forEach(Upstream::retire);
         health.update(nextUpstreams.values());
@@ -328,6 +369,85 @@ public final class Sluice implements AutoCloseable {
         config = next;
         connector.bufferBudget().limit(next.server().bufferBudget());
         log.info("configuration reloaded: {}", describeListeners());
+    }
+
+    /**
+     * Re-reads the configuration file on the control thread and swaps it in, then reopens the access log
+     * (as SIGUSR1 does, so a logrotate {@code postrotate} may send either signal). Completes with the
+     * outcome, also when the file is refused; fails only when there is no file (quick mode).
+     */
+    public CompletableFuture<ReloadOutcome> reloadFileAsync(String trigger) {
+        if (config.file() == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "no configuration file to reload (started without one)"));
+        }
+        return CompletableFuture.supplyAsync(() -> reloadFile(trigger), control);
+    }
+
+    /** The text {@code config} was parsed from (its file as read then), shown by /api/config. */
+    public void source(String text) {
+        this.source = text;
+    }
+
+    private ReloadOutcome reloadFile(String trigger) {
+        Path file = config.file();
+        ReloadOutcome outcome;
+        try {
+            String text = readOrNull(file);
+            reload(text == null ? ConfigLoader.load(file) : ConfigLoader.parse(text, file));
+            source = text;
+            outcome = new ReloadOutcome(Instant.now(), trigger, true, List.of());
+        } catch (ConfigException e) {
+            List<String> errors = e.errors().stream().map(ConfigError::toString).toList();
+            log.error("reload refused ({}), the running configuration stays:\n{}", trigger, String.join("\n", errors));
+            outcome = new ReloadOutcome(Instant.now(), trigger, false, errors);
+        } catch (Exception e) {
+            log.error("reload failed ({}), the running configuration stays: {}", trigger, e.getMessage());
+            outcome = new ReloadOutcome(Instant.now(), trigger, false, List.of(String.valueOf(e.getMessage())));
+        }
+        lastReload = outcome;
+        metrics.reloaded(outcome.success(), outcome.at().toEpochMilli());
+        reopenLogsNow();
+        return outcome;
+    }
+
+    /** The file's text, or null when it cannot be read as UTF-8 (then the loader says why). */
+    public static String readOrNull(Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    /** The last reload attempt, or null when there was none since the start. */
+    public ReloadOutcome lastReload() {
+        return lastReload;
+    }
+
+    /** Reopens the access log file on the control thread (SIGUSR1: after logrotate moved it away). */
+    public CompletableFuture<Void> reopenLogs() {
+        return CompletableFuture.runAsync(this::reopenLogsNow, control);
+    }
+
+    private void reopenLogsNow() {
+        observability.reopen();
+    }
+
+    /** The certificates the https listeners serve now; read at scrape time from an event loop (no lock). */
+    private List<ProxyMetrics.CertificateExpiry> servedCertificates() {
+        List<ProxyMetrics.CertificateExpiry> out = new ArrayList<>();
+        for (RunningListener r : tlsListeners) {
+            for (ServerTls.Served s : r.tls.served()) {
+                out.add(new ProxyMetrics.CertificateExpiry(r.config.name(), s.source(), s.subject(), s.notAfterMillis()));
+            }
+        }
+        return out;
+    }
+
+    /** Control thread, after the listeners changed. */
+    private void snapshotTlsListeners() {
+        tlsListeners = listeners.values().stream().filter(r -> r.tls != null).toList();
     }
 
     /** {@code forward_proxy}: made for the listener, given the new rules on a reload, or taken away. */
@@ -434,6 +554,7 @@ public final class Sluice implements AutoCloseable {
             health = null;
         }
         tlsReloads.shutdownNow();
+        control.shutdown();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (resolver != null) {
             resolver.close(); // its datagram channels, while their loops still run

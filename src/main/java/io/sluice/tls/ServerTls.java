@@ -58,7 +58,16 @@ public final class ServerTls {
 
     /** The contexts of one configuration and the file times they were built from. */
     private record Contexts(Mapping<String, SslContext> byName, SslContext fallback, Map<Path, FileTime> stamps,
-                            SslProvider provider) {
+                            SslProvider provider, List<Served> served) {
+    }
+
+    /** One certificate being served: where it comes from (its file, or "acme"), its subject, when it expires. */
+    public record Served(String source, String subject, long notAfterMillis) {
+    }
+
+    /** The certificates served now, for the expiry metric. Any thread. */
+    public List<Served> served() {
+        return current.served();
     }
 
     /** Builds the contexts; throws IllegalStateException (naming the file) when one cannot be built. */
@@ -181,8 +190,10 @@ public final class ServerTls {
         SslContext first = null;
         DomainWildcardMappingBuilder<SslContext> names = null;
         Set<String> seen = new java.util.HashSet<>();
+        List<Served> served = new java.util.ArrayList<>();
         for (TlsConfig.Certificate cert : cfg.certificates()) {
             SslContext ctx = context(cfg, cert, provider);
+            served.add(served(cert.cert().toString(), read(cert.cert())));
             if (first == null) {
                 first = ctx;
                 names = new DomainWildcardMappingBuilder<>(ctx);
@@ -195,6 +206,9 @@ public final class ServerTls {
         }
         if (acme != null) {
             AcmeClient.Issued issued = acme.current();
+            if (!issued.chain().isEmpty()) {
+                served.add(served("acme", issued.chain().get(0)));
+            }
             SslContext ctx = context(cfg, SslContextBuilder.forServer(issued.key(), issued.chain()
                     .toArray(new java.security.cert.X509Certificate[0])), provider, "the ACME certificate for "
                     + acme.config().domains());
@@ -211,7 +225,7 @@ public final class ServerTls {
         if (first == null) {
             throw new IllegalStateException("listener '" + listener + "': no certificate");
         }
-        return new Contexts(names.build(), first, stamps, provider);
+        return new Contexts(names.build(), first, stamps, provider, List.copyOf(served));
     }
 
     private SslProvider provider(String configured) {
@@ -262,14 +276,28 @@ public final class ServerTls {
         }
     }
 
-    /** The DNS names a certificate is for: its subject alternative names, else its subject's CN. */
-    static List<String> names(Path pem) {
-        X509Certificate x509;
+    private static Served served(String source, X509Certificate x509) {
+        List<String> subject;
+        try {
+            subject = names(x509);
+        } catch (CertificateParsingException e) {
+            subject = List.of();
+        }
+        return new Served(source, subject.isEmpty() ? "" : subject.get(0), x509.getNotAfter().getTime());
+    }
+
+    /** The first certificate of a PEM file (the server's own, before its chain). */
+    private static X509Certificate read(Path pem) {
         try (InputStream in = Files.newInputStream(pem)) {
-            x509 = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         } catch (IOException | CertificateException e) {
             throw new IllegalStateException("cannot read certificate " + pem + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The DNS names a certificate is for: its subject alternative names, else its subject's CN. */
+    static List<String> names(Path pem) {
+        X509Certificate x509 = read(pem);
         try {
             return names(x509);
         } catch (CertificateParsingException e) {

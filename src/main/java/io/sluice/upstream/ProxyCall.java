@@ -1,6 +1,10 @@
 package io.sluice.upstream;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -17,17 +21,22 @@ import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
+import io.sluice.balance.EndpointState;
 import io.sluice.balance.PickContext;
-import io.sluice.config.HeaderOps;
 import io.sluice.config.RetryConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
+import io.sluice.pool.ConnectionPool;
+import io.sluice.route.Route;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,11 +62,14 @@ public final class ProxyCall implements PickContext {
 
     private final Downstream downstream;
     private final Exchange exchange;
+    private final Route route;
     private final Upstream upstream;
     private final HttpRequest head;
     private final boolean idempotent;
     private final boolean upgradeRequest;
     private final boolean hostFromEndpoint;
+    /** The request target before an endpoint's base path is joined to it (per attempt: endpoints differ). */
+    private final String target;
     /** A request body up to this size is kept until the response starts, so the request can be retried. */
     private final long replayLimit;
 
@@ -70,8 +82,22 @@ public final class ProxyCall implements PickContext {
 
     private int attempts;
     private Endpoint[] tried = new Endpoint[2];
-    /** The current try: its endpoint, its connection, how far it got. */
-    private final Attempt attempt = new Attempt();
+    private Endpoint endpoint;
+    private Channel channel;
+    private UpstreamHandler handler;
+    private boolean reusedConnection;
+    private boolean attemptActive;
+    private boolean requestSent;
+    private boolean headReceived;
+    private boolean interim;
+    private boolean upstreamKeepAlive;
+    private boolean switching;
+    private long attemptStartNanos;
+
+    /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
+    private boolean trial;
+    /** A copy of this request for the route's mirror while its body is collected; null when none. */
+    private MirrorCall mirror;
 
     private boolean responseStarted;
     /** Upstream reads wait for the client to take what it has (the buffer budget is exhausted). */
@@ -85,15 +111,20 @@ public final class ProxyCall implements PickContext {
      * @param head the request as it goes upstream: target rewritten, headers already prepared (see
      *             {@link #prepareHead})
      */
-    public ProxyCall(Downstream downstream, Exchange exchange, Upstream upstream, HttpRequest head) {
+    public ProxyCall(Downstream downstream, Exchange exchange, Route route, HttpRequest head) {
         this.downstream = downstream;
         this.exchange = exchange;
-        this.upstream = upstream;
+        this.route = route;
+        this.upstream = route.upstreamFor(head, exchange.clientIp());
         this.head = head;
         this.idempotent = isIdempotent(head.method()) || head.headers().contains(IDEMPOTENCY_KEY);
         this.upgradeRequest = head.headers().contains(HttpHeaderNames.UPGRADE);
         // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one: name the endpoint, as nginx does.
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
+        this.target = head.uri();
+        if (route.mirror() != null) {
+            mirror = route.mirror().copy(head, downstream.ctx().channel().eventLoop(), downstream.ctx().alloc());
+        }
         RetryConfig retry = upstream.config().retry();
         this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();
     }
@@ -102,29 +133,57 @@ public final class ProxyCall implements PickContext {
      * Rewrites the request head for the upstream in place: hop-by-hop headers out, the route's header
      * operations, the request id. Forwarded-for headers are the caller's (they need the listener).
      */
-    public static void prepareHead(HttpRequest request, HeaderOps requestHeaders, CharSequence requestId, boolean upgrade,
+    public static void prepareHead(HttpRequest request, Route route, CharSequence requestId, boolean upgrade,
                                    boolean chunkedBody) {
         HttpHeaders headers = request.headers();
         HopByHopHeaders.stripRequest(headers, upgrade);
         headers.remove(HttpHeaderNames.EXPECT); // the proxy answered 100 itself
         headers.set(RequestId.HEADER, requestId);
-        HeaderRewrite.apply(requestHeaders, headers);
+        HeaderRewrite.apply(route.requestHeaders(), headers);
         if (chunkedBody) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
+    /** The recorder of the proxy's own answers to requests routed to this call's upstream ({@code endpoint=""}). */
+    public ProxyMetrics.RequestMetrics upstreamReplies() {
+        return upstream.localReplies();
+    }
+
     public void start() {
+        int admitted = upstream.admit();
+        if (admitted == CircuitBreaker.REFUSED) {
+            fail(io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "the circuit breaker of upstream '" + upstream.name() + "' is open");
+            return;
+        }
+        trial = admitted == CircuitBreaker.TRIAL;
         upstream.requestStarted();
         attempt();
+    }
+
+    /** Whether the client's connection is TLS (an h2 stream's connection is its parent). */
+    private boolean secureClient() {
+        Channel client = downstream.ctx().channel();
+        Channel connection = client.parent() != null ? client.parent() : client;
+        return connection.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+    }
+
+    /** A trial request ends without an outcome for the breaker. */
+    private void abandonTrial() {
+        if (trial) {
+            trial = false;
+            upstream.trialAbandoned();
+        }
     }
 
     // ---------------------------------------------------------------- attempts
 
     private void attempt() {
-        Endpoint picked = upstream.balancer().pick(this);
+        Endpoint picked = upstream.pick(this);
         if (picked == null) {
+            abandonTrial();
             fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
                     : UpstreamFailure.CONNECT_FAILURE.status(),
                     attempts == 0 ? "no endpoint of upstream '" + upstream.name() + "' is in service"
@@ -135,14 +194,17 @@ public final class ProxyCall implements PickContext {
             tried = java.util.Arrays.copyOf(tried, attempts * 2);
         }
         tried[attempts++] = picked;
-        attempt.begin(picked, System.nanoTime());
+        endpoint = picked;
+        attemptStartNanos = System.nanoTime();
+        attemptActive = true;
+        picked.requestStarted();
         exchange.attempt(upstream.name(), picked.address());
         Channel pooled = upstream.connector().pools().of(picked).poll();
         if (pooled != null) {
             upstream.metrics(picked).connectionReused();
             exchange.upstreamConnectNanos(-1);
-            attempt.reusedConnection = true;
-            attempt.bind(pooled, this);
+            reusedConnection = true;
+            bind(pooled);
             send();
         } else {
             connect();
@@ -150,13 +212,13 @@ public final class ProxyCall implements PickContext {
     }
 
     private void connect() {
-        attempt.reusedConnection = false;
+        reusedConnection = false;
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.eventLoop(), attempt.endpoint, upstream,
-                        downstream.clientChannel());
+                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream,
+                        downstream.ctx().channel());
         long connectStart = System.nanoTime();
-        Endpoint connecting = attempt.endpoint;
+        Endpoint connecting = endpoint;
         future.addListener(f -> {
             UpstreamMetering.connectDone(upstream.metrics(connecting), future, System.nanoTime() - connectStart);
             connected(future);
@@ -164,7 +226,7 @@ public final class ProxyCall implements PickContext {
     }
 
     private void connected(io.netty.util.concurrent.Future<Channel> future) {
-        if (finished || !attempt.active || attempt.channel != null) {
+        if (finished || !attemptActive || channel != null) {
             if (future.isSuccess()) {
                 future.getNow().close(); // the client left (or the call ended) while we were connecting
             }
@@ -172,25 +234,33 @@ public final class ProxyCall implements PickContext {
         }
         if (!future.isSuccess()) {
             if (future.cause() instanceof DestinationRefusedException refused) { // the forward proxy's rules
-                attempt.end(false, upstream);
+                endAttempt(false);
                 fail(io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN, refused.getMessage());
                 return;
             }
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }
-        exchange.upstreamConnectNanos(System.nanoTime() - attempt.startNanos);
-        attempt.bind(future.getNow(), this);
+        exchange.upstreamConnectNanos(System.nanoTime() - attemptStartNanos);
+        bind(future.getNow());
         send();
     }
 
+    private void bind(Channel upstreamChannel) {
+        channel = upstreamChannel;
+        handler = upstreamChannel.pipeline().get(UpstreamHandler.class);
+        handler.attach(this);
+    }
 
     private void send() {
-        attempt.requestSent = true;
+        requestSent = true;
         if (hostFromEndpoint) {
-            head.headers().set(HttpHeaderNames.HOST, attempt.endpoint.address());
+            head.headers().set(HttpHeaderNames.HOST, endpoint.authority());
         }
-        attempt.channel.write(head, attempt.channel.voidPromise());
+        if (endpoint.basePath() != null || head.uri() != target) {
+            head.setUri(endpoint.target(target));
+        }
+        channel.write(head, channel.voidPromise());
         for (int i = 0; i < held.size(); i++) {
             HttpContent part = held.get(i);
             writeBody(replayable ? part.retainedDuplicate() : part, part instanceof LastHttpContent);
@@ -198,10 +268,10 @@ public final class ProxyCall implements PickContext {
         if (replayable) {
             heldSent = held.size();
         } else {
-            held.clear(); // ownership went to the attempt.channel
+            held.clear(); // ownership went to the channel
         }
-        attempt.channel.flush();
-        attempt.channel.read();
+        channel.flush();
+        channel.read();
         if (!requestComplete) {
             downstream.resumeReading();
         }
@@ -209,32 +279,34 @@ public final class ProxyCall implements PickContext {
 
     private void writeBody(HttpContent part, boolean last) {
         if (last) {
-            attempt.channel.write(part, attempt.channel.voidPromise());
-            attempt.handler.awaitResponse(upstream.config().timeouts().response().toNanos());
+            channel.write(part, channel.voidPromise());
+            handler.awaitResponse(upstream.config().timeouts().response().toNanos());
         } else {
-            attempt.channel.write(part, attempt.channel.voidPromise());
+            channel.write(part, channel.voidPromise());
         }
     }
 
     private void attemptFailed(UpstreamFailure failure) {
-        boolean wasReused = attempt.reusedConnection;
-        Endpoint failed = attempt.endpoint;
+        boolean wasReused = reusedConnection;
+        Endpoint failed = endpoint;
         upstream.metrics(failed).attemptFailed();
-        attempt.end(false, upstream);
+        endAttempt(false);
         // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
         // try once more on a fresh connection when the request can be replayed.
-        if (wasReused && failure == UpstreamFailure.RESET && !attempt.headReceived && replayable && !responseStarted
+        if (wasReused && failure == UpstreamFailure.RESET && !headReceived && replayable && !responseStarted
                 && (idempotent || !requestSentAnyBody())) {
             reset();
-            attempt.endpoint = failed;
-            attempt.active = true;
+            endpoint = failed;
+            attemptActive = true;
             failed.requestStarted();
             connect();
             return;
         }
-        upstream.passiveFailure(failed, downstream.eventLoop());
+        upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
+        upstream.attemptFailed(failure, trial);
+        trial = false;
         if (canRetry(failure.retryCondition(), failure.status().code(),
-                failure == UpstreamFailure.CONNECT_FAILURE || !attempt.requestSent)) {
+                failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
             reset();
             attempt();
             return;
@@ -262,15 +334,51 @@ public final class ProxyCall implements PickContext {
     }
 
     private void reset() {
-        attempt.reset();
+        channel = null;
+        handler = null;
         heldSent = 0;
+        requestSent = false;
+        headReceived = false;
+        interim = false;
+        switching = false;
     }
 
+    /** Ends the current attempt exactly once: the timer, the connection (back to the pool or closed), in-flight. */
+    private void endAttempt(boolean reuse) {
+        if (!attemptActive) {
+            return;
+        }
+        attemptActive = false;
+        Channel c = channel; // park() or detach() below sets the connection's timer
+        if (c != null) {
+            // An endpoint that left the configuration (draining) gets no pooled connections: its pools
+            // were retired at the reload, and nothing would ever take this one again. An h2 stream is
+            // never reused (its connection is shared already).
+            // With send_proxy_protocol a connection names one client in its PROXY header: never pooled.
+            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING
+                    && upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF) {
+                ConnectionPool pool = upstream.connector().pools().of(endpoint);
+                handler.park(pool);
+                pool.offer(c);
+                c.read(); // notice the upstream closing it while idle
+            } else {
+                handler.detach();
+                c.close();
+            }
+        }
+        endpoint.requestFinished();
+    }
 
     // ---------------------------------------------------------------- request body from the client
 
     /** One part of the request body, in order. The call owns {@code part} from here. */
     public void onRequestContent(HttpContent part) {
+        if (mirror != null) {
+            mirror.onBody(part); // copies what it keeps: the part stays ours
+            if (part instanceof LastHttpContent) {
+                mirror = null;
+            }
+        }
         if (finished) {
             part.release();
             return;
@@ -284,7 +392,7 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        if (attempt.channel == null || !attempt.requestSent) {
+        if (channel == null || !requestSent) {
             held.add(part); // still connecting: sent by send()
             return;
         }
@@ -299,14 +407,14 @@ public final class ProxyCall implements PickContext {
 
     /** The client's read burst ended: push what was written on to the upstream. */
     public void flushRequest() {
-        if (attempt.channel != null && attempt.requestSent) {
-            attempt.channel.flush();
+        if (channel != null && requestSent) {
+            channel.flush();
         }
     }
 
     /** Whether the downstream may read more of the body now (the upstream connection has room). */
     public boolean wantsMoreBody() {
-        return !finished && attempt.channel != null && attempt.requestSent && attempt.channel.isWritable();
+        return !finished && channel != null && requestSent && channel.isWritable();
     }
 
     /** Lets go of the parts already sent: they can't be replayed any more. */
@@ -353,14 +461,17 @@ public final class ProxyCall implements PickContext {
         }
     }
 
-    /** @return false when the response was dropped (an attempt.interim one, or one that is being retried) */
+    /** @return false when the response was dropped (an interim one, or one that is being retried) */
     private boolean onResponseHead(HttpResponse response) {
         int code = response.status().code();
         if (code < 200 && code != 101) {
-            attempt.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
+            interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false);
-                downstream.sendInterim(response);
+                downstream.ctx().write(response, downstream.ctx().voidPromise());
+                // The encoder waits for the end of every head it writes, even a bodiless one; the
+                // upstream's empty end of this 1xx is dropped below, so end it here.
+                downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
             }
             return false;
         }
@@ -369,25 +480,49 @@ public final class ProxyCall implements PickContext {
             attemptFailed(UpstreamFailure.MALFORMED);
             return false;
         }
-        attempt.headReceived = true;
+        headReceived = true;
         startReadTimer();
         long now = System.nanoTime();
-        attempt.endpoint.recordLatency(now - attempt.startNanos, now); // feeds peak_ewma
-        upstream.responseStatus(attempt.endpoint, code, downstream.eventLoop());
-        exchange.upstreamHeaderNanos(now - attempt.startNanos);
+        endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
+        upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
+        upstream.attemptAnswered(code, trial);
+        trial = false;
+        exchange.upstreamHeaderNanos(now - attemptStartNanos);
         if (canRetry(null, code, false)) {
-            upstream.metrics(attempt.endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
-            attempt.end(false, upstream);
+            upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
+            endAttempt(false);
             reset();
             attempt();
             return false;
         }
         status = code;
-        attempt.upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        attempt.switching = code == 101 && upgradeRequest;
-        HopByHopHeaders.stripResponse(response.headers(), attempt.switching);
-        if (!requestComplete && !attempt.switching) {
+        exchange.status(code);
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        switching = code == 101 && upgradeRequest;
+        HttpHeaders headers = response.headers();
+        HopByHopHeaders.stripResponse(headers, switching);
+        HeaderRewrite.apply(route.responseHeaders(), headers);
+        if (upstream.sticky() != null) {
+            upstream.stickyResponse(headers, endpoint, this, secureClient());
+        }
+        headers.set(RequestId.HEADER, exchange.requestId());
+        boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
+        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
+                exchange.closeAfterResponse(); // the end of the body is the end of the connection
+            } else {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        if (!requestComplete && !switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
+        }
+        if (!switching) {
+            if (!exchange.keepAlive()) {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         responseStarted = true;
@@ -395,29 +530,29 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        downstream.sendHead(response); // response_headers, filters, X-Request-ID, framing: one path for all
+        downstream.sendHead(response); // the one path every head takes: filters, response_headers, framing
         return true;
     }
 
     private void onResponseContent(HttpContent content) {
-        if (attempt.interim) {
-            attempt.interim = false; // the empty end of a 1xx
+        if (interim) {
+            interim = false; // the empty end of a 1xx
             content.release();
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        if (attempt.switching) {
+        if (switching) {
             content.release();
             if (last) {
                 startTunnel();
             }
             return;
         }
-        downstream.sendContent(content);
+        downstream.sendContent(content); // through the response body filters, when there are some
         if (last) {
             finished = true;
-            upstream.metrics(attempt.endpoint).record(status, System.nanoTime() - exchange.startNanos());
-            attempt.end(attempt.upstreamKeepAlive && requestComplete && held.isEmpty() && attempt.channel.isActive(), upstream);
+            upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
+            endAttempt(upstreamKeepAlive && requestComplete && held.isEmpty() && channel.isActive());
             releaseHeld();
             downstream.responseFinished(exchange);
         }
@@ -427,11 +562,12 @@ public final class ProxyCall implements PickContext {
         if (finished) {
             return;
         }
+        ChannelHandlerContext client = downstream.ctx();
         if (responseStarted) {
-            downstream.flush();
+            client.flush();
         }
-        if (attempt.channel != null && (!responseStarted || mayReadResponse())) {
-            attempt.channel.read();
+        if (channel != null && (!responseStarted || mayReadResponse())) {
+            channel.read();
         }
     }
 
@@ -443,11 +579,14 @@ public final class ProxyCall implements PickContext {
      * A read held back here is retried by the budget's timer.
      */
     private boolean mayReadResponse() {
-        if (!downstream.isWritable()) {
+        Channel client = downstream.ctx().channel();
+        if (!client.isWritable()) {
             return false; // channelWritabilityChanged resumes it
         }
         BufferBudget budget = upstream.connector().bufferBudget();
-        if (!budget.exhausted() || downstream.pendingWriteBytes() == 0) {
+        ChannelOutboundBuffer out;
+        if (!budget.exhausted() || (out = client.unsafe().outboundBuffer()) == null
+                || out.totalPendingWriteBytes() == 0) {
             heldBack = false;
             return true;
         }
@@ -457,7 +596,7 @@ public final class ProxyCall implements PickContext {
         }
         if (!retryQueued) {
             retryQueued = true;
-            budget.retryLater(this, downstream.eventLoop());
+            budget.retryLater(this, client.eventLoop());
         }
         return false;
     }
@@ -465,17 +604,17 @@ public final class ProxyCall implements PickContext {
     /** The buffer budget's timer: a read held back by {@link #mayReadResponse} may go ahead now. */
     void retryRead() {
         retryQueued = false;
-        if (!finished && attempt.channel != null && responseStarted && mayReadResponse()) {
-            attempt.handler.readResumed();
-            attempt.channel.read();
+        if (!finished && channel != null && responseStarted && mayReadResponse()) {
+            handler.readResumed();
+            channel.read();
         }
     }
 
     /** The client can take more of the response again. */
     public void onDownstreamWritable() {
-        if (!finished && attempt.channel != null && responseStarted && mayReadResponse()) {
-            attempt.handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
-            attempt.channel.read();
+        if (!finished && channel != null && responseStarted && mayReadResponse()) {
+            handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
+            channel.read();
         }
     }
 
@@ -499,16 +638,16 @@ public final class ProxyCall implements PickContext {
 
     /** The response head did not come within timeouts.response. */
     void responseTimedOut() {
-        if (!finished && !attempt.headReceived && attempt.active) {
+        if (!finished && !headReceived && attemptActive) {
             long now = System.nanoTime();
-            attempt.endpoint.recordLatency(now - attempt.startNanos, now);
+            endpoint.recordLatency(now - attemptStartNanos, now);
             attemptFailed(UpstreamFailure.TIMEOUT);
         }
     }
 
     private void startReadTimer() {
-        if (attempt.handler != null) {
-            attempt.handler.responseArrived(upstream.config().timeouts().read().toNanos());
+        if (handler != null) {
+            handler.responseArrived(upstream.config().timeouts().read().toNanos());
         }
     }
 
@@ -516,31 +655,40 @@ public final class ProxyCall implements PickContext {
     void readTimedOut() {
         if (!finished && responseStarted) {
             log.debug("{}: no response data from {} within timeouts.read: aborting", exchange.requestId(),
-                    attempt.endpoint.address());
+                    endpoint.address());
             abortResponse();
         }
     }
 
     /** The response is held back because the client is not taking it (so the upstream is not read). */
     boolean waitingOnClient() {
-        return responseStarted && !finished && (heldBack || !downstream.isWritable());
+        return responseStarted && !finished && (heldBack || !downstream.ctx().channel().isWritable());
     }
 
     private void startTunnel() {
         finished = true;
-        Endpoint e = attempt.endpoint;
-        Channel up = attempt.channel;
-        attempt.active = false; // the tunnel owns the connection and the in-flight count now
-        attempt.handler.stopTimers();
-        attempt.handler.detach();
+        Endpoint e = endpoint;
+        Channel up = channel;
+        attemptActive = false; // the tunnel owns the connection and the in-flight count now
+        handler.stopTimers();
+        handler.detach();
         releaseHeld();
         upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
-        downstream.switchToTunnel(exchange, up, e::requestFinished);
+        downstream.switchToTunnel(exchange, up, e::requestFinished); // it ends the 101 for the encoder
     }
 
     // ---------------------------------------------------------------- endings
 
+    /** The request will not be forwarded whole: a copy still collecting its body is dropped. */
+    private void cancelMirror() {
+        if (mirror != null) {
+            mirror.cancel();
+            mirror = null;
+        }
+    }
+
     private void fail(io.netty.handler.codec.http.HttpResponseStatus failStatus, String detail) {
+        cancelMirror();
         finished = true;
         releaseHeld();
         downstream.replyLocal(exchange, failStatus, detail);
@@ -548,22 +696,25 @@ public final class ProxyCall implements PickContext {
 
     /** The response broke after it started: the client must see a broken response, never a complete one. */
     private void abortResponse() {
+        cancelMirror();
         finished = true;
-        upstream.passiveFailure(attempt.endpoint, downstream.eventLoop());
-        upstream.metrics(attempt.endpoint).record(status, System.nanoTime() - exchange.startNanos());
-        attempt.end(false, upstream);
+        upstream.passiveFailure(endpoint, downstream.ctx().channel().eventLoop());
+        upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
+        endAttempt(false);
         releaseHeld();
         downstream.abort(exchange);
     }
 
     /** The client went away or sent a broken body: stop everything, close the upstream connection. */
     public void cancel() {
+        abandonTrial();
+        cancelMirror();
         if (finished) {
             releaseHeld();
             return;
         }
         finished = true;
-        attempt.end(false, upstream);
+        endAttempt(false);
         releaseHeld();
     }
 

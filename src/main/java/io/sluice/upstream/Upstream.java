@@ -4,7 +4,9 @@ import io.sluice.balance.Balancer;
 import io.sluice.balance.Balancers;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointSet;
+import io.sluice.config.CircuitBreakerConfig;
 import io.sluice.config.EndpointConfig;
+import io.sluice.config.StickyConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.MeteredUpstream;
 import io.sluice.metrics.ProxyMetrics;
@@ -31,6 +33,12 @@ public final class Upstream implements MeteredUpstream {
     /** Null without {@code retry:}. */
     private final RetryBudget retryBudget;
     private final Runnable countRetry;
+    /** Null without {@code circuit_breaker:}. */
+    private final CircuitBreaker breaker;
+    /** Null without {@code sticky:}. */
+    private final StickySessions sticky;
+    /** Copies of requests that routes mirror to this upstream; carried over by a reload. */
+    private final MirrorStats mirrorStats;
     /** The forward proxy's checks for an upstream whose endpoint a client named; null for configured upstreams. */
     private final DestinationGuard guard;
 
@@ -38,16 +46,35 @@ public final class Upstream implements MeteredUpstream {
      * @param previous endpoints of the same upstream in the configuration being replaced, by address;
      *                 empty on first start
      */
+    private final ProxyMetrics.RequestMetrics localReplies;
+
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
-        this(config, connector, proxyMetrics, previous, null);
+        this(config, connector, proxyMetrics, previous, null, null);
     }
 
     /** @param guard connects through the forward proxy's checks (null: the endpoint's name is looked up as usual) */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous, DestinationGuard guard) {
+        this(config, connector, proxyMetrics, previous, guard, null);
+    }
+
+    /**
+     * @param previous endpoints of the same upstream in the configuration being replaced, by address;
+     *                 empty on first start
+     * @param before   the upstream of the same name being replaced, or null: its circuit breaker, sticky
+     *                 bindings and mirror counts carry on when their settings did not change
+     */
+    public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                    Map<String, Endpoint> previous, Upstream before) {
+        this(config, connector, proxyMetrics, previous, null, before);
+    }
+
+    private Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
+                     Map<String, Endpoint> previous, DestinationGuard guard, Upstream before) {
         this.guard = guard;
         this.config = config;
+        this.localReplies = proxyMetrics.requests(config.name(), "");
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
         long slowStart = config.slowStart().toNanos();
@@ -79,6 +106,18 @@ public final class Upstream implements MeteredUpstream {
         this.retryBudget = config.retry() == null ? null : new RetryBudget(config.retry(), System::nanoTime);
         this.countRetry = proxyMetrics.retries(config.name());
         this.proxyMetrics = proxyMetrics;
+        CircuitBreakerConfig breakerConfig = config.policies().circuitBreaker();
+        if (breakerConfig == null) {
+            this.breaker = null;
+        } else if (before != null && before.breaker != null && before.breaker.config().equals(breakerConfig)) {
+            this.breaker = before.breaker; // its state survives the reload
+        } else {
+            this.breaker = new CircuitBreaker(breakerConfig, System::nanoTime);
+        }
+        StickyConfig stickyConfig = config.policies().sticky();
+        this.sticky = stickyConfig == null ? null
+                : new StickySessions(stickyConfig, config.name(), endpoints, before == null ? null : before.sticky);
+        this.mirrorStats = before == null ? new MirrorStats() : before.mirrorStats;
     }
 
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
@@ -116,6 +155,11 @@ public final class Upstream implements MeteredUpstream {
 
     public UpstreamConnector connector() {
         return connector;
+    }
+
+    /** The recorder of the proxy's own answers (503, 502, 504, 400...) to requests routed here. */
+    public ProxyMetrics.RequestMetrics localReplies() {
+        return localReplies;
     }
 
     /** The request recorder of {@code endpoint} (one of {@link #endpoints()}). */
@@ -172,6 +216,73 @@ public final class Upstream implements MeteredUpstream {
     void requestStarted() {
         if (retryBudget != null) {
             retryBudget.request();
+        }
+    }
+
+    /**
+     * The endpoint for an attempt of {@code request}: the one its sticky session is bound to while that
+     * is in service, else the balancer's pick; null when none is in service.
+     */
+    public Endpoint pick(io.sluice.balance.PickContext request) {
+        if (sticky != null) {
+            Endpoint bound = sticky.endpointFor(request);
+            if (bound != null) {
+                return bound;
+            }
+        }
+        return balancer.pick(request);
+    }
+
+    /** What happened to the requests routes mirrored to this upstream. */
+    public MirrorStats mirrorStats() {
+        return mirrorStats;
+    }
+
+    /** Sticky sessions, or null without {@code sticky:}. */
+    public StickySessions sticky() {
+        return sticky;
+    }
+
+    /** A response head from {@code endpoint}: sticky sessions set or learn their cookie ({@code secure}: https). */
+    void stickyResponse(io.netty.handler.codec.http.HttpHeaders response, Endpoint endpoint,
+                        io.sluice.balance.PickContext request, boolean secure) {
+        if (sticky != null) {
+            sticky.onResponse(response, endpoint, request, secure);
+        }
+    }
+
+    /** The circuit breaker, or null without {@code circuit_breaker:}. */
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /**
+     * Whether a request may go to this upstream now: {@link CircuitBreaker#PASSED} (always, without a
+     * breaker), {@link CircuitBreaker#TRIAL} or {@link CircuitBreaker#REFUSED}.
+     */
+    int admit() {
+        return breaker == null ? CircuitBreaker.PASSED : breaker.admit();
+    }
+
+    /** An attempt failed in a way the breaker may count; {@code trial}: the first outcome of a trial request. */
+    void attemptFailed(UpstreamFailure failure, boolean trial) {
+        if (breaker != null) {
+            String condition = failure == UpstreamFailure.MALFORMED ? "reset" : failure.retryCondition();
+            breaker.record(breaker.config().on().contains(condition), trial);
+        }
+    }
+
+    /** A trial request ends without an outcome: the breaker lets another one try. */
+    void trialAbandoned() {
+        if (breaker != null) {
+            breaker.trialAbandoned();
+        }
+    }
+
+    /** A response head came; {@code trial}: the first outcome of a trial request. */
+    void attemptAnswered(int status, boolean trial) {
+        if (breaker != null) {
+            breaker.record(breaker.config().failureStatus(status), trial);
         }
     }
 

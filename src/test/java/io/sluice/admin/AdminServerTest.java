@@ -151,7 +151,7 @@ class AdminServerTest {
         assertThat(fieldNames(root)).containsExactly("upstreams");
         JsonNode api = root.get("upstreams").get(0);
         assertThat(root.get("upstreams")).hasSize(1);
-        assertThat(fieldNames(api)).containsExactly("name", "balancer", "endpoints", "panic");
+        assertThat(fieldNames(api)).containsExactly("name", "balancer", "endpoints", "panic", "circuit");
         assertThat(api.get("name").asText()).isEqualTo("api");
         assertThat(api.get("balancer").asText()).isEqualTo("round_robin");
         JsonNode e1 = api.get("endpoints").get(0);

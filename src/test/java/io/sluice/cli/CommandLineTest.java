@@ -79,7 +79,7 @@ class CommandLineTest {
     }
 
     private void awaitServing(int port) {
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
     }
 
     @Test
@@ -185,4 +185,69 @@ class CommandLineTest {
         }
     }
 
+    @Test
+    void everyCommandHasHelp() throws Exception {
+        for (String command : java.util.List.of("run", "check", "proxy", "reload", "version")) {
+            try (SluiceProcess p = SluiceProcess.start(command, "--help")) {
+                assertThat(p.waitFor()).as(command + " --help: " + p.output()).isEqualTo(0);
+                assertThat(p.output()).contains("Usage: sluice " + command).doesNotContain("Missing required");
+            }
+            try (SluiceProcess p = SluiceProcess.start("help", command)) {
+                assertThat(p.waitFor()).as("help " + command).isEqualTo(0);
+                assertThat(p.output()).contains("Usage: sluice " + command);
+            }
+        }
+        try (SluiceProcess p = SluiceProcess.start("help")) {
+            assertThat(p.waitFor()).isEqualTo(0);
+            assertThat(p.output()).contains("Usage: sluice").contains("reload").contains("check");
+        }
+    }
+
+    @Test
+    void versionVerboseNamesTheBuildAndPlatform() throws Exception {
+        try (SluiceProcess p = SluiceProcess.start("version", "--verbose")) {
+            assertThat(p.waitFor()).isEqualTo(0);
+            assertThat(p.output()).startsWith("sluice ").contains("commit: ").contains("java: 17")
+                    .contains("netty: 4.2").containsPattern("transport: (epoll|io_uring|nio)")
+                    .containsPattern("tls: (openssl|jdk)");
+        }
+    }
+
+    @Test
+    void checkWarnsAboutAnOpenAdminWithoutATokenAndWithWarningsAboutDeadRoutes() throws Exception {
+        Path file = dir.resolve("warn.yaml");
+        Files.writeString(file, """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:8080
+                    routes:
+                      - { name: all, upstream: app }
+                      - { name: api, match: { path_prefix: /api/ }, upstream: app }
+                upstreams:
+                  app: { endpoints: [ { address: "127.0.0.1:9001" } ] }
+                  spare: { endpoints: [ { address: "127.0.0.1:9002" } ] }
+                admin: { address: 0.0.0.0:9901 }
+                """);
+        try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(0);
+            assertThat(p.output()).contains("warning: admin.address 0.0.0.0:9901 is not loopback and admin.token is not set")
+                    .doesNotContain("can never match");
+        }
+        try (SluiceProcess p = SluiceProcess.start("check", "--warnings", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(0);
+            assertThat(p.output()).contains("route 'api' can never match: route 'all' before it")
+                    .contains("upstream 'spare' is not used").contains("(3 warnings)");
+        }
+    }
+
+    @Test
+    void aYamlSyntaxErrorShowsTheLineAndACaret() throws Exception {
+        Path file = dir.resolve("syntax.yaml");
+        Files.writeString(file, "listeners:\n  - name: main\n    address: \"127.0.0.1:8080\n");
+        try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(1);
+            assertThat(p.output()).contains("bad YAML").contains("started at line 3, column 14")
+                    .contains("    address: \"127.0.0.1:8080\n" + " ".repeat(17) + "^");
+        }
+    }
 }

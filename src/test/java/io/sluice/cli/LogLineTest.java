@@ -35,4 +35,19 @@ class LogLineTest {
                 + "java.lang.IllegalStateException: outer" + System.lineSeparator() + "\tat ");
         assertThat(line).contains("Caused by: java.io.IOException: inner");
     }
+
+    @Test
+    void jsonLinesParseAndCarryTheException() throws Exception {
+        LogLine json = new LogLine(true);
+        LoggingEvent event = new LoggingEvent(LogLineTest.class.getName(), context.getLogger("io.sluice.runtime.Sluice"),
+                Level.WARN, "reload \"x\"\nrefused: {}", new IllegalStateException("bad"), new Object[] {"caf\u00e9"});
+        String line = json.doLayout(event);
+        assertThat(line).endsWith("}" + System.lineSeparator()).doesNotContain("\n{");
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        assertThat(n.get("level").asText()).isEqualTo("WARN");
+        assertThat(n.get("logger").asText()).isEqualTo("Sluice");
+        assertThat(n.get("message").asText()).isEqualTo("reload \"x\"\nrefused: caf\u00e9");
+        assertThat(n.get("exception").asText()).startsWith("java.lang.IllegalStateException: bad");
+        assertThat(n.get("time").asText()).matches("\\d{4}-.*");
+    }
 }

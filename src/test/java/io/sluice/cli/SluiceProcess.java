@@ -24,15 +24,31 @@ final class SluiceProcess implements AutoCloseable {
     }
 
     static SluiceProcess start(String... args) throws IOException {
+        return startWrapped(List.of(), args);
+    }
+
+    /** Started through {@code wrapper} (for example {@code nohup}), which runs the java command it is given. */
+    static SluiceProcess startWrapped(List<String> wrapper, String... args) throws IOException {
+        return startWith(wrapper, java.util.Map.of(), args);
+    }
+
+    /** With extra environment variables. */
+    static SluiceProcess startWith(List<String> wrapper, java.util.Map<String, String> env, String... args)
+            throws IOException {
         Path log = Files.createTempFile("sluice-process", ".log");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(wrapper);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        // without the test classes: the child logs as the real process does (no logback-test.xml)
+        command.add(java.util.Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.endsWith("test-classes"))
+                .collect(java.util.stream.Collectors.joining(File.pathSeparator)));
         command.add("-Dio.netty.leakDetection.level=disabled");
         command.add(Main.class.getName());
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         return new SluiceProcess(p, log);
     }
 

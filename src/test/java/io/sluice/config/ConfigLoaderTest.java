@@ -511,10 +511,11 @@ class ConfigLoaderTest {
                 "test.yaml:2:14: bad address 'localhost' (expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080)",
                 "test.yaml:4:14: bad address '::1:8080' (put IPv6 addresses in brackets, e.g. [::1]:8080)",
                 "test.yaml:6:14: bad address '127.0.0.1:70000' (port must be 0 to 65535)");
-        assertThat(errors(MINIMAL + "      - address: ftp://x:21\n      - address: http://x/api\n"
+        assertThat(errors(MINIMAL + "      - address: ftp://x:21\n      - address: http://x/api?v=1\n"
                 + "      - { address: 127.0.0.1:9001, weight: 0 }\n")).containsExactly(
                 "test.yaml:9:18: bad address 'ftp://x:21' (unknown scheme 'ftp'; expected http or https)",
-                "test.yaml:10:18: bad address 'http://x/api' (an endpoint address has no path; expected scheme://host[:port])",
+                "test.yaml:10:18: bad address 'http://x/api?v=1' (an endpoint address has no query or fragment; expected"
+                        + " scheme://host[:port][/path])",
                 "test.yaml:11:20: endpoint '127.0.0.1:9001' is listed twice in upstream 'web'",
                 "test.yaml:11:44: weight 0 out of range (expected a whole number from 1 to 1000)");
     }
@@ -587,7 +588,7 @@ class ConfigLoaderTest {
                 upstreams:
                   web: { endpoints: [ { address: 127.0.0.1:9001 } ] }
                 """)).containsExactly(
-                "test.yaml:4:9: route 'none' needs one of 'upstream', 'respond' or 'static'",
+                "test.yaml:4:9: route 'none' needs one of 'upstream', 'split', 'respond' or 'static'",
                 "test.yaml:5:31: bad path 'api' (expected a path starting with '/')",
                 "test.yaml:5:48: bad path_regex '([a-z' (Unclosed character class at index 4)",
                 "test.yaml:5:67: bad method 'get' (expected an upper-case token; did you mean 'GET'?)",

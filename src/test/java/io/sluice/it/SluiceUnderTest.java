@@ -29,6 +29,7 @@ public final class SluiceUnderTest implements AutoCloseable {
         Files.writeString(file, yaml);
         SluiceConfig config = ConfigLoader.load(file, env);
         Sluice sluice = new Sluice(config);
+        sluice.source(yaml); // what /api/config shows
         sluice.start();
         return new SluiceUnderTest(sluice, file);
     }
@@ -41,6 +42,7 @@ public final class SluiceUnderTest implements AutoCloseable {
     public void reload(String yaml, Map<String, String> env) throws Exception {
         Files.writeString(file, yaml);
         sluice.reload(ConfigLoader.load(file, env));
+        sluice.source(yaml);
     }
 
     public Sluice sluice() {

@@ -101,4 +101,24 @@ class AccessLogTest {
         assertThat(format.format(ex, line())).isEqualTo(
                 "10.0.0.7 - - [01/Jan/1970:00:00:00 +0000] \"GET /a\\\"b HTTP/1.1\" 499 20 \"-\" \"-\" route=- attempts=0");
     }
+
+    @Test
+    void jsonIsValidUtf8AsciiWhateverTheRequestBytes() throws Exception {
+        // request heads arrive one char per byte: "café" in UTF-8 is c a f 0xC3 0xA9
+        StringBuilder sb = new StringBuilder();
+        AccessLogFormat.escapeJson(sb, "/caf\u00c3\u00a9?q=\u00f0\u009f\u0098\u0080");
+        assertThat(sb.toString()).isEqualTo("/caf\\u00e9?q=\\ud83d\\ude00");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThat(json.readTree("\"" + sb + "\"").asText()).isEqualTo("/caf\u00e9?q=\ud83d\ude00");
+
+        sb.setLength(0); // bytes that are not UTF-8 (Latin-1 é, a lone continuation, an overlong '/'): Latin-1
+        AccessLogFormat.escapeJson(sb, "\u00e9\u00a9\u00c0\u00af\"\\\u0001\u007f");
+        assertThat(sb.toString()).isEqualTo("\\u00e9\\u00a9\\u00c0\\u00af\\\"\\\\\\u0001\\u007f");
+        assertThat(json.readTree("\"" + sb + "\"").asText()).isEqualTo("\u00e9\u00a9\u00c0\u00af\"\\\u0001\u007f");
+
+        sb.setLength(0); // names from the configuration are real strings
+        AccessLogFormat.escapeJson(sb, "\u65e5\u672c");
+        assertThat(sb.toString()).isEqualTo("\\u65e5\\u672c");
+        assertThat(sb.chars().allMatch(c -> c < 0x80)).isTrue();
+    }
 }

@@ -162,7 +162,7 @@ final class ActiveHealthChecker {
                         .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             } else {
                 FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, c.path());
-                request.headers().set(HttpHeaderNames.HOST, c.host() != null ? c.host() : endpoint.address())
+                request.headers().set(HttpHeaderNames.HOST, c.host() != null ? c.host() : endpoint.authority())
                         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                         .set(HttpHeaderNames.USER_AGENT, "sluice-health-check")
                         .set(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -178,6 +178,7 @@ final class ActiveHealthChecker {
             return;
         }
         generation++;
+        endpoint.healthChecked(passed);
         boolean wasHealthy = counter.healthy();
         if (counter.record(passed)) {
             EndpointState before = endpoint.setOut(Endpoint.FAILING, !passed);

@@ -1,0 +1,67 @@
+package io.sluice.runtime;
+
+import io.netty.handler.ssl.OpenSsl;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * What {@code sluice version --verbose} prints and {@code sluice_build_info} carries: the build's version and
+ * commit and the platform the proxy runs on.
+ */
+public final class BuildInfo {
+    private BuildInfo() {
+    }
+
+    /** The version from the jar's manifest; "dev" when run from classes (tests, an IDE). */
+    public static String version() {
+        String v = BuildInfo.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    /** commit, java, os, netty, transport, tls, in that order. */
+    public static Map<String, String> details() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("commit", commit());
+        d.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ", "
+                + System.getProperty("java.vendor") + ")");
+        d.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        d.put("netty", io.netty.util.Version.identify().values().stream()
+                .map(io.netty.util.Version::artifactVersion).findFirst().orElse("unknown"));
+        d.put("transport", Transport.detect().name());
+        d.put("tls", OpenSsl.isAvailable() ? "openssl (" + OpenSsl.versionString() + ")"
+                : "jdk (BoringSSL unavailable: " + OpenSsl.unavailabilityCause() + ")");
+        return d;
+    }
+
+    /** The labels of sluice_build_info: short values only. */
+    public static Map<String, String> labels() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("version", version());
+        d.put("commit", commit());
+        d.put("java", System.getProperty("java.version"));
+        d.put("netty", io.netty.util.Version.identify().values().stream()
+                .map(io.netty.util.Version::artifactVersion).findFirst().orElse("unknown"));
+        d.put("transport", Transport.detect().name());
+        d.put("tls", OpenSsl.isAvailable() ? "openssl" : "jdk");
+        return d;
+    }
+
+    /** The commit the jar was built from ({@code -Dsluice.commit=...} at build time), else "unknown". */
+    public static String commit() {
+        try (InputStream in = BuildInfo.class.getResourceAsStream("/sluice-build.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            Properties p = new Properties();
+            p.load(in);
+            String c = p.getProperty("commit", "").trim();
+            return c.isEmpty() || c.startsWith("${") ? "unknown" : c;
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}
