@@ -20,6 +20,12 @@ final class RequestChecks {
     static String validate(HttpRequest request) {
         HttpHeaders headers = request.headers();
         String uri = request.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c < 0x21 || c == 0x7f) { // RFC 9112 §3.2; an upstream may split the line at it (found by fuzzing)
+                return "control byte in the request target";
+            }
+        }
         if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
             // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
             int start = uri.indexOf("//") + 2;

@@ -142,6 +142,13 @@ public final class ProxyCall implements PickContext {
         HeaderRewrite.apply(route.requestHeaders(), headers);
         if (chunkedBody) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else {
+            // The decoder took one decimal number; pass it on in one form ("010" as 10), so that no upstream
+            // can read the client's digits differently (as octal, or past a digit limit). Found by fuzzing.
+            long length = HttpUtil.getContentLength(request, -1L);
+            if (length >= 0 && !Long.toString(length).equals(headers.get(HttpHeaderNames.CONTENT_LENGTH))) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+            }
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }

@@ -320,4 +320,69 @@ class SmugglingTest {
             return false;
         }
     }
+
+    // ---------------------------------------------------------------- accepted, and re-framed by the proxy
+
+    /** Sends {@code request} (answered 200), returns every byte the upstream received for it. */
+    private static String forwarded(String request) throws Exception {
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send(request);
+            assertThat(client.read().status()).isEqualTo(200);
+            up.next();
+            return up.wire();
+        }
+    }
+
+    @Test
+    void chunkSizesWithLeadingZerosAndExtensionsArriveReframed() throws Exception {
+        String raw = forwarded("POST /a HTTP/1.1\r\nHost: h\r\nX-Request-ID: r\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "0005;name=value\r\nhello\r\n000\r\n\r\n");
+        assertThat(raw).isEqualTo("POST /a HTTP/1.1\r\nHost: h\r\n" + proxyLines("r")
+                + "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void framingFieldsInTrailersAreNotForwarded() throws Exception {
+        // RFC 9110 §6.5.1: a trailer may not carry framing; an upstream that merged it into the head would
+        // read a different length than the proxy did
+        String raw = forwarded("POST /a HTTP/1.1\r\nHost: h\r\nX-Request-ID: r\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5\r\nhello\r\n0\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\nX-Sum: 1\r\n\r\n");
+        assertThat(raw).isEqualTo("POST /a HTTP/1.1\r\nHost: h\r\n" + proxyLines("r")
+                + "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n");
+    }
+
+    @Test
+    void pipelinedRequestsArriveAsSeparateWellFramedRequests() throws Exception {
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("POST /a HTTP/1.1\r\nHost: h\r\nX-Request-ID: r1\r\nContent-Length: 5\r\n\r\nhello"
+                    + "GET /b HTTP/1.1\r\nHost: h\r\nX-Request-ID: r2\r\n\r\n"
+                    + "POST /c HTTP/1.1\r\nHost: h\r\nX-Request-ID: r3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "3\r\nabc\r\n0\r\n\r\n");
+            for (int i = 0; i < 3; i++) {
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            awaitWire(up, "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n" + proxyLines("r1") + "\r\nhello"
+                    + "GET /b HTTP/1.1\r\nHost: h\r\n" + proxyLines("r2") + "\r\n"
+                    + "POST /c HTTP/1.1\r\nHost: h\r\n" + proxyLines("r3")
+                    + "transfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+        }
+    }
+
+    @Test
+    void bareLfLineEndingsAreRefusedOrReframedNeverPassedOn() throws Exception {
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /a HTTP/1.1\nHost: h\nX-Request-ID: r\n\n");
+            int status = client.read().status();
+            assertThat(status).isIn(200, 400);
+            if (status == 200) {
+                awaitWire(up, "GET /a HTTP/1.1\r\nHost: h\r\n" + proxyLines("r") + "\r\n");
+            }
+        }
+    }
 }
