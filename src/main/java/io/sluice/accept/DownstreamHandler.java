@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -30,14 +31,17 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.config.RespondConfig;
+import io.sluice.config.HeaderOps;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.exchange.RequestId;
+import io.sluice.filter.FilterChain;
+import io.sluice.filter.FilterRun;
 import io.sluice.filter.ForwardedHeaders;
-import io.sluice.filter.HeaderRewrite;
-import io.sluice.filter.HopByHopHeaders;
+import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalReplies;
+import io.sluice.response.ResponseHeads;
 import io.sluice.route.RequestPath;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
@@ -56,6 +60,19 @@ import org.slf4j.LoggerFactory;
  * hands it to its action (forward, respond, static). Requests are answered in order: while one is in
  * progress, pipelined ones wait in {@link #pending}, and the socket is not read further.
  *
+ * <p>A request, top to bottom (the sections below follow it):
+ * <ol>
+ * <li>reading: {@code channelRead} → {@code startExchange}: {@link RequestChecks}, path normalisation, the
+ *     early answers (ACME, redirect_to_https), the route match and strip_prefix;</li>
+ * <li>the filter chain ({@link FilterRun}; skipped when the route has none): it calls back
+ *     {@link #proceed} or {@link #answer}; while a filter waits, body parts are held ({@code heldBody});</li>
+ * <li>the action: {@code forward} hands the request to a {@link ProxyCall} (which writes the response back
+ *     through this class as its {@link Downstream} sink), {@code respond}, {@code serveStatic};</li>
+ * <li>every response head is finished in one place ({@link io.sluice.response.ResponseHeads}), then
+ *     {@link #responseFinished} goes on with the next request;</li>
+ * <li>beside the path: the client timeouts and parking (the last sections).</li>
+ * </ol>
+ *
  * <p>Auto-read is off: the handler asks for bytes only when it can use them, which is how a slow
  * upstream slows the client down instead of filling memory.
  *
@@ -73,12 +90,14 @@ import org.slf4j.LoggerFactory;
  * header line it has seen. Waiting a little before parking keeps a busy connection from building a new
  * codec per request; the same timer looks after it.
  */
-public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
+public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream, FilterRun.Gate {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
     private static final long MAX_DISCARDED_BODY = 1024 * 1024;
     /** How much of the next requests is read ahead while a response is in progress. */
     private static final int MAX_PENDING_MESSAGES = 16;
     private static final long MAX_PENDING_BYTES = 64 * 1024;
+    /** How much of a request body is read (and held) while a filter waits, before reading stops. */
+    private static final long MAX_HELD_BODY = 64 * 1024;
     /** How long an HTTP/1.1 connection waits for its next request before it is parked. */
     static final long PARK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -91,6 +110,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private ConnectionMeter meter;
 
     private Exchange exchange;
+    private Route route;        // the exchange's route; null when none matched
+    private FilterRun filters;  // the exchange's way through its filter chain; null when the chain is empty
+    private ArrayDeque<HttpContent> heldBody; // body parts read while a filter waits (see MAX_HELD_BODY)
+    private long heldBytes;
     private ProxyCall call;
     private boolean responseDone;
     private boolean continueAnswered;
@@ -162,11 +185,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (!resumed) {
             ctx.read(); // resumed: the bytes that woke the connection are being read, and more are asked for after
         }
-    }
-
-    @Override
-    public ChannelHandlerContext ctx() {
-        return ctx;
     }
 
     /** A connection of its own (HTTP/1.1), not an h2 stream: timed for idle and request_head, parked when idle. */
@@ -246,6 +264,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 ctx.read();
             }
         } else if (!exchange.requestComplete()) {
+            if (filters != null && filters.waiting()) {
+                // A filter decides first: the body read meanwhile is held up to a bound, the rest waits in the
+                // socket. Reading on below the bound is how a client that leaves while it waits is noticed.
+                if (heldBytes < MAX_HELD_BODY) {
+                    ctx.read();
+                }
+                return;
+            }
             if (call == null || call.wantsMoreBody()) {
                 ctx.read();
             }
@@ -277,7 +303,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
             exchange.requestComplete(true);
             log.debug("bad request from {}: {}", clientIp, cause.toString());
-            if (!tooLarge && unsupportedTransferEncoding(request.headers())
+            if (!tooLarge && RequestChecks.unsupportedTransferEncoding(request.headers())
                     && request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
                 // Netty refuses a coding list that does not end in chunked; answered as any unknown coding
                 replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
@@ -293,7 +319,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         io.sluice.forward.ForwardProxy forwardProxy = listener.forwardProxy();
         boolean tunnel = forwardProxy != null && request.method() == HttpMethod.CONNECT; // authority-form target
         String target = request.uri(); // before validate() turns an absolute-form target into origin-form
-        String problem = tunnel ? null : validate(request);
+        String problem = tunnel ? null : RequestChecks.validate(request);
         String uri = request.uri();
         String rawPath = RouteTable.pathOf(uri);
         String path = problem == null && !tunnel ? RequestPath.normalize(rawPath) : rawPath;
@@ -313,7 +339,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (path != rawPath) {
             request.setUri(path + uri.substring(rawPath.length())); // the upstream gets what the route matched
         }
-        if (unsupportedTransferEncoding(headers)) {
+        if (RequestChecks.unsupportedTransferEncoding(headers)) {
             exchange.closeAfterResponse(); // the body's framing is unknown: nothing after it can be read
             replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
             return;
@@ -353,18 +379,67 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             redirectToHttps(request);
             return;
         }
-        Route route = listener.routes().match(request, path);
+        RouteTable routes = listener.routes();
+        route = routes.match(request, path);
+        FilterChain chain = routes.filters();
+        if (route != null) {
+            exchange.route(route.name());
+            request.setUri(route.rewriteUri(request.uri(), path)); // strip_prefix: filters see what goes on
+            chain = route.filters();
+        }
+        if (chain.isEmpty()) {
+            act();
+            return;
+        }
+        filters = new FilterRun(chain, this, request, ctx.channel().eventLoop(), clientIp, exchange.requestId(),
+                listener.name(), route == null ? "" : route.name());
+        filters.start();
+    }
+
+    /** The route's action, once the filters (if any) let the request through. */
+    private void act() {
         if (route == null) {
             replyLocal(exchange, HttpResponseStatus.NOT_FOUND, "no route matches");
             return;
         }
-        exchange.route(route.name());
+        HttpRequest request = exchange.request();
         switch (route.action()) {
-            case FORWARD -> forward(request, route, expect != null);
+            case FORWARD -> forward(request, route, request.headers().contains(HttpHeaderNames.EXPECT));
             case RESPOND -> respond(route);
             case STATIC -> serveStatic(request, route);
             default -> throw new IllegalStateException(route.action().toString());
         }
+    }
+
+    // ---------------------------------------------------------------- FilterRun.Gate
+
+    @Override
+    public void proceed() {
+        act();
+        ArrayDeque<HttpContent> held = heldBody;
+        if (held != null) {
+            heldBody = null;
+            heldBytes = 0;
+            HttpContent part;
+            while ((part = held.poll()) != null) {
+                deliverBody(part);
+            }
+        }
+        if (call != null) {
+            call.flushRequest();
+        }
+        ctx.flush();
+        maybeRead(); // reading stopped while a filter waited
+    }
+
+    @Override
+    public void answer(Reply reply) {
+        releaseHeldBody();
+        Exchange ex = exchange;
+        FullHttpResponse response = LocalReplies.create(ctx.alloc(), reply, ex.requestId());
+        listener.localReplies().record(reply.status(), System.nanoTime() - ex.startNanos());
+        writeFull(response);
+        responseFinished(ex);
     }
 
     /** The key authorization of a pending ACME HTTP-01 challenge (io.sluice.tls.AcmeChallenges). */
@@ -373,9 +448,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 ByteBufUtil.writeAscii(ctx.alloc(), keyAuthorization));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        finishHead(response, null);
-        exchange.status(200);
-        ctx.write(response, ctx.voidPromise());
+        writeFull(response);
         listener.localReplies().record(200, System.nanoTime() - exchange.startNanos());
         responseFinished(exchange);
     }
@@ -398,119 +471,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.PERMANENT_REDIRECT, Unpooled.EMPTY_BUFFER);
         response.headers().set(HttpHeaderNames.LOCATION, location).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        finishHead(response, null);
-        exchange.status(308);
-        ctx.write(response);
+        writeFull(response);
         listener.localReplies().record(308, System.nanoTime() - exchange.startNanos());
         responseFinished(exchange);
     }
 
-    /** What makes a request unforwardable beyond what the decoder checks; null when it is fine. */
-    private static String validate(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        String uri = request.uri();
-        for (int i = 0; i < uri.length(); i++) {
-            char c = uri.charAt(i);
-            if (c < 0x21 || c == 0x7f) { // RFC 9112 §3.2; an upstream may split the line at it (found by fuzzing)
-                return "control byte in the request target";
-            }
-        }
-        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
-            // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
-            int start = uri.indexOf("//") + 2;
-            int slash = uri.indexOf('/', start);
-            int query = uri.indexOf('?', start);
-            int end = slash >= 0 ? slash : query >= 0 ? query : uri.length();
-            if (end == start) {
-                return "bad request target";
-            }
-            headers.set(HttpHeaderNames.HOST, uri.substring(start, end));
-            String rest = uri.substring(end);
-            request.setUri(rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest);
-        } else if (!uri.startsWith("/") && !("*".equals(uri) && request.method() == HttpMethod.OPTIONS)) {
-            return "bad request target";
-        }
-        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
-        if (hosts > 1) {
-            return "more than one Host header";
-        }
-        if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
-            return "missing Host header";
-        }
-        if (!validHost(headers.get(HttpHeaderNames.HOST))) {
-            return "bad Host header";
-        }
-        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
-                || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
-            return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
-        }
-        return null;
-    }
-
-    /**
-     * Anything but exactly {@code chunked} (the final and only coding) is answered 501, as nginx does: a
-     * coding the proxy would drop ({@code gzip, chunked}) or one read differently upstream ({@code identity,
-     * chunked}) must not pass.
-     */
-    private static boolean unsupportedTransferEncoding(HttpHeaders headers) {
-        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
-        return te != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.trim());
-    }
-
-    /**
-     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
-     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
-     */
-    static boolean validHost(String host) {
-        if (host == null) {
-            return true;
-        }
-        int n = host.length();
-        int i = 0;
-        if (n > 0 && host.charAt(0) == '[') {
-            int close = host.indexOf(']');
-            if (close < 0) {
-                return false;
-            }
-            for (i = 1; i < close; i++) {
-                char c = host.charAt(i);
-                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 0x80)) {
-                    return false;
-                }
-            }
-            i = close + 1;
-        } else {
-            for (; i < n && host.charAt(i) != ':'; i++) {
-                char c = host.charAt(i);
-                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
-                if (!ok) {
-                    return false;
-                }
-            }
-        }
-        if (i == n) {
-            return true;
-        }
-        if (host.charAt(i) != ':') {
-            return false;
-        }
-        for (i++; i < n; i++) {
-            char c = host.charAt(i);
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void forward(HttpRequest request, Route route, boolean expectContinue) {
-        String uri = request.uri();
-        request.setUri(route.rewriteUri(uri, exchange.path()));
         HttpHeaders headers = request.headers();
         boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE)
                 && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request) || (filters != null && filters.bodyLengthRemoved());
         upgradeRequested = upgrade; // no read-ahead: what follows may not be HTTP
         if (!upgrade) {
             headers.remove(HttpHeaderNames.UPGRADE);
@@ -536,40 +506,92 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             headers.set(h.getKey(), h.getValue());
         }
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        finishHead(response, route);
-        exchange.status(respond.status());
-        ctx.write(response, ctx.voidPromise());
         listener.localReplies().record(respond.status(), System.nanoTime() - exchange.startNanos());
+        writeFull(response);
         responseFinished(exchange);
     }
 
     private void serveStatic(HttpRequest request, Route route) {
-        String path = RouteTable.pathOf(route.rewriteUri(request.uri(), exchange.path()));
+        String path = RouteTable.pathOf(request.uri()); // strip_prefix (and filters) applied already
+        // A redirect to the directory's slash names what the client asked for (normalised, before strip_prefix).
+        String asked = exchange.uri();
+        request.setUri(exchange.path() + asked.substring(RouteTable.pathOf(asked).length()));
         Exchange current = exchange;
-        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, response -> {
-            finishHead(response, route);
-            current.status(response.status().code());
-        });
+        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, this::finishHead);
         staticBody = sent.isDone() ? null : sent;
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);
     }
 
-    /** Headers every response the proxy writes itself gets: route response headers, X-Request-ID, Connection. */
-    private void finishHead(HttpResponse response, Route route) {
-        HttpHeaders headers = response.headers();
-        if (route != null) {
-            HeaderRewrite.apply(route.responseHeaders(), headers);
+    // ---------------------------------------------------------------- the response (one path for every head)
+
+    /** Every final response head passes here: see {@link ResponseHeads#finish}. */
+    private void finishHead(HttpResponse response) {
+        ResponseHeads.finish(response, exchange, route == null ? HeaderOps.NONE : route.responseHeaders(), filters,
+                mayDiscardBody());
+    }
+
+    /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
+    private void writeFull(FullHttpResponse response) {
+        finishHead(response);
+        if (filters != null && filters.wantsResponseBody()) {
+            ctx.write(new DefaultHttpResponse(response.protocolVersion(), response.status(), response.headers()),
+                    ctx.voidPromise());
+            ctx.write(filters.onResponseBody(new DefaultLastHttpContent(response.content())), ctx.voidPromise());
+        } else {
+            ctx.write(response, ctx.voidPromise());
         }
-        headers.set(RequestId.HEADER, exchange.requestId());
-        if (!exchange.requestComplete() && !mayDiscardBody()) {
-            exchange.closeAfterResponse();
-        }
-        if (!exchange.keepAlive()) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
+    }
+
+    @Override
+    public ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public Channel clientChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public void sendHead(HttpResponse head) {
+        finishHead(head);
+        ctx.write(head, ctx.voidPromise());
+    }
+
+    @Override
+    public void sendInterim(HttpResponse interim) {
+        ctx.write(interim, ctx.voidPromise());
+        // The encoder waits for the end of every head it writes, even a bodiless one; the upstream's empty
+        // end of a 1xx is dropped, so end it here.
+        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+    }
+
+    @Override
+    public void sendContent(HttpContent part) {
+        ctx.write(filters != null && filters.wantsResponseBody() ? filters.onResponseBody(part) : part,
+                ctx.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public long pendingWriteBytes() {
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
     /** A body the client is still sending may be read and dropped, unless it was told to wait for a 100. */
@@ -604,6 +626,29 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (last) {
             current.requestComplete(true);
         }
+        if (filters != null && filters.waiting()) {
+            if (heldBody == null) {
+                heldBody = new ArrayDeque<>(4);
+            }
+            heldBody.add(content); // bounded: maybeRead stops reading at MAX_HELD_BODY (plus one read burst)
+            heldBytes += content.content().readableBytes();
+            return;
+        }
+        deliverBody(content);
+    }
+
+    /** A body part for the request in progress: through the body filters, then to the upstream (or dropped). */
+    private void deliverBody(HttpContent content) {
+        Exchange current = exchange;
+        boolean last = content instanceof LastHttpContent;
+        if (filters != null && filters.wantsRequestBody() && !responseDone) {
+            Reply[] refused = new Reply[1];
+            content = filters.onRequestBody(content, refused);
+            if (content == null) {
+                bodyRefused(current, refused[0]);
+                return;
+            }
+        }
         if (call != null) {
             call.onRequestContent(content);
         } else {
@@ -619,6 +664,32 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         }
     }
 
+    /** A body filter refused the body (body_limit): the upstream request is aborted, the client answered if it can be. */
+    private void bodyRefused(Exchange ex, Reply reply) {
+        ex.closeAfterResponse(); // the rest of the body is not read
+        if (call != null && call.responseStarted()) {
+            abort(ex);
+            return;
+        }
+        if (call != null) {
+            call.cancel();
+            call = null;
+        }
+        answer(reply);
+    }
+
+    private void releaseHeldBody() {
+        ArrayDeque<HttpContent> held = heldBody;
+        heldBody = null;
+        heldBytes = 0;
+        if (held != null) {
+            HttpContent part;
+            while ((part = held.poll()) != null) {
+                part.release();
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- endings
 
     @Override
@@ -629,17 +700,18 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (!ex.requestComplete() && !mayDiscardBody()) {
             ex.closeAfterResponse();
         }
-        ex.status(status.code());
         // routed to an upstream: counted with its name (contract: the proxy's own answers carry it)
         ProxyMetrics.RequestMetrics replies = call != null ? call.upstreamReplies() : listener.localReplies();
         call = null;
-        ctx.write(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), !ex.keepAlive()), ctx.voidPromise());
+        releaseHeldBody();
         replies.record(status.code(), System.nanoTime() - ex.startNanos());
+        writeFull(LocalReplies.create(ctx.alloc(), status, detail, ex.requestId(), false));
         responseFinished(ex);
     }
 
     @Override
     public void responseFinished(Exchange ex) {
+        endFilters();
         observe(ex);
         responseDone = true;
         if (!ex.keepAlive()) {
@@ -666,6 +738,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     /** Goes on with the next request: a pipelined one that waited, or a read for a new one. */
     private void nextExchange() {
         exchange = null;
+        route = null;
+        filters = null;
         call = null;
         responseDone = false;
         upgradeRequested = false;
@@ -713,6 +787,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void abort(Exchange ex) {
+        endFilters();
+        releaseHeldBody();
         observe(ex);
         closing = true;
         if (call != null) {
@@ -726,6 +802,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     public void switchToTunnel(Exchange ex, Channel upstream, Runnable onClose) {
         closing = true;
         call = null;
+        if (ex.status() == 101) {
+            // The encoder waits for the end of the 101 it wrote; the upstream's bytes go through the relay now.
+            // (A forward proxy's CONNECT answer was written whole.)
+            ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        }
         ctx.flush();
         Channel client = ctx.channel();
         ChannelPipeline up = upstream.pipeline();
@@ -747,6 +828,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             observe(exchange); // the client left before its answer (logged as 499), or after it (no-op)
         }
         closing = true;
+        endFilters(); // a client that leaves while a filter waits frees what the filter holds for it (a queue place)
+        releaseHeldBody();
         if (call != null) {
             call.cancel(); // the client left: stop the upstream request
             call = null;
@@ -868,8 +951,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 }
             }
         } else if (!exchange.requestComplete()) {
-            if (call != null && !call.wantsMoreBody()) {
-                lastRead = now; // not reading the client because the upstream is not taking the body
+            if ((call != null && !call.wantsMoreBody()) || (filters != null && filters.waiting())) {
+                lastRead = now; // not reading the client: the upstream is not taking the body, or a filter waits
             }
             deadline = lastRead + t.requestBody();
             if (deadline - now <= 0) {
@@ -969,6 +1052,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelTimer(); // an upgrade (h2c, a tunnel) replaced this handler
+    }
+
+    /** The exchange is over for its filters: their end callbacks run (a concurrency slot is given back). */
+    private void endFilters() {
+        if (filters != null) {
+            filters.end();
+        }
     }
 
     /** Route metrics and the access log line of {@code ex}, once; the bytes are the connection's since the last one. */

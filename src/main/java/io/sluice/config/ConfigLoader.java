@@ -33,12 +33,13 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 public final class ConfigLoader {
 
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
-            "tracing");
+            "tracing", "plugins");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
             "client_timeouts", "resolver", "reuse_port", "buffer_budget");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
-            "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy");
+            "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy",
+            "filters");
     static final List<String> FORWARD_PROXY_KEYS = List.of("allow", "deny");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
             "client_auth", "reload_interval", "acme");
@@ -122,6 +123,33 @@ public final class ConfigLoader {
         return config.withExpanded(r.expanded());
     }
 
+    /**
+     * Reads the settings of one filter of {@code factory}'s type from {@code yaml} (the mapping after the type,
+     * e.g. {@code "{ rate: 10/s }"}), as a configuration file would: for tests of a filter (the test kit).
+     */
+    public static <C> C parseFilterSettings(io.sluice.filter.api.FilterFactory<C> factory, String yaml)
+            throws ConfigException {
+        YamlReader r = new YamlReader("<filter settings>", Path.of("").toAbsolutePath(), Map.of());
+        Node node;
+        try {
+            LoadSettings settings = LoadSettings.builder().setSchema(new CoreSchema()).setUseMarks(true)
+                    .setAllowDuplicateKeys(false).build();
+            node = new Compose(settings).composeString(yaml).orElse(null);
+        } catch (YamlEngineException e) {
+            r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
+            throw new ConfigException(r.errors());
+        }
+        Fields f = r.fields(node, factory.type(), "in " + factory.type(), factory.keys());
+        C settings = f == null ? null : factory.configure(new YamlFilterSettings(r, f, factory.type()));
+        if (r.hasErrors() || settings == null) {
+            if (!r.hasErrors()) {
+                r.error(node, "filter '" + factory.type() + "' refused its settings");
+            }
+            throw new ConfigException(r.errors());
+        }
+        return settings;
+    }
+
     private static ConfigException fileError(String file, String message) {
         return new ConfigException(List.of(new ConfigError(file, 1, 1, message)));
     }
@@ -149,6 +177,8 @@ public final class ConfigLoader {
         Map<String, UpstreamConfig> upstreams = top.has("upstreams")
                 ? new UpstreamBinder(r).bindAll(top.node("upstreams"), upstreamNames) : Map.of();
         ServerConfig server = top.has("server") ? server(r, top.node("server")) : ServerConfig.DEFAULTS;
+        FilterBinder filters = new FilterBinder(r, top.has("plugins") ? plugins(r, top.node("plugins"))
+                : io.sluice.filter.FilterTypes.classPath());
         List<Bound> listeners = new ArrayList<>();
         if (top.require("listeners")) {
             List<Node> items = r.list(top.node("listeners"), "listeners");
@@ -156,7 +186,7 @@ public final class ConfigLoader {
                 r.error(top.node("listeners"), "'listeners' is empty (expected at least one listener)");
             }
             for (int i = 0; items != null && i < items.size(); i++) {
-                Bound b = listener(r, items.get(i), i + 1, upstreamNames);
+                Bound b = listener(r, items.get(i), i + 1, upstreamNames, filters);
                 if (b != null) {
                     listeners.add(b);
                 }
@@ -176,6 +206,33 @@ public final class ConfigLoader {
 
     /** A bound listener (or the admin block) with the nodes the cross checks point at. */
     private record Bound(ListenerConfig listener, HostPort address, Node nameNode, Node addressNode) {
+    }
+
+    /** {@code plugins:}: jars (relative to the file) whose filter types join the built-in ones. */
+    private static io.sluice.filter.FilterTypes plugins(YamlReader r, Node node) {
+        io.sluice.filter.FilterTypes types = io.sluice.filter.FilterTypes.classPath();
+        List<Node> items = r.list(node, "plugins");
+        for (Node item : items == null ? List.<Node>of() : items) {
+            String text = r.text(item, "plugins");
+            if (text == null) {
+                continue;
+            }
+            List<io.sluice.filter.api.FilterFactory<?>> found;
+            try {
+                found = io.sluice.filter.Plugins.load(r.resolve(text));
+            } catch (IllegalArgumentException e) {
+                r.error(item, e.getMessage());
+                continue;
+            }
+            for (io.sluice.filter.api.FilterFactory<?> f : found) {
+                if (types.get(f.type()) != null) {
+                    r.error(item, "plugin jar '" + text + "' provides filter '" + f.type()
+                            + "', which is already defined (by " + types.get(f.type()).getClass().getName() + ")");
+                }
+            }
+            types = types.with(found);
+        }
+        return types;
     }
 
     private static ServerConfig server(YamlReader r, Node node) {
@@ -255,7 +312,8 @@ public final class ConfigLoader {
                 + (hint.isEmpty() ? " (expected http, https or tcp)" : hint));
     }
 
-    private static Bound listener(YamlReader r, Node node, int index, Set<String> upstreamNames) {
+    private static Bound listener(YamlReader r, Node node, int index, Set<String> upstreamNames,
+                                FilterBinder filterBinder) {
         Fields f = r.fields(node, "listeners", "in listener", LISTENER_KEYS);
         if (f == null) {
             return null;
@@ -328,7 +386,7 @@ public final class ConfigLoader {
                     r.error(f.node("routes"), "'routes' is empty (expected at least one route)");
                 }
                 if (items != null) {
-                    routes = new RouteBinder(r, upstreamNames).bindAll(items);
+                    routes = new RouteBinder(r, upstreamNames, filterBinder).bindAll(items);
                 }
             } else {
                 r.error(where, who + " needs 'routes'");
@@ -364,12 +422,20 @@ public final class ConfigLoader {
                 r.error(f.keyNode("proxy_protocol_from"), "'proxy_protocol_from' needs 'proxy_protocol: true'");
             }
         }
+        List<FilterConfig> filters = List.of();
+        if (f.has("filters")) {
+            if (protocol == Protocol.TCP || f.has("forward_proxy")) {
+                r.error(f.keyNode("filters"), "'filters' is only for http and https listeners with routes (" + who + ")");
+            } else {
+                filters = filterBinder.bind(f.node("filters"));
+            }
+        }
         if (address == null) {
             return null;
         }
         Node nameNode = f.has("name") ? f.node("name") : f.at();
         return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort,
-                idleTimeout, proxyProtocol, proxyProtocolFrom, forwardProxy),
+                idleTimeout, proxyProtocol, proxyProtocolFrom, forwardProxy, filters),
                 address, nameNode, f.node("address"));
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
  * {@code proxyProtocol}: every connection (from a peer in {@code proxyProtocolFrom}, when that is not empty)
  * starts with a PROXY protocol header. {@code forwardProxy} (http listeners, which then have no routes) is
  * null unless the listener is a forward proxy.
+ * {@code filters} (http and https listeners) run before every route's.
  */
 public record ListenerConfig(
         String name,
@@ -24,17 +25,27 @@ public record ListenerConfig(
         Duration idleTimeout,
         boolean proxyProtocol,
         List<Cidr> proxyProtocolFrom,
-        ForwardProxyConfig forwardProxy) {
+        ForwardProxyConfig forwardProxy,
+        List<FilterConfig> filters) {
     /** nginx's stream proxy_timeout default. */
     public static final Duration DEFAULT_TCP_IDLE = Duration.ofMinutes(10);
 
     public ListenerConfig {
         routes = routes == null ? List.of() : List.copyOf(routes);
         proxyProtocolFrom = proxyProtocolFrom == null ? List.of() : List.copyOf(proxyProtocolFrom);
+        filters = filters == null ? List.of() : List.copyOf(filters);
+    }
+
+    /** A listener without filters. */
+    public ListenerConfig(String name, HostPort address, Protocol protocol, List<RouteConfig> routes, TlsConfig tls,
+                          String upstream, boolean redirectToHttps, int httpsPort, Duration idleTimeout,
+                          boolean proxyProtocol, List<Cidr> proxyProtocolFrom, ForwardProxyConfig forwardProxy) {
+        this(name, address, protocol, routes, tls, upstream, redirectToHttps, httpsPort, idleTimeout, proxyProtocol,
+                proxyProtocolFrom, forwardProxy, List.of());
     }
 
     public ListenerConfig(String name, HostPort address, Protocol protocol, List<RouteConfig> routes, TlsConfig tls,
                           String upstream) {
-        this(name, address, protocol, routes, tls, upstream, false, 443, DEFAULT_TCP_IDLE, false, List.of(), null);
+        this(name, address, protocol, routes, tls, upstream, false, 443, DEFAULT_TCP_IDLE, false, List.of(), null, List.of());
     }
 }

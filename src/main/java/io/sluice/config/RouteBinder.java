@@ -17,7 +17,7 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 final class RouteBinder {
 
     static final List<String> KEYS = List.of("name", "match", "strip_prefix", "request_headers",
-            "response_headers", "upstream", "respond", "static", "split", "split_on", "mirror");
+            "response_headers", "upstream", "respond", "static", "split", "split_on", "mirror", "filters");
     static final List<String> ACTIONS = List.of("upstream", "split", "respond", "static");
     static final List<String> SPLIT_KEYS = List.of("upstream", "weight");
     static final List<String> MIRROR_KEYS = List.of("upstream", "percent", "max_body", "max_in_flight");
@@ -35,11 +35,13 @@ final class RouteBinder {
 
     private final YamlReader r;
     private final Set<String> upstreams;
+    private final FilterBinder filters;
 
     /** {@code upstreams}: every upstream name in the file, for reference checks. */
-    RouteBinder(YamlReader reader, Set<String> upstreams) {
+    RouteBinder(YamlReader reader, Set<String> upstreams, FilterBinder filters) {
         this.r = reader;
         this.upstreams = upstreams;
+        this.filters = filters;
     }
 
     List<RouteConfig> bindAll(List<Node> items) {
@@ -96,8 +98,9 @@ final class RouteBinder {
             }
             mirror = mirror(f.node("mirror"), name);
         }
+        List<FilterConfig> chain = f.has("filters") ? filters.bind(f.node("filters")) : List.of();
         return new RouteConfig(name, match, strip, request, response, upstream, respond, files,
-                new RouteTraffic(split, splitOn, mirror));
+                new RouteTraffic(split, splitOn, mirror), chain);
     }
 
     private List<RouteTraffic.SplitSide> split(Node node, String route) {

@@ -1,17 +1,49 @@
 package io.sluice.exchange;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
-/** The client connection, as the stages that answer a request (forwarding, local replies) use it. */
+/**
+ * The client side of one exchange, as the stage that answers it (forwarding) sees it: a response sink
+ * (head, body parts, flush) and the few decisions that belong to the connection. Every response head goes
+ * through {@link #sendHead}, where the route's response headers, the filters and the framing are applied.
+ */
 public interface Downstream {
 
-    /** The context of the handler that owns the exchange; writes go through it. */
-    ChannelHandlerContext ctx();
+    /** The context of the handler that owns the exchange (for what the sink methods below do not cover yet). */
+    io.netty.channel.ChannelHandlerContext ctx();
+
+    /** The client connection's event loop: the exchange and everything it starts run on it. */
+    EventLoop eventLoop();
+
+    /** The client's channel (its addresses name the client in a PROXY protocol header sent upstream). */
+    Channel clientChannel();
 
     /** Asks for more of the request body (the upstream can take it again). */
     void resumeReading();
+
+    /**
+     * The final response head: finished on the one path every response takes (response_headers, filters in
+     * reverse, X-Request-ID, framing, Connection) and written, not flushed.
+     */
+    void sendHead(HttpResponse head);
+
+    /** A 1xx other than 100 (e.g. 103 Early Hints), passed on as it is. */
+    void sendInterim(HttpResponse interim);
+
+    /** A part of the response body (through the response body filters, when there are some); not flushed. */
+    void sendContent(HttpContent part);
+
+    void flush();
+
+    /** Whether the client is taking what is written (else the upstream is not read further). */
+    boolean isWritable();
+
+    /** Bytes written to the client and not yet sent (the response window's fill). */
+    long pendingWriteBytes();
 
     /** The response's last part has been written: account for it and go on with the next request. */
     void responseFinished(Exchange exchange);

@@ -188,7 +188,7 @@ public final class ForwardProxy implements DestinationGuard {
     /** {@code CONNECT host:port}: a tunnel to an allowed destination, or 400/403/502. */
     public void tunnel(Downstream downstream, Exchange exchange, HttpRequest request) {
         exchange.route("connect");
-        if (downstream.ctx().channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
+        if (downstream.clientChannel() instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
             // an h2 CONNECT tunnels through one stream (RFC 9113 §8.5), not a connection of its own: not done
             downstream.replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "CONNECT over HTTP/2 is not supported: use HTTP/1.1");
@@ -204,7 +204,7 @@ public final class ForwardProxy implements DestinationGuard {
             downstream.replyLocal(exchange, HttpResponseStatus.FORBIDDEN, refused);
             return;
         }
-        Channel client = downstream.ctx().channel();
+        Channel client = downstream.clientChannel();
         TunnelBytes bytes = new TunnelBytes();
         Bootstrap bootstrap = new Bootstrap()
                 .group(client.eventLoop())
@@ -242,8 +242,8 @@ public final class ForwardProxy implements DestinationGuard {
             Channel up = connect.channel();
             exchange.attempt("connect", destination.authorityText());
             exchange.status(200);
-            downstream.ctx().write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                    new HttpResponseStatus(200, "Connection Established")), downstream.ctx().voidPromise());
+            downstream.clientChannel().write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    new HttpResponseStatus(200, "Connection Established")), downstream.clientChannel().voidPromise());
             downstream.switchToTunnel(exchange, up, () -> observer.finished(exchange, bytes.up, bytes.down));
             // Every byte of the tunnel passes the client channel: one idle timer there times both directions.
             client.pipeline().addFirst("idle", new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS));

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.sluice.exchange.RequestId;
+import io.sluice.filter.api.Reply;
 
 /**
  * The proxy's own answers (404, 502, 503, 504, 400, 431, ...): a short plain-text body naming the
@@ -17,6 +18,23 @@ import io.sluice.exchange.RequestId;
 public final class LocalReplies {
     private static final io.netty.util.AsciiString TEXT_PLAIN_UTF_8 = io.netty.util.AsciiString.cached("text/plain; charset=utf-8");
     private LocalReplies() {
+    }
+
+    /** A filter's answer: the standard text for a {@link Reply#text} one, else its own body and headers. */
+    public static FullHttpResponse create(ByteBufAllocator alloc, Reply reply, CharSequence requestId) {
+        FullHttpResponse response;
+        if (reply.isPlainText()) {
+            response = create(alloc, HttpResponseStatus.valueOf(reply.status()), reply.detail(), requestId, false);
+        } else {
+            byte[] body = reply.body();
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()),
+                    body.length == 0 ? alloc.buffer(0) : alloc.buffer(body.length).writeBytes(body));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        }
+        for (java.util.Map.Entry<String, String> h : reply.headers()) {
+            response.headers().add(h.getKey(), h.getValue());
+        }
+        return response;
     }
 
     public static FullHttpResponse create(ByteBufAllocator alloc, HttpResponseStatus status, String detail,

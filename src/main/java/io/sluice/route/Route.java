@@ -7,6 +7,7 @@ import io.sluice.config.HeaderOps;
 import io.sluice.config.MatchConfig;
 import io.sluice.config.RespondConfig;
 import io.sluice.config.RouteConfig;
+import io.sluice.filter.FilterChain;
 import io.sluice.response.StaticFiles;
 import io.sluice.config.MirrorConfig;
 import io.sluice.upstream.Mirror;
@@ -39,21 +40,32 @@ public final class Route {
     private final Mirror mirror;
     private final RespondConfig respond;
     private final StaticFiles staticFiles;
+    private final FilterChain filters;
 
-    /** A route whose upstreams (its {@code upstream:}, its split's sides) are looked up by name in {@code upstreams}. */
-    public Route(RouteConfig config, java.util.function.Function<String, Upstream> upstreams) {
-        this(config, config.upstream() == null ? null : upstreams.apply(config.upstream()), upstreams);
+    /**
+     * A route whose upstreams (its {@code upstream:}, its split's sides) are looked up by name in
+     * {@code upstreams}; {@code filters}: the whole chain its requests pass (the listener's filters first).
+     */
+    public Route(RouteConfig config, java.util.function.Function<String, Upstream> upstreams, FilterChain filters) {
+        this(config, config.upstream() == null ? null : upstreams.apply(config.upstream()), upstreams, filters);
     }
 
-    /** A route without a split. */
+    /** A route whose upstreams are looked up by name in {@code upstreams}, without filters. */
+    public Route(RouteConfig config, java.util.function.Function<String, Upstream> upstreams) {
+        this(config, upstreams, FilterChain.EMPTY);
+    }
+
+    /** A route without a split or filters. */
     public Route(RouteConfig config, Upstream upstream) {
         this(config, upstream, name -> {
             throw new IllegalArgumentException("no upstreams given for the split of route " + config.name());
-        });
+        }, FilterChain.EMPTY);
     }
 
     @SuppressWarnings("unchecked")
-    private Route(RouteConfig config, Upstream upstream, java.util.function.Function<String, Upstream> upstreams) {
+    private Route(RouteConfig config, Upstream upstream, java.util.function.Function<String, Upstream> upstreams,
+                  FilterChain filters) {
+        this.filters = filters;
         MatchConfig match = config.match() == null ? MatchConfig.ANY : config.match();
         this.name = config.name();
         this.hosts = match.hosts().isEmpty() ? null : new HostMatcher(match.hosts());
@@ -172,6 +184,11 @@ public final class Route {
 
     public StaticFiles staticFiles() {
         return staticFiles;
+    }
+
+    /** The filters of this route's requests, the listener's first; {@link FilterChain#EMPTY} when none. */
+    public FilterChain filters() {
+        return filters;
     }
 
     public HeaderOps requestHeaders() {

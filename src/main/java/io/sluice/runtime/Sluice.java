@@ -26,6 +26,8 @@ import io.sluice.config.ResolverConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.UpstreamConfig;
+import io.sluice.filter.FilterChain;
+import io.sluice.filter.FilterChains;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.observe.Observability;
 import io.sluice.route.Route;
@@ -72,6 +74,8 @@ public final class Sluice implements AutoCloseable {
     private final Observability observability = new Observability(metrics);
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final Map<String, RunningListener> listeners = new LinkedHashMap<>();
+    /** Builds filter chains and keeps their state (buckets, queues) from one configuration to the next. */
+    private final FilterChains filterChains = new FilterChains();
     /** One daemon thread that polls certificate files; a rebuild never runs on an event loop. */
     private final ScheduledExecutorService tlsReloads = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sluice-tls-reload");
@@ -187,12 +191,15 @@ public final class Sluice implements AutoCloseable {
         return built;
     }
 
+    /** A listener's routes with their filter chains: the listener's filters, then each route's. */
     private RouteTable buildRoutes(ListenerConfig listener, Map<String, Upstream> ups) {
+        FilterChain outer = filterChains.build(listener.filters(), listener.name(), null);
         List<Route> routes = new ArrayList<>();
         for (RouteConfig route : listener.routes()) {
-            routes.add(new Route(route, ups::get));
+            FilterChain chain = outer.then(filterChains.build(route.filters(), listener.name(), route.name()));
+            routes.add(new Route(route, ups::get, chain));
         }
-        return new RouteTable(routes);
+        return new RouteTable(routes, outer);
     }
 
     private RunningListener bind(ListenerConfig listener) throws InterruptedException {
@@ -286,6 +293,7 @@ public final class Sluice implements AutoCloseable {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
         }
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
+        filterChains.beginBuild();
         Map<String, RunningListener> kept = new LinkedHashMap<>();
         List<RunningListener> added = new ArrayList<>();
         Map<String, Upstream> previousUpstreams = upstreams;
@@ -357,6 +365,7 @@ public final class Sluice implements AutoCloseable {
             }
             startAdmin(next);
         }
+        filterChains.retainOnly(); // state of filters the new configuration dropped
         config = next;
         connector.bufferBudget().limit(next.server().bufferBudget());
         log.info("configuration reloaded: {}", describeListeners());

@@ -537,7 +537,7 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        downstream.ctx().write(response, downstream.ctx().voidPromise());
+        downstream.sendHead(response); // the one path every head takes: filters, response_headers, framing
         return true;
     }
 
@@ -555,8 +555,7 @@ public final class ProxyCall implements PickContext {
             }
             return;
         }
-        ChannelHandlerContext client = downstream.ctx();
-        client.write(content, client.voidPromise());
+        downstream.sendContent(content); // through the response body filters, when there are some
         if (last) {
             finished = true;
             upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
@@ -682,8 +681,7 @@ public final class ProxyCall implements PickContext {
         handler.detach();
         releaseHeld();
         upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
-        downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
-        downstream.switchToTunnel(exchange, up, e::requestFinished);
+        downstream.switchToTunnel(exchange, up, e::requestFinished); // it ends the 101 for the encoder
     }
 
     // ---------------------------------------------------------------- endings

@@ -8,6 +8,7 @@ import io.sluice.config.CircuitBreakerConfig;
 import io.sluice.config.EndpointConfig;
 import io.sluice.config.StickyConfig;
 import io.sluice.config.UpstreamConfig;
+import io.sluice.metrics.MeteredUpstream;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.health.PassiveFailureTracker;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * {@link UpstreamConfig}; a reload builds new ones, reusing the endpoints whose address stays so their
  * health, counters and pooled connections carry over.
  */
-public final class Upstream {
+public final class Upstream implements MeteredUpstream {
     private final UpstreamConfig config;
     private final List<Endpoint> endpoints;
     private final EndpointSet endpointSet;
@@ -124,6 +125,7 @@ public final class Upstream {
         this(config, null, new ProxyMetrics(), Map.of());
     }
 
+    @Override
     public String name() {
         return config.name();
     }
@@ -132,12 +134,18 @@ public final class Upstream {
         return config;
     }
 
+    @Override
     public List<Endpoint> endpoints() {
         return endpoints;
     }
 
     public Balancer balancer() {
         return balancer;
+    }
+
+    @Override
+    public int idleConnections(Endpoint endpoint) {
+        return connector == null ? 0 : connector.pools().idle(endpoint);
     }
 
     /** The forward proxy's connect checks, or null. */

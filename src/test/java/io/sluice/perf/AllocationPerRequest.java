@@ -17,12 +17,22 @@ import java.util.Map;
  * depend on how busy the machine is. Run with {@code bench/alloc}.
  *
  * <p>One keep-alive client sends GETs through Sluice to a tiny upstream; after a warm-up the allocation
- * of the sluice-worker threads is read before and after {@code N} requests.
+ * of the sluice-worker threads is read before and after {@code N} requests. A second argument puts filters
+ * on the route: {@code none}, {@code noop3} (three filters that do nothing) or {@code rate_limit} (one that
+ * never refuses).
  */
 public final class AllocationPerRequest {
 
     public static void main(String[] args) throws Exception {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+        // The route's filters: none (the default), three that do nothing, or a rate_limit that never refuses.
+        String chain = args.length > 1 ? args[1] : "none";
+        String filters = switch (chain) {
+            case "none" -> "";
+            case "noop3" -> ", filters: [ { noop: {} }, { noop: {} }, { noop: {} } ]";
+            case "rate_limit" -> ", filters: [ { rate_limit: { rate: 1000000000/s } } ]";
+            default -> throw new IllegalArgumentException("filters: " + chain + " (expected none, noop3 or rate_limit)");
+        };
         byte[] answer = "hello world, this is a small response body of about a hundred bytes......\n"
                 .getBytes(StandardCharsets.US_ASCII);
         // A minimal upstream that answers each request with one write (the JDK's HttpServer writes head
@@ -38,11 +48,11 @@ public final class AllocationPerRequest {
                 listeners:
                   - name: main
                     address: 127.0.0.1:0
-                    routes: [ { upstream: app } ]
+                    routes: [ { upstream: app%s } ]
                 upstreams:
                   app:
                     endpoints: [ { address: "${UP}" } ]
-                """;
+                """.formatted(filters);
         try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
                 Map.of("UP", "127.0.0.1:" + upstream.getLocalPort()));
              Socket socket = new Socket("127.0.0.1", sluice.port("main"))) {
@@ -57,9 +67,9 @@ public final class AllocationPerRequest {
             run(out, in, request, requests);
             long nanos = System.nanoTime() - start;
             long after = workerAllocatedBytes();
-            System.out.printf("requests: %d%nallocated by event loops: %.0f bytes/request%n"
+            System.out.printf("filters: %s%nrequests: %d%nallocated by event loops: %.0f bytes/request%n"
                             + "single-connection latency: %.1f us/request (includes the JDK test upstream)%n",
-                    requests, (after - before) / (double) requests, nanos / 1000.0 / requests);
+                    chain, requests, (after - before) / (double) requests, nanos / 1000.0 / requests);
         } finally {
             upstream.close();
         }

@@ -1,0 +1,117 @@
+package io.sluice.accept;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * What a request head must be, beyond what the decoder checks, before anything routes it: a target in
+ * origin or absolute form, one valid Host, a Transfer-Encoding the proxy reads as the upstream will. Pure
+ * functions on the head (the absolute form is turned into origin form in place).
+ */
+final class RequestChecks {
+    private RequestChecks() {
+    }
+
+    /** What makes a request unforwardable beyond what the decoder checks; null when it is fine. */
+    static String validate(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        String uri = request.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c < 0x21 || c == 0x7f) { // RFC 9112 §3.2; an upstream may split the line at it (found by fuzzing)
+                return "control byte in the request target";
+            }
+        }
+        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+            // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
+            int start = uri.indexOf("//") + 2;
+            int slash = uri.indexOf('/', start);
+            int query = uri.indexOf('?', start);
+            int end = slash >= 0 ? slash : query >= 0 ? query : uri.length();
+            if (end == start) {
+                return "bad request target";
+            }
+            headers.set(HttpHeaderNames.HOST, uri.substring(start, end));
+            String rest = uri.substring(end);
+            request.setUri(rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest);
+        } else if (!uri.startsWith("/") && !("*".equals(uri) && request.method() == HttpMethod.OPTIONS)) {
+            return "bad request target";
+        }
+        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1) {
+            return "more than one Host header";
+        }
+        if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
+            return "missing Host header";
+        }
+        if (!validHost(headers.get(HttpHeaderNames.HOST))) {
+            return "bad Host header";
+        }
+        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
+                || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
+            return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
+        }
+        return null;
+    }
+
+    /**
+     * Anything but exactly {@code chunked} (the final and only coding) is answered 501, as nginx does: a
+     * coding the proxy would drop ({@code gzip, chunked}) or one read differently upstream ({@code identity,
+     * chunked}) must not pass.
+     */
+    static boolean unsupportedTransferEncoding(HttpHeaders headers) {
+        String te = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+        return te != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.trim());
+    }
+
+    /**
+     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
+     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
+     */
+    static boolean validHost(String host) {
+        if (host == null) {
+            return true;
+        }
+        int n = host.length();
+        int i = 0;
+        if (n > 0 && host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 0) {
+                return false;
+            }
+            for (i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 0x80)) {
+                    return false;
+                }
+            }
+            i = close + 1;
+        } else {
+            for (; i < n && host.charAt(i) != ':'; i++) {
+                char c = host.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (host.charAt(i) != ':') {
+            return false;
+        }
+        for (i++; i < n; i++) {
+            char c = host.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

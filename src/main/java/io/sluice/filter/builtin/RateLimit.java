@@ -1,0 +1,169 @@
+package io.sluice.filter.builtin;
+
+import io.sluice.filter.api.Filter;
+import io.sluice.filter.api.FilterContext;
+import io.sluice.filter.api.FilterFactory;
+import io.sluice.filter.api.FilterSettings;
+import io.sluice.filter.api.FilterSetup;
+import io.sluice.filter.api.Reply;
+import io.sluice.filter.api.RequestKey;
+import io.sluice.filter.api.Verdict;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * {@code rate_limit}: a token bucket per key value. A bucket holds {@code burst} tokens, starts full and
+ * refills at {@code rate}; each request takes one; a request that finds none is answered {@code status}
+ * (429) with {@code Retry-After}: the whole seconds until a token is back, at least 1. The buckets outlive a
+ * reload of the same filter (a new rate applies to them from then on).
+ */
+public final class RateLimit implements FilterFactory<RateLimit.Settings> {
+
+    /** {@code rate} as tokens per second. */
+    public record Settings(RequestKey key, double perSecond, String rateText, int burst, int status) {
+    }
+
+    @Override
+    public String type() {
+        return "rate_limit";
+    }
+
+    @Override
+    public List<String> keys() {
+        return List.of("key", "rate", "burst", "store", "status", "on_store_error");
+    }
+
+    @Override
+    public Settings configure(FilterSettings s) {
+        RequestKey key = s.value("key", RequestKey.parse("client_ip"), RequestKey::parse);
+        boolean hasRate = s.require("rate");
+        Double rate = s.value("rate", null, RateLimit::rate);
+        String store = s.value("store", "local", v -> {
+            if (!v.equals("local") && !v.equals("redis")) {
+                throw new IllegalArgumentException("unknown store '" + v + "' (expected local or redis)");
+            }
+            return v;
+        });
+        if ("redis".equals(store)) {
+            s.error("store", "store 'redis' is not available yet in this version (use store: local: each instance"
+                    + " then limits on its own)");
+        }
+        s.value("on_store_error", "allow", v -> {
+            if (!v.equals("allow") && !v.equals("deny")) {
+                throw new IllegalArgumentException("unknown on_store_error '" + v + "' (expected allow or deny)");
+            }
+            return v;
+        });
+        int status = s.integer("status", 429, 400, 599);
+        if (!hasRate || rate == null) {
+            return null;
+        }
+        int defaultBurst = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.floor(rate)));
+        int burst = s.integer("burst", defaultBurst, 1, Integer.MAX_VALUE);
+        return new Settings(key, rate, s.string("rate", ""), burst, status);
+    }
+
+    /** {@code N/s}, {@code N/m} or {@code N/h} as tokens per second. */
+    static double rate(String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        int slash = t.indexOf('/');
+        double per = slash < 0 ? -1 : switch (t.substring(slash + 1).strip()) {
+            case "s" -> 1;
+            case "m" -> 60;
+            case "h" -> 3600;
+            default -> -1;
+        };
+        double n;
+        try {
+            n = slash < 0 ? -1 : Double.parseDouble(t.substring(0, slash).strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (per < 0 || n <= 0 || Double.isNaN(n) || Double.isInfinite(n)) {
+            throw new IllegalArgumentException("bad rate '" + text + "' (expected N/s, N/m or N/h with N > 0, e.g. 100/s)");
+        }
+        return n / per;
+    }
+
+    @Override
+    public Filter create(Settings settings, FilterSetup setup) {
+        Buckets buckets = setup.keep("buckets", Buckets.class, Buckets::new);
+        return new Limiter(settings, buckets, System::nanoTime);
+    }
+
+    /** The buckets of one filter, kept across reloads. */
+    static final class Buckets {
+        /** Above this many key values, full buckets (idle long enough to refill) are dropped. */
+        static final int SWEEP_ABOVE = 100_000;
+        final ConcurrentHashMap<String, Bucket> byKey = new ConcurrentHashMap<>();
+    }
+
+    /** One key value's tokens. Locked per bucket: only requests of the same key value contend. */
+    static final class Bucket {
+        private double tokens;
+        private long updated;
+
+        Bucket(double tokens, long now) {
+            this.tokens = tokens;
+            this.updated = now;
+        }
+
+        /** Takes a token: 0 when one was there, else the nanoseconds until one is back. */
+        synchronized long take(double perNano, int burst, long now) {
+            tokens = Math.min(burst, tokens + (now - updated) * perNano);
+            updated = now;
+            if (tokens >= 1) {
+                tokens -= 1;
+                return 0;
+            }
+            return (long) Math.ceil((1 - tokens) / perNano);
+        }
+
+        synchronized boolean full(double perNano, int burst, long now) {
+            return tokens + (now - updated) * perNano >= burst;
+        }
+    }
+
+    static final class Limiter implements Filter {
+        private final Settings settings;
+        private final Buckets buckets;
+        private final LongSupplier clock;
+        private final double perNano;
+
+        Limiter(Settings settings, Buckets buckets, LongSupplier clock) {
+            this.settings = settings;
+            this.buckets = buckets;
+            this.clock = clock;
+            this.perNano = settings.perSecond() / 1e9;
+        }
+
+        @Override
+        public Verdict onRequest(FilterContext context) {
+            String value = settings.key().of(context);
+            if (value == null) {
+                return Verdict.next(); // a request without the key is not counted
+            }
+            long now = clock.getAsLong();
+            Bucket bucket = buckets.byKey.get(value);
+            if (bucket == null) {
+                sweepIfLarge(now);
+                bucket = buckets.byKey.computeIfAbsent(value, v -> new Bucket(settings.burst(), now));
+            }
+            long wait = bucket.take(perNano, settings.burst(), now);
+            if (wait == 0) {
+                return Verdict.next();
+            }
+            long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
+            return Verdict.answer(Reply.text(settings.status(), "rate limit of " + settings.rateText() + " exceeded")
+                    .header("Retry-After", Long.toString(seconds)));
+        }
+
+        private void sweepIfLarge(long now) {
+            if (buckets.byKey.size() > Buckets.SWEEP_ABOVE) {
+                buckets.byKey.values().removeIf(b -> b.full(perNano, settings.burst(), now));
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package io.sluice.metrics;
+
+import io.sluice.balance.Endpoint;
+import java.util.List;
+
+/**
+ * What the metrics read of an upstream at scrape time. Implemented by {@code io.sluice.upstream.Upstream},
+ * so that metrics (which the upstream package records into) does not depend on it in turn.
+ */
+public interface MeteredUpstream {
+
+    String name();
+
+    List<Endpoint> endpoints();
+
+    /** Idle pooled connections to {@code endpoint}. */
+    int idleConnections(Endpoint endpoint);
+}

@@ -1,0 +1,256 @@
+package io.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpHandler;
+import io.sluice.filter.TestFilters;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The built-in filters through real sockets: rate_limit, concurrency_limit, body_limit, ip_filter, rewrite. */
+class GatewayFiltersTest {
+
+    /** An upstream that holds each request until {@code release} opens, counting arrivals. */
+    private static HttpHandler holding(CountDownLatch release, AtomicInteger arrived) {
+        return exchange -> {
+            try (InputStream in = exchange.getRequestBody()) {
+                in.readAllBytes();
+            }
+            arrived.incrementAndGet();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] ok = ("ok " + exchange.getRequestURI() + "\n").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, ok.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(ok);
+            }
+        };
+    }
+
+    private static String limited(int max) {
+        return """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    filters: [ { test_count: {} } ]
+                    routes:
+                      - name: api
+                        filters:
+                          - concurrency_limit: { max: %d, queue: 1, queue_timeout: 30s }
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """.formatted(max);
+    }
+
+    private static CompletableFuture<RawHttp.Response> getAsync(RawHttp client, String path) throws Exception {
+        client.send("GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n");
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.read();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    @Test
+    void rateLimitAnswers429WithRetryAfterAndNothingReachesTheUpstream() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters:
+                          - rate_limit: { key: "header:X-Key", rate: 1/m, burst: 2 }
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            for (int i = 0; i < 2; i++) {
+                client.send("GET /a HTTP/1.1\r\nHost: h\r\nX-Key: k\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            client.send("GET /refused HTTP/1.1\r\nHost: h\r\nX-Key: k\r\nX-Request-ID: rl-3\r\n\r\n");
+            RawHttp.Response refused = client.read();
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(refused.header("Retry-After")).matches("[1-9][0-9]*");
+            assertThat(refused.header("X-Request-ID")).isEqualTo("rl-3");
+            assertThat(refused.bodyText()).startsWith("429 Too Many Requests");
+            client.send("GET /other-key HTTP/1.1\r\nHost: h\r\nX-Key: other\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(app.next().uri()).isEqualTo("/a");
+            assertThat(app.next().uri()).isEqualTo("/a");
+            assertThat(app.next().uri()).isEqualTo("/other-key"); // the refused one never arrived
+        }
+    }
+
+    @Test
+    void concurrencyLimitQueuesRefusesWhenFullAndAdmitsInOrder() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger arrived = new AtomicInteger();
+        try (TestUpstream app = TestUpstream.start("app", holding(release, arrived));
+             SluiceUnderTest sluice = SluiceUnderTest.start(limited(1), TestUpstream.env(app));
+             RawHttp c1 = new RawHttp(sluice.port("main")); RawHttp c2 = new RawHttp(sluice.port("main"));
+             RawHttp c3 = new RawHttp(sluice.port("main"))) {
+            CompletableFuture<RawHttp.Response> first = getAsync(c1, "/1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 1);
+            int counted = TestFilters.COUNTED.get();
+            CompletableFuture<RawHttp.Response> second = getAsync(c2, "/2");
+            await().atMost(Duration.ofSeconds(10)).until(() -> TestFilters.COUNTED.get() > counted); // queued
+            c3.send("GET /3 HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response third = c3.read(); // the queue (1) is full
+            assertThat(third.status()).isEqualTo(503);
+            assertThat(arrived.get()).isEqualTo(1);
+            release.countDown();
+            assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(second.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("ok /2\n");
+        }
+    }
+
+    @Test
+    void aClientThatLeavesTheQueueFreesItsPlace() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger arrived = new AtomicInteger();
+        try (TestUpstream app = TestUpstream.start("app", holding(release, arrived));
+             SluiceUnderTest sluice = SluiceUnderTest.start(limited(1), TestUpstream.env(app));
+             RawHttp c1 = new RawHttp(sluice.port("main")); RawHttp c3 = new RawHttp(sluice.port("main"))) {
+            CompletableFuture<RawHttp.Response> first = getAsync(c1, "/1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 1);
+            RawHttp leaving = new RawHttp(sluice.port("main"));
+            int counted = TestFilters.COUNTED.get();
+            leaving.send("GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> TestFilters.COUNTED.get() > counted); // queued
+            leaving.close();
+            // The place the leaving client held comes free: the next client is queued, not refused.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                try (RawHttp probe = new RawHttp(sluice.port("main"))) {
+                    probe.send("GET /probe HTTP/1.1\r\nHost: h\r\n\r\n");
+                    probe.socket().setSoTimeout(300);
+                    try {
+                        RawHttp.Response r = probe.read();
+                        throw new AssertionError("answered at once: " + r.status()); // 503: the place is still taken
+                    } catch (java.net.SocketTimeoutException queued) {
+                        // no answer yet: queued
+                    }
+                }
+            });
+            CompletableFuture<RawHttp.Response> third = getAsync(c3, "/3");
+            release.countDown();
+            assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(third.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aReloadInTheMiddleOfAQueueKeepsItAndAppliesTheNewMax() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger arrived = new AtomicInteger();
+        try (TestUpstream app = TestUpstream.start("app", holding(release, arrived));
+             SluiceUnderTest sluice = SluiceUnderTest.start(limited(1), TestUpstream.env(app));
+             RawHttp c1 = new RawHttp(sluice.port("main")); RawHttp c2 = new RawHttp(sluice.port("main"))) {
+            CompletableFuture<RawHttp.Response> first = getAsync(c1, "/1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 1);
+            int counted = TestFilters.COUNTED.get();
+            CompletableFuture<RawHttp.Response> second = getAsync(c2, "/2");
+            await().atMost(Duration.ofSeconds(10)).until(() -> TestFilters.COUNTED.get() > counted); // queued
+            sluice.reload(limited(2), TestUpstream.env(app)); // the queued request stays queued, then max 2 admits it
+            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 2);
+            assertThat(first).isNotDone();
+            release.countDown();
+            assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(second.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("ok /2\n");
+        }
+    }
+
+    @Test
+    void bodyLimitRefusesLargeBodiesBeforeAndWhileTheyArrive() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { body_limit: { max: 1KiB } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("POST /declared HTTP/1.1\r\nHost: h\r\nContent-Length: 2000\r\n\r\n");
+                RawHttp.Response r = client.read();
+                assertThat(r.status()).isEqualTo(413);
+                assertThat(r.bodyText()).contains("larger than 1KiB");
+            }
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                String chunk = "x".repeat(600);
+                client.send("POST /chunked HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + Integer.toHexString(600) + "\r\n" + chunk + "\r\n");
+                client.send(Integer.toHexString(600) + "\r\n" + chunk + "\r\n");
+                RawHttp.Response r = client.read();
+                assertThat(r.status()).isEqualTo(413);
+                assertThat(r.header("Connection")).isEqualTo("close");
+            }
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            TestUpstream.Received received = app.next();
+            while (!received.uri().equals("/small")) {
+                assertThat(received.uri()).isNotEqualTo("/declared");
+                received = app.next();
+            }
+            assertThat(received.bodyText()).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void ipFilterOnTheListenerAndRewriteOnTheRoute() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: denied
+                    address: 127.0.0.1:0
+                    filters: [ { ip_filter: { deny: [127.0.0.0/8, "::1"] } } ]
+                    routes: [ { upstream: app } ]
+                  - name: allowed
+                    address: 127.0.0.1:0
+                    filters: [ { ip_filter: { allow: [127.0.0.1/32] } } ]
+                    routes:
+                      - match: { path_prefix: /v1/ }
+                        filters: [ { rewrite: { path_regex: "^/v1/(.*)", replacement: "/api/v2/$1" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app))) {
+            try (RawHttp client = new RawHttp(sluice.port("denied"))) {
+                client.send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(403);
+            }
+            try (RawHttp client = new RawHttp(sluice.port("allowed"))) {
+                client.send("GET /v1/items?page=2 HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+                client.send("GET /elsewhere HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(404);
+            }
+            assertThat(app.next().uri()).isEqualTo("/api/v2/items?page=2");
+        }
+    }
+}
