@@ -336,6 +336,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             replyLocal(exchange, HttpResponseStatus.BAD_REQUEST, problem);
             return;
         }
+        if (request.protocolVersion().majorVersion() != 1) {
+            // "HTTP/2.1" in a request line (found by fuzzing): this connection speaks HTTP/1.x only, as nginx
+            // answers it; an upstream must not be left to guess how such a request is framed
+            exchange.closeAfterResponse();
+            replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version not supported");
+            return;
+        }
         if (path != rawPath) {
             request.setUri(path + uri.substring(rawPath.length())); // the upstream gets what the route matched
         }

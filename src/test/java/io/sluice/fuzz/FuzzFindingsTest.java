@@ -50,6 +50,21 @@ class FuzzFindingsTest {
         }
     }
 
+    /**
+     * Http1RequestFuzzTest (found by the timed run in CI): a request line with {@code HTTP/2.1} was forwarded.
+     * Only HTTP/1.x is read on an HTTP/1.1 connection; any other major version is answered 505 and closed.
+     */
+    @Test
+    void anotherMajorVersionIs505AndReachesNoUpstream() {
+        for (String version : new String[] {"HTTP/2.1", "HTTP/2.0", "HTTP/3.0"}) {
+            try (ProxyHarness.Connection c = ProxyHarness.get().connect()) {
+                c.send(bytes("GET / " + version + "\r\nHost: h\r\n\r\n"));
+                assertThat(c.bytesUpstream()).as(version).isZero();
+                assertThat(c.responses()).as(version).startsWith("HTTP/1.1 505 ");
+            }
+        }
+    }
+
     private static UpstreamRequestParser.Request forward(String request) {
         try (ProxyHarness.Connection c = ProxyHarness.get().connect()) {
             c.send(bytes(request));
