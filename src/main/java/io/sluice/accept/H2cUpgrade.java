@@ -40,6 +40,7 @@ final class H2cUpgrade {
     void offer(ChannelHandlerContext decoder, HttpRequest request) {
         String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
         if (upgrade == null || !upgrade.trim().equalsIgnoreCase("h2c")
+                || request.protocolVersion() != io.netty.handler.codec.http.HttpVersion.HTTP_1_1 // RFC 7540 §3.2
                 || HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0) {
             return; // not for us (the proxy would have to hold a body): an ordinary request
         }

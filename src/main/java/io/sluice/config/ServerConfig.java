@@ -11,7 +11,7 @@ public record ServerConfig(int workers, Duration shutdownTimeout, int maxRequest
                            ClientTimeoutsConfig clientTimeouts, ResolverConfig resolver, boolean reusePort,
                            long bufferBudget) {
     public static final ServerConfig DEFAULTS = new ServerConfig(0, Duration.ofSeconds(30), 64 * 1024,
-            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, false, 0);
+            ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS, true, 0);
 
     public ServerConfig(int workers, Duration shutdownTimeout, int maxRequestHead) {
         this(workers, shutdownTimeout, maxRequestHead, ClientTimeoutsConfig.DEFAULTS, ResolverConfig.DEFAULTS,

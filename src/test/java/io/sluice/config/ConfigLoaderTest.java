@@ -382,7 +382,7 @@ class ConfigLoaderTest {
                 server: { reuse_port: false }
                 listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]
                 """).server().reusePort()).isFalse();
-        assertThat(ServerConfig.DEFAULTS.reusePort()).isFalse();
+        assertThat(ServerConfig.DEFAULTS.reusePort()).isTrue();
         assertThat(errors("""
                 server: { reuse_port: on }
                 listeners: [ { address: 127.0.0.1:0, routes: [ { respond: { status: 204 } } ] } ]

@@ -62,6 +62,12 @@ class FuzzFindingsTest {
                 assertThat(c.bytesUpstream()).as(version).isZero();
                 assertThat(c.responses()).as(version).startsWith("HTTP/1.1 505 ");
             }
+            try (ProxyHarness.Connection c = ProxyHarness.get().connect()) { // the corpus input: with an h2c Upgrade
+                c.send(bytes("GET / " + version + "\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                        + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"));
+                assertThat(c.bytesUpstream()).as(version).isZero();
+                assertThat(c.responses()).as(version).startsWith("HTTP/1.1 505 ");
+            }
         }
     }
 
