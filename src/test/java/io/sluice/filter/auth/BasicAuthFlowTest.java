@@ -110,9 +110,12 @@ class BasicAuthFlowTest {
                     Thread.currentThread().interrupt();
                 }
             };
+            // a body sent while the check runs is held, then forwarded whole
             CompletableFuture<RawHttp.Response> waiting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return get(port, "/staff/slow", basic("alice:wonder"));
+                try (RawHttp c = new RawHttp(port)) {
+                    c.send("POST /staff/slow HTTP/1.1\r\nHost: h\r\nAuthorization: " + basic("alice:wonder")
+                            + "\r\nContent-Length: 11\r\n\r\nhello world");
+                    return c.read();
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
@@ -125,7 +128,9 @@ class BasicAuthFlowTest {
             assertThat(waiting).isNotDone();
             release.countDown();
             assertThat(waiting.get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
-            assertThat(app.next().uri()).isEqualTo("/staff/slow");
+            TestUpstream.Received slow = app.next();
+            assertThat(slow.uri()).isEqualTo("/staff/slow");
+            assertThat(slow.bodyText()).isEqualTo("hello world");
         }
     }
 
