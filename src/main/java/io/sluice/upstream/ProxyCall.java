@@ -518,28 +518,11 @@ public final class ProxyCall implements PickContext {
         switching = code == 101 && upgradeRequest;
         HttpHeaders headers = response.headers();
         HopByHopHeaders.stripResponse(headers, switching);
-        HeaderRewrite.apply(route.responseHeaders(), headers);
         if (upstream.sticky() != null) {
-            upstream.stickyResponse(headers, endpoint, this, secureClient());
-        }
-        headers.set(RequestId.HEADER, exchange.requestId());
-        boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
-        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-                exchange.closeAfterResponse(); // the end of the body is the end of the connection
-            } else {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
+            upstream.stickyResponse(headers, endpoint, this, secureClient()); // sees the endpoint's own answer
         }
         if (!requestComplete && !switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
-        }
-        if (!switching) {
-            if (!exchange.keepAlive()) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         responseStarted = true;
@@ -547,7 +530,8 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        downstream.sendHead(response); // the one path every head takes: filters, response_headers, framing
+        // The one path every head takes finishes it: response_headers, filters, X-Request-ID, framing, Connection.
+        downstream.sendHead(response);
         return true;
     }
 
