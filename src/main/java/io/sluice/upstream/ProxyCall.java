@@ -203,7 +203,8 @@ public final class ProxyCall implements PickContext {
         attemptActive = true;
         picked.requestStarted();
         exchange.attempt(upstream.name(), picked.address());
-        Channel pooled = upstream.connector().pools().of(picked).poll();
+        ConnectionPool idle = pool(picked);
+        Channel pooled = idle == null ? null : idle.poll();
         if (pooled != null) {
             upstream.metrics(picked).connectionReused();
             exchange.upstreamConnectNanos(-1);
@@ -358,10 +359,9 @@ public final class ProxyCall implements PickContext {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
             // were retired at the reload, and nothing would ever take this one again. An h2 stream is
             // never reused (its connection is shared already).
-            // With send_proxy_protocol a connection names one client in its PROXY header: never pooled.
-            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING
-                    && upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF) {
-                ConnectionPool pool = upstream.connector().pools().of(endpoint);
+            ConnectionPool pool = reuse && c.isActive() && c.parent() == null
+                    && endpoint.state() != EndpointState.DRAINING ? pool(endpoint) : null;
+            if (pool != null) {
                 handler.park(pool);
                 pool.offer(c);
                 c.read(); // notice the upstream closing it while idle
@@ -371,6 +371,16 @@ public final class ProxyCall implements PickContext {
             }
         }
         endpoint.requestFinished();
+    }
+
+    /**
+     * Where idle connections to {@code e} wait: the loop's pool; with send_proxy_protocol (a connection's
+     * PROXY header names one client) the client connection's own, closed with it; null once that is gone.
+     */
+    private ConnectionPool pool(Endpoint e) {
+        return upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF
+                ? upstream.connector().pools().of(e)
+                : upstream.connector().pools().ofClient(downstream.ctx().channel(), e);
     }
 
     // ---------------------------------------------------------------- request body from the client
