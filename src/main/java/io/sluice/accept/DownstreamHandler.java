@@ -112,6 +112,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private Exchange exchange;
     private Route route;        // the exchange's route; null when none matched
     private FilterRun filters;  // the exchange's way through its filter chain; null when the chain is empty
+    private io.sluice.forward.ForwardProxy forwarding; // a forward proxy's request waiting for its auth, else null
+    private String forwardTarget; // its request target as the client sent it
     private ArrayDeque<HttpContent> heldBody; // body parts read while a filter waits (see MAX_HELD_BODY)
     private long heldBytes;
     private ProxyCall call;
@@ -368,13 +370,18 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (forwardProxy != null) { // a forward proxy: the client names the destination (io.sluice.forward)
             if (tunnel) {
                 upgradeRequested = true; // no read-ahead: what follows is the tunnel's
-                forwardProxy.tunnel(this, exchange, request);
-            } else {
-                Route route = forwardProxy.route(this, exchange, request, target);
-                if (route != null) {
-                    forward(request, route, expect != null);
-                }
             }
+            FilterChain auth = forwardProxy.auth();
+            if (auth.isEmpty()) {
+                forwardProxy(forwardProxy, request, target);
+                return;
+            }
+            exchange.route(tunnel ? "connect" : "forward"); // a 407 is logged and counted as the request it answers
+            forwarding = forwardProxy;
+            forwardTarget = target;
+            filters = new FilterRun(auth, this, request, ctx.channel().eventLoop(), clientIp, exchange.requestId(),
+                    listener.name(), "");
+            filters.start(); // then act()
             return;
         }
         String acme = AcmeChallenges.http01(path);
@@ -403,8 +410,24 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         filters.start();
     }
 
+    /** A forward proxy's request, after its auth (if any): a CONNECT tunnel or an absolute-form request. */
+    private void forwardProxy(io.sluice.forward.ForwardProxy forwardProxy, HttpRequest request, String target) {
+        if (request.method() == HttpMethod.CONNECT) {
+            forwardProxy.tunnel(this, exchange, request);
+        } else {
+            Route route = forwardProxy.route(this, exchange, request, target);
+            if (route != null) {
+                forward(request, route, request.headers().contains(HttpHeaderNames.EXPECT));
+            }
+        }
+    }
+
     /** The route's action, once the filters (if any) let the request through. */
     private void act() {
+        if (forwarding != null) {
+            forwardProxy(forwarding, exchange.request(), forwardTarget);
+            return;
+        }
         if (route == null) {
             replyLocal(exchange, HttpResponseStatus.NOT_FOUND, "no route matches");
             return;
@@ -747,6 +770,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         exchange = null;
         route = null;
         filters = null;
+        forwarding = null;
+        forwardTarget = null;
         call = null;
         responseDone = false;
         upgradeRequested = false;

@@ -40,6 +40,14 @@ final class AdminGuard {
         this.token = config.token() == null ? null : config.token().getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * What the status page's buttons can do, for its hint: {@code open} (no token needed), {@code token}
+     * (changes need the admin token) or {@code read-only} (not loopback and no token: every change is refused).
+     */
+    String changes() {
+        return token != null ? "token" : config.loopback() ? "open" : "read-only";
+    }
+
     static boolean changesState(HttpMethod method) {
         return !HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method) && !HttpMethod.OPTIONS.equals(method);
     }

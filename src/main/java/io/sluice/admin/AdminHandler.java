@@ -132,7 +132,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
             case "/metrics" -> metrics(ctx, request.headers().get(HttpHeaderNames.ACCEPT));
             case "/api/upstreams" -> upstreams(ctx);
-            default -> StatusPage.response(upstreams.get());
+            default -> StatusPage.response(upstreams.get(), guard == null ? "open" : guard.changes());
         };
     }
 

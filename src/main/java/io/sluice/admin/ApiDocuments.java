@@ -194,6 +194,19 @@ final class ApiDocuments {
                     if (r.upstream() != null) {
                         n.put("upstream", r.upstream());
                     }
+                    if (!r.traffic().split().isEmpty()) {
+                        ArrayNode sides = n.putArray("split");
+                        for (io.sluice.config.RouteTraffic.SplitSide side : r.traffic().split()) {
+                            sides.addObject().put("upstream", side.upstream()).put("weight", side.weight());
+                        }
+                        if (r.traffic().splitOn() != null) {
+                            n.put("split_on", r.traffic().splitOn());
+                        }
+                    }
+                    if (r.traffic().mirror() != null) {
+                        n.putObject("mirror").put("upstream", r.traffic().mirror().upstream())
+                                .put("percent", r.traffic().mirror().share() * 100);
+                    }
                 }
             }
         }

@@ -25,15 +25,20 @@ final class StatusPage {
 
     private static final String HTML = load();
     private static final String SLOT = "<div id=\"upstreams\"></div>";
+    private static final String BODY = "<body>";
 
     private StatusPage() {
     }
 
-    /** The page with {@code upstreams} as they are now; any thread. */
-    static FullHttpResponse response(Collection<Upstream> upstreams) {
+    /**
+     * The page with {@code upstreams} as they are now; {@code changes} tells its script what the drain and
+     * restore buttons can do ({@link AdminGuard#changes()}). Any thread.
+     */
+    static FullHttpResponse response(Collection<Upstream> upstreams, String changes) {
         int at = HTML.indexOf(SLOT);
         String page = HTML.substring(0, at) + "<div id=\"upstreams\">" + firstView(upstreams) + "</div>"
                 + HTML.substring(at + SLOT.length());
+        page = page.replace(BODY, "<body data-changes=\"" + escape(changes) + "\">");
         FullHttpResponse response = AdminHandler.response(HttpResponseStatus.OK,
                 Unpooled.wrappedBuffer(page.getBytes(StandardCharsets.UTF_8)), "text/html; charset=utf-8");
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
@@ -48,7 +53,13 @@ final class StatusPage {
         }
         for (Upstream u : upstreams) {
             b.append("<h2>").append(escape(u.name())).append(" <small>").append(escape(u.config().balancer()))
-                    .append("</small></h2><div class=\"wrap\"><table data-upstream=\"").append(escape(u.name()))
+                    .append("</small>");
+            if (u.breaker() != null) {
+                String circuit = u.breaker().state().label();
+                b.append(" <span class=\"circuit ").append(circuit).append("\" data-circuit=\"").append(circuit)
+                        .append("\">circuit ").append(circuit.replace('_', '-')).append("</span>");
+            }
+            b.append("</h2><div class=\"wrap\"><table data-upstream=\"").append(escape(u.name()))
                     .append("\" class=\"endpoints\"><thead><tr><th>endpoint</th><th>state</th>"
                             + "<th class=\"num\">weight</th><th class=\"num\">in flight</th>"
                             + "<th class=\"num\">requests</th></tr></thead><tbody>");

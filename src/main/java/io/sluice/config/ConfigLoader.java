@@ -40,7 +40,8 @@ public final class ConfigLoader {
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy",
             "filters");
-    static final List<String> FORWARD_PROXY_KEYS = List.of("allow", "deny");
+    static final List<String> FORWARD_PROXY_KEYS = List.of("allow", "deny", "auth");
+    static final List<String> FORWARD_PROXY_AUTH_KEYS = List.of("users_file", "realm");
     static final List<String> TLS_KEYS = List.of("certificates", "provider", "protocols", "ciphers", "client_ca",
             "client_auth", "reload_interval", "acme");
     static final List<String> ACME_KEYS = List.of("directory", "email", "domains", "storage", "challenge",

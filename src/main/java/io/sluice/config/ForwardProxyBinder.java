@@ -1,5 +1,8 @@
 package io.sluice.config;
 
+import io.sluice.filter.auth.BasicAuthGate;
+import io.sluice.filter.auth.UsersFile;
+import io.sluice.filter.builtin.BasicAuth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +30,35 @@ final class ForwardProxyBinder {
             r.error(f.at(), "missing key 'allow' in forward_proxy (the destinations clients may reach; nothing is"
                     + " allowed by default)");
         }
-        return new ForwardProxyConfig(allow, deny);
+        ForwardProxyConfig.Auth auth = f.has("auth") ? auth(r, f.node("auth")) : null;
+        return new ForwardProxyConfig(allow, deny, auth);
+    }
+
+    /** {@code auth: { users_file, realm }}: the file is read now, so a bad one is an error at its key. */
+    private static ForwardProxyConfig.Auth auth(YamlReader r, Node node) {
+        Fields f = r.fields(node, "auth", "in forward_proxy.auth", ConfigLoader.FORWARD_PROXY_AUTH_KEYS);
+        if (f == null) {
+            return null;
+        }
+        String realm = f.string("realm", BasicAuth.DEFAULT_REALM);
+        if (!BasicAuthGate.validRealm(realm)) {
+            r.error(f.node("realm"), "a realm is shown to the user: not empty, no quote, backslash or control"
+                    + " character");
+        }
+        if (!f.has("users_file")) {
+            r.error(f.at(), "missing key 'users_file' in forward_proxy.auth (an htpasswd file of bcrypt hashes)");
+            return null;
+        }
+        String file = f.string("users_file", "");
+        List<String> problems = new ArrayList<>();
+        UsersFile users = file.isEmpty() ? null : UsersFile.read(r.resolve(file), problems);
+        if (file.isEmpty()) {
+            problems.add("users_file is empty (expected the path of an htpasswd file)");
+        }
+        for (String p : problems) {
+            r.error(f.node("users_file"), p);
+        }
+        return users == null ? null : new ForwardProxyConfig.Auth(users, realm);
     }
 
     private static List<ForwardProxyConfig.Rule> rules(YamlReader r, Fields f, String key) {

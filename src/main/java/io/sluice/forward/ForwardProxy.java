@@ -31,6 +31,9 @@ import io.sluice.config.UpstreamConfig;
 import io.sluice.config.UpstreamTlsConfig;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
+import io.sluice.filter.FilterChain;
+import io.sluice.filter.auth.BasicAuthGate;
+import io.sluice.filter.auth.PasswordCheck;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.observe.RequestObserver;
 import io.sluice.route.Route;
@@ -90,6 +93,8 @@ public final class ForwardProxy implements DestinationGuard {
     private final LongAdder clock = new LongAdder();
     private volatile AccessRules rules;
     private volatile long idleNanos;
+    private volatile FilterChain auth = FilterChain.EMPTY;
+    private PasswordCheck check; // kept across reloads while the users file is unchanged (and its cache with it)
 
     private record Cached(Route route, Upstream upstream, long[] lastUse) {
     }
@@ -108,9 +113,25 @@ public final class ForwardProxy implements DestinationGuard {
     }
 
     /** A reload: new rules for new requests and tunnels (pooled connections were checked under the old ones). */
-    public void update(ForwardProxyConfig config, Duration idleTimeout) {
+    public synchronized void update(ForwardProxyConfig config, Duration idleTimeout) {
         this.rules = new AccessRules(config);
         this.idleNanos = idleTimeout.toNanos();
+        ForwardProxyConfig.Auth a = config.auth();
+        if (a == null) {
+            check = null;
+            auth = FilterChain.EMPTY;
+        } else {
+            check = check == null ? new PasswordCheck(a.users()) : check.reusedFor(a.users());
+            auth = FilterChain.of(List.of(BasicAuthGate.proxy(check, a.realm())), List.of("forward_proxy.auth"));
+        }
+    }
+
+    /**
+     * What every request passes before {@link #tunnel} or {@link #route}: the {@code auth} check (407 without
+     * good {@code Proxy-Authorization}), or nothing when there is none. The access rules apply after it.
+     */
+    public FilterChain auth() {
+        return auth;
     }
 
     // ---------------------------------------------------------------- absolute-form requests

@@ -146,12 +146,17 @@ public final class Sluice implements AutoCloseable {
         List<String> parts = new ArrayList<>();
         for (RunningListener l : listeners.values()) {
             InetSocketAddress a = (InetSocketAddress) l.channel.localAddress();
-            parts.add(l.config.name() + " " + l.config.protocol().name().toLowerCase() + "://" + a.getHostString() + ":" + a.getPort());
+            parts.add(l.config.name() + " " + l.config.protocol().name().toLowerCase() + "://" + hostPort(a));
         }
         if (admin != null) {
-            parts.add("admin http://" + admin.localAddress().getHostString() + ":" + admin.localAddress().getPort());
+            parts.add("admin http://" + hostPort(admin.localAddress()));
         }
         return String.join(", ", parts);
+    }
+
+    /** {@code 127.0.0.1:8080}, {@code [::1]:8080}: IPv6 in its short form (RFC 5952), as the contract writes it. */
+    static String hostPort(InetSocketAddress a) {
+        return io.netty.util.NetUtil.toSocketAddressString(a);
     }
 
     private void startAdmin(SluiceConfig cfg) throws InterruptedException {

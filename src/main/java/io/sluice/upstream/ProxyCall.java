@@ -206,7 +206,8 @@ public final class ProxyCall implements PickContext {
         attemptActive = true;
         picked.requestStarted();
         exchange.attempt(upstream.name(), picked.address());
-        Channel pooled = upstream.connector().pools().of(picked).poll();
+        ConnectionPool idle = pool(picked);
+        Channel pooled = idle == null ? null : idle.poll();
         if (pooled != null) {
             upstream.metrics(picked).connectionReused();
             exchange.upstreamConnectNanos(-1);
@@ -361,10 +362,9 @@ public final class ProxyCall implements PickContext {
             // An endpoint that left the configuration (draining) gets no pooled connections: its pools
             // were retired at the reload, and nothing would ever take this one again. An h2 stream is
             // never reused (its connection is shared already).
-            // With send_proxy_protocol a connection names one client in its PROXY header: never pooled.
-            if (reuse && c.isActive() && c.parent() == null && endpoint.state() != EndpointState.DRAINING
-                    && upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF) {
-                ConnectionPool pool = upstream.connector().pools().of(endpoint);
+            ConnectionPool pool = reuse && c.isActive() && c.parent() == null
+                    && endpoint.state() != EndpointState.DRAINING ? pool(endpoint) : null;
+            if (pool != null) {
                 handler.park(pool);
                 pool.offer(c);
                 c.read(); // notice the upstream closing it while idle
@@ -374,6 +374,16 @@ public final class ProxyCall implements PickContext {
             }
         }
         endpoint.requestFinished();
+    }
+
+    /**
+     * Where idle connections to {@code e} wait: the loop's pool; with send_proxy_protocol (a connection's
+     * PROXY header names one client) the client connection's own, closed with it; null once that is gone.
+     */
+    private ConnectionPool pool(Endpoint e) {
+        return upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF
+                ? upstream.connector().pools().of(e)
+                : upstream.connector().pools().ofClient(downstream.ctx().channel(), e);
     }
 
     // ---------------------------------------------------------------- request body from the client
@@ -508,28 +518,11 @@ public final class ProxyCall implements PickContext {
         switching = code == 101 && upgradeRequest;
         HttpHeaders headers = response.headers();
         HopByHopHeaders.stripResponse(headers, switching);
-        HeaderRewrite.apply(route.responseHeaders(), headers);
         if (upstream.sticky() != null) {
-            upstream.stickyResponse(headers, endpoint, this, secureClient());
-        }
-        headers.set(RequestId.HEADER, exchange.requestId());
-        boolean bodyless = switching || code == 204 || code == 304 || exchange.method() == HttpMethod.HEAD;
-        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-                exchange.closeAfterResponse(); // the end of the body is the end of the connection
-            } else {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
+            upstream.stickyResponse(headers, endpoint, this, secureClient()); // sees the endpoint's own answer
         }
         if (!requestComplete && !switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
-        }
-        if (!switching) {
-            if (!exchange.keepAlive()) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else if (exchange.clientVersion() == HttpVersion.HTTP_1_0) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         responseStarted = true;
@@ -537,7 +530,8 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        downstream.sendHead(response); // the one path every head takes: filters, response_headers, framing
+        // The one path every head takes finishes it: response_headers, filters, X-Request-ID, framing, Connection.
+        downstream.sendHead(response);
         return true;
     }
 

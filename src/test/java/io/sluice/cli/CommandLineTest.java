@@ -39,7 +39,7 @@ class CommandLineTest {
             if (exchange.getRequestURI().getPath().equals("/slow")) {
                 slowArrived.incrementAndGet();
                 try {
-                    release.await(20, TimeUnit.SECONDS);
+                    release.await(2, TimeUnit.MINUTES);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -138,7 +138,7 @@ class CommandLineTest {
             awaitServing(port);
             assertThat(get(port, "/hello").body()).isEqualTo("upstream /hello\n");
             p.signal("TERM");
-            assertThat(p.waitForExit(30)).isTrue();
+            assertThat(p.waitForExit(60)).isTrue();
             assertThat(p.exitValue()).isEqualTo(0);
         }
     }
@@ -154,11 +154,11 @@ class CommandLineTest {
 
             Files.writeString(file, config(port, "      - upstream: app"));
             p.signal("HUP");
-            await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/x").body().equals("upstream /x\n"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> get(port, "/x").body().equals("upstream /x\n"));
 
             Files.writeString(file, "listeners: [ { name: main, adress: oops } ]\n");
             p.signal("HUP");
-            await().atMost(Duration.ofSeconds(20)).until(() -> p.output().contains("reload refused"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.output().contains("reload refused"));
             assertThat(get(port, "/y").body()).isEqualTo("upstream /y\n");
             assertThat(p.output()).contains(file + ":1:");
         }
@@ -175,12 +175,12 @@ class CommandLineTest {
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(),
                     HttpResponse.BodyHandlers.ofString());
             // Wait until the request is inside the upstream, then ask the proxy to stop.
-            await().atMost(Duration.ofSeconds(10)).until(() -> slowArrived.get() > 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> slowArrived.get() > 0);
             p.signal("TERM");
-            await().atMost(Duration.ofSeconds(10)).until(() -> p.output().contains("stopping"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.output().contains("stopping"));
             release.countDown();
-            assertThat(slow.get(20, TimeUnit.SECONDS).body()).isEqualTo("upstream /slow\n");
-            assertThat(p.waitForExit(30)).isTrue();
+            assertThat(slow.get(60, TimeUnit.SECONDS).body()).isEqualTo("upstream /slow\n");
+            assertThat(p.waitForExit(60)).isTrue();
             assertThat(p.exitValue()).isEqualTo(0);
         }
     }

@@ -101,12 +101,12 @@ class SignalsTest {
         Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = startProxy(file, port)) {
             get(port, "/before");
-            await().atMost(Duration.ofSeconds(10)).until(() -> accessLog().contains("/before"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> accessLog().contains("/before"));
             Files.move(dir.resolve("logs/access.log"), dir.resolve("logs/access.log.1"));
             p.signal("USR1");
-            await().atMost(Duration.ofSeconds(10)).until(() -> p.output().contains("access log: reopened"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.output().contains("access log: reopened"));
             get(port, "/after");
-            await().atMost(Duration.ofSeconds(10)).until(() -> accessLog().contains("/after"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> accessLog().contains("/after"));
             assertThat(accessLog()).doesNotContain("/before");
             assertThat(Files.readString(dir.resolve("logs/access.log.1"))).doesNotContain("/after");
             assertThat(p.waitForExit(0)).isFalse();
@@ -120,12 +120,12 @@ class SignalsTest {
         Path file = write(config(port, admin, "respond: { status: 200, body: \"first\\n\" }"));
         try (SluiceProcess p = startProxy(file, port)) {
             get(port, "/before");
-            await().atMost(Duration.ofSeconds(10)).until(() -> accessLog().contains("/before"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> accessLog().contains("/before"));
             Files.move(dir.resolve("logs/access.log"), dir.resolve("logs/access.log.1"));
             write(config(port, admin, "upstream: app"));
             p.signal("HUP");
-            await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/x").body().equals("upstream /x\n"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> accessLog().contains("/x"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> get(port, "/x").body().equals("upstream /x\n"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> accessLog().contains("/x"));
             String last = get(admin, "/api/reload").body();
             assertThat(last).contains("\"trigger\":\"SIGHUP\"").contains("\"success\":true");
         }
@@ -140,7 +140,7 @@ class SignalsTest {
                 p.signal(signal);
                 assertThat(get(port, "/").statusCode()).as("after SIG" + signal).isEqualTo(200);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> p.output().contains("signal SIGALRM received and ignored"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.output().contains("signal SIGALRM received and ignored"));
             assertThat(p.output()).contains("signal SIGUSR2 received and ignored").contains("SIGPWR received and ignored");
             assertThat(p.waitForExit(0)).isFalse();
         }
@@ -230,10 +230,10 @@ class SignalsTest {
         try (SluiceProcess p = SluiceProcess.startWith(List.of(), java.util.Map.of("SLUICE_LOG_FILE", processLog.toString(),
                 "SLUICE_LOG_FORMAT", "json"), "run", file.toString())) {
             await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(processLog).contains("sluice started"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(processLog).contains("sluice started"));
             Files.move(processLog, dir.resolve("logs/sluice.log.1"));
             p.signal("USR1");
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(processLog)
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(processLog)
                     && Files.readString(processLog).contains("access log: reopened"));
             String line = Files.readAllLines(processLog).get(0);
             assertThat(line).startsWith("{\"time\":");

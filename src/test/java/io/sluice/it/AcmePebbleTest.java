@@ -79,7 +79,7 @@ class AcmePebbleTest {
                 "-dns01", "127.0.0.1:" + dnsPort, "-http01", "", "-https01", "", "-tlsalpn01", "",
                 "-management", "127.0.0.1:" + freePort()), "challtestsrv");
         start(List.of("pebble", "-config", config.toString(), "-dnsserver", "127.0.0.1:" + dnsPort), "pebble");
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> listening(acmePort) && listening(managementPort));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> listening(acmePort) && listening(managementPort));
 
         // Pebble's issuing root (a new one each run) from its management endpoint
         HttpClient client = HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();

@@ -78,7 +78,7 @@ class CircuitBreakerFlowTest {
             status.set(200);
             // open_for is long enough for the requests above on a loaded machine; the test does not time it.
         // After open_for, the next request is the trial: it reaches the upstream and closes the breaker.
-            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> get(sluice, "/again").statusCode() == 200);
             assertThat(circuit(sluice)).isEqualTo("closed");
             assertThat(get(sluice, "/ok").statusCode()).isEqualTo(200);
@@ -99,7 +99,7 @@ class CircuitBreakerFlowTest {
             assertThat(circuit(sluice)).isEqualTo("open");
             assertThat(get(sluice, "/c").statusCode()).isEqualTo(503);
             // Each trial fails to connect (502) and opens it again; every other request meanwhile is 503.
-            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> get(sluice, "/trial").statusCode() == 502);
             assertThat(circuit(sluice)).isEqualTo("open");
             assertThat(metrics(sluice)).containsPattern("sluice_upstream_circuit_opened_total\\{upstream=\"app\"} [2-9]");

@@ -161,7 +161,7 @@ class ClientTimeoutsTest {
             RawHttp.Response r = client.read();
             assertThat(r.status()).isEqualTo(408);
             assertThat(client.closedByServer()).isTrue();
-            await().atMost(Duration.ofSeconds(10)).until(() -> upstreamSaw.get() != null);
+            await().atMost(Duration.ofSeconds(60)).until(() -> upstreamSaw.get() != null);
             assertThat(upstreamSaw.get()).isEqualTo("10 of 100");
             assertProxyStillServes(sluice);
             assertThat(timeouts(sluice, "request_body")).isEqualTo(1);
@@ -233,7 +233,7 @@ class ClientTimeoutsTest {
             client.getOutputStream().write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             // ... and the client reads nothing.
 
-            assertThat(upstreamCut.await(30, TimeUnit.SECONDS)).as("the proxy closed the upstream connection").isTrue();
+            assertThat(upstreamCut.await(60, TimeUnit.SECONDS)).as("the proxy closed the upstream connection").isTrue();
             assertProxyStillServes(sluice);
             assertThat(timeouts(sluice, "send")).isEqualTo(1);
         }

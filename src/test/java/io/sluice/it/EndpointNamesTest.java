@@ -119,7 +119,7 @@ class EndpointNamesTest {
                 assertThat(s.getInputStream().readNBytes(msg.length)).isEqualTo(msg);
             }
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> checks.get() >= 3);
+            await().atMost(Duration.ofSeconds(60)).until(() -> checks.get() >= 3);
             assertThat(endpoint(sluice, "http://localhost:" + web.port()).state()).isEqualTo(EndpointState.HEALTHY);
             assertThat(logged.list).isEmpty();
         }
@@ -153,7 +153,7 @@ class EndpointNamesTest {
 
             HttpResponse<String> lost = get(sluice, "lost");
             assertThat(lost.statusCode()).isEqualTo(502);
-            await().atMost(Duration.ofSeconds(5)).until(() -> loggedAbout("nowhere.invalid"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> loggedAbout("nowhere.invalid"));
         }
     }
 
@@ -173,16 +173,15 @@ class EndpointNamesTest {
                          endpoints: [ { address: "checked.sluice.test:80" } ]
                          health_check: { type: tcp, interval: 100ms, timeout: 300ms, unhealthy_threshold: 1 }
                      """, Map.of("DNS", dns.address()))) {
-            long start = System.nanoTime();
-            HttpResponse<String> r = get(sluice, "main");
-            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            // answered before the client gives up (45 s): bounded by timeouts.connect, not by the
+            // minute-long query timeout
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(sluice.uri("main", "/"))
+                    .timeout(Duration.ofSeconds(45)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(502);
-            assertThat(tookMillis).as("bounded by timeouts.connect, not by the minute-long query timeout")
-                    .isLessThan(5_000);
             assertThat(dns.allQueries()).isPositive();
-            await().atMost(Duration.ofSeconds(5)).until(() -> loggedAbout("backend.sluice.test"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> loggedAbout("backend.sluice.test"));
             // a health check gives up on its own timeout: the endpoint goes out
-            await().atMost(Duration.ofSeconds(10))
+            await().atMost(Duration.ofSeconds(60))
                     .until(() -> endpoint(sluice, "checked.sluice.test:80").state() == EndpointState.UNHEALTHY);
         }
     }
@@ -254,7 +253,7 @@ class EndpointNamesTest {
                 dns.set("backend.sluice.test", "127.0.0.2", ttlSeconds);
                 // A new connection is needed to see the change: a's server closing its idle one is the usual way
                 a.close();
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                         .until(() -> get(sluice, "main").body().equals("b\n"));
                 assertThat(dns.queries("backend.sluice.test")).isGreaterThanOrEqualTo(2);
             }

@@ -96,18 +96,18 @@ class FailoverTest {
                          health_check: { path: /healthz, host: app.internal, interval: 100ms, timeout: 500ms,
                                          unhealthy_threshold: 3, healthy_threshold: 2, expect_status: 200 }
                      """, TestUpstream.env(a, b))) {
-            await().atMost(Duration.ofSeconds(5)).until(() -> checks.get() >= 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> checks.get() >= 2);
             assertThat(stateShown(sluice, a.address())).isEqualTo("healthy");
             sick.set(true);
             int atSick = checks.get();
-            await().atMost(Duration.ofSeconds(5)).until(() -> stateShown(sluice, a.address()).equals("unhealthy"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> stateShown(sluice, a.address()).equals("unhealthy"));
             assertThat(checks.get() - atSick).isGreaterThanOrEqualTo(3);
             for (int i = 0; i < 4; i++) {
                 assertThat(get(sluice, "/x").body()).isEqualTo("b\n");
             }
             sick.set(false);
             int atWell = checks.get();
-            await().atMost(Duration.ofSeconds(5)).until(() -> stateShown(sluice, a.address()).equals("healthy"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> stateShown(sluice, a.address()).equals("healthy"));
             assertThat(checks.get() - atWell).isGreaterThanOrEqualTo(2);
         }
     }
@@ -126,7 +126,7 @@ class FailoverTest {
                          health_check: { type: tcp, interval: 100ms, timeout: 500ms, unhealthy_threshold: 2 }
                      """, Map.of("UP1", up.address(), "UP2", "127.0.0.1:" + closedPort))) {
             String dead = "127.0.0.1:" + closedPort;
-            await().atMost(Duration.ofSeconds(5)).until(() -> endpoint(sluice, dead).state() == EndpointState.UNHEALTHY);
+            await().atMost(Duration.ofSeconds(60)).until(() -> endpoint(sluice, dead).state() == EndpointState.UNHEALTHY);
             assertThat(endpoint(sluice, up.address()).state()).isEqualTo(EndpointState.HEALTHY);
             for (int i = 0; i < 4; i++) {
                 assertThat(get(sluice, "/").statusCode()).isEqualTo(200);
@@ -156,7 +156,7 @@ class FailoverTest {
                 assertThat(get(sluice, "/").body()).isEqualTo("b\n");
             }
             code.set(200);
-            await().atMost(Duration.ofSeconds(5))
+            await().atMost(Duration.ofSeconds(60))
                     .until(() -> endpoint(sluice, a.address()).state() == EndpointState.HEALTHY);
         }
     }
@@ -169,15 +169,15 @@ class FailoverTest {
                      upstreams:
                        app:
                          endpoints: [{ address: "${UP1}" }, { address: "${UP2}" }]
-                         retry: { attempts: 1, on: [502], budget: 20%, min_retries_per_second: 2 }
+                         retry: { attempts: 1, on: [502], budget: 20%, min_retries_per_second: 0 }
                      """, Map.of("UP1", a.address(), "UP2", b.address()))) {
             for (int i = 0; i < 100; i++) {
                 assertThat(get(sluice, "/").statusCode()).isEqualTo(502);
             }
             int upstreamRequests = a.receivedCount() + b.receivedCount();
             int retries = upstreamRequests - 100;
-            // 20% of 100, plus the per-second minimum for each second the run took (a few at most).
-            assertThat(retries).isBetween(20, 34);
+            // 20% of 100 (no per-second minimum, so how long the run takes does not matter); a storm would be 100.
+            assertThat(retries).isBetween(15, 25);
             String metrics = client.send(HttpRequest.newBuilder(sluice.adminUri("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("sluice_upstream_retries_total{upstream=\"app\"} " + retries + ".0");
@@ -214,9 +214,9 @@ class FailoverTest {
                 inFlight.add(client.sendAsync(HttpRequest.newBuilder(sluice.uri("main", "/")).build(),
                         HttpResponse.BodyHandlers.ofString()));
                 int want = i + 1;
-                await().atMost(Duration.ofSeconds(5)).until(() -> held.get() + b.receivedCount() >= want);
+                await().atMost(Duration.ofSeconds(60)).until(() -> held.get() + b.receivedCount() >= want);
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> held.get() >= 1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> held.get() >= 1);
             HttpResponse<String> drained = client.send(HttpRequest.newBuilder(
                             sluice.adminUri("/api/upstreams/app/endpoints/" + a.address() + "/drain"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
@@ -230,9 +230,9 @@ class FailoverTest {
             assertThat(held.get()).isEqualTo(heldAtDrain);
             release.countDown();
             for (CompletableFuture<HttpResponse<String>> f : inFlight) {
-                assertThat(f.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                assertThat(f.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> endpoint(sluice, a.address()).inFlight() == 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> endpoint(sluice, a.address()).inFlight() == 0);
 
             HttpResponse<String> restored = client.send(HttpRequest.newBuilder(
                             sluice.adminUri("/api/upstreams/app/endpoints/" + a.address() + "/restore"))
@@ -268,37 +268,41 @@ class FailoverTest {
                      """, TestUpstream.env(a, b, c))) {
             Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
             AtomicInteger errors = new AtomicInteger();
-            long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            long killAt = System.nanoTime() + Duration.ofMillis(700).toNanos();
-            AtomicBoolean killed = new AtomicBoolean();
+            AtomicInteger answered = new AtomicInteger();
+            AtomicBoolean stop = new AtomicBoolean();
             ExecutorService pool = Executors.newFixedThreadPool(8);
             List<Future<?>> workers = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 workers.add(pool.submit(() -> {
                     HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-                    while (System.nanoTime() < end) {
-                        if (System.nanoTime() > killAt && killed.compareAndSet(false, true)) {
-                            a.close(); // mid-run: its connections and listening socket go away
-                        }
+                    while (!stop.get()) {
                         try {
                             HttpResponse<String> r = own.send(HttpRequest.newBuilder(sluice.uri("main", "/"))
-                                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
                             statuses.computeIfAbsent(r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
                         } catch (IOException | InterruptedException e) {
                             errors.incrementAndGet();
                         }
+                        answered.incrementAndGet();
                     }
                     return null;
                 }));
             }
-            for (Future<?> w : workers) {
-                w.get(30, TimeUnit.SECONDS);
+            try {
+                // Counted in requests, not in seconds: a loaded machine only makes the run longer.
+                await().atMost(Duration.ofSeconds(60)).until(() -> answered.get() >= 50 && a.receivedCount() > 0);
+                a.close(); // mid-run: its connections and listening socket go away
+                int atKill = answered.get();
+                await().atMost(Duration.ofSeconds(60)).until(() -> answered.get() >= atKill + 100);
+            } finally {
+                stop.set(true);
+                pool.shutdown();
             }
-            pool.shutdown();
-            assertThat(killed).isTrue();
+            for (Future<?> w : workers) {
+                w.get(60, TimeUnit.SECONDS);
+            }
             assertThat(errors.get()).isZero();
             assertThat(statuses.keySet()).containsExactly(200);
-            assertThat(statuses.get(200).get()).isGreaterThan(100);
             assertThat(endpoint(sluice, a.address()).state()).isEqualTo(EndpointState.UNHEALTHY);
         }
     }

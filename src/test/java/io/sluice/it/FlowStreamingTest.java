@@ -271,7 +271,7 @@ class FlowStreamingTest {
 
             // Not reading: the upstream's writes must stall (its counter stops growing) well short of the body.
             long[] last = {-1};
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).during(Duration.ofMillis(1500))
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).during(Duration.ofMillis(1500))
                     .until(() -> {
                         long now = written.get();
                         boolean same = now == last[0];
@@ -319,7 +319,7 @@ class FlowStreamingTest {
                 }
             });
             long[] last = {-1};
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).during(Duration.ofMillis(1500))
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).during(Duration.ofMillis(1500))
                     .until(() -> {
                         long now = clientWrote.get();
                         boolean same = now == last[0];

@@ -93,7 +93,7 @@ class FlowTcpTest {
                 got.update(buf, 0, n);
                 total += n;
             }
-            writer.get(30, TimeUnit.SECONDS);
+            writer.get(60, TimeUnit.SECONDS);
             assertThat(total).isEqualTo(size);
             assertThat(got.getValue()).isEqualTo(sent.getValue());
         }
@@ -118,9 +118,9 @@ class FlowTcpTest {
                 assertThat(s.getInputStream().readAllBytes()).isEqualTo("bye\n".getBytes(StandardCharsets.US_ASCII));
             }
             Socket s = new Socket("127.0.0.1", sluice.port("db"));
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> a.accepted() == 2);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> a.accepted() == 2);
             s.close();
-            assertThat(upstreamSawEof.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(upstreamSawEof.await(60, TimeUnit.SECONDS)).isTrue();
         }
     }
 
@@ -142,7 +142,7 @@ class FlowTcpTest {
             InputStream in = s.getInputStream();
             assertThat(in.readNBytes(1024 * 1024)).hasSize(1024 * 1024);
             long[] last = {-1};
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                     .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
                     .until(() -> {
                         long now = written.get();
@@ -213,7 +213,7 @@ class FlowTcpTest {
             assertThat(s.getInputStream().read()).isEqualTo('x'); // relayed both ways
 
             assertThat(s.getInputStream().read()).isEqualTo(-1); // then nothing either way: closed
-            assertThat(upstreamSawEof.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(upstreamSawEof.await(60, TimeUnit.SECONDS)).isTrue();
         }
     }
 }

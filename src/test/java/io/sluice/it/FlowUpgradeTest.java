@@ -82,18 +82,18 @@ class FlowUpgradeTest {
                 };
                 WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
                         .buildAsync(URI.create("ws://127.0.0.1:" + sluice.port("main") + "/ws"), listener)
-                        .get(10, TimeUnit.SECONDS);
+                        .get(60, TimeUnit.SECONDS);
                 for (int i = 0; i < 3; i++) {
-                    ws.sendText("hello " + i, true).get(10, TimeUnit.SECONDS);
+                    ws.sendText("hello " + i, true).get(60, TimeUnit.SECONDS);
                     assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("echo:hello " + i);
                 }
                 String big = "x".repeat(20_000);
-                ws.sendText(big, true).get(10, TimeUnit.SECONDS);
+                ws.sendText(big, true).get(60, TimeUnit.SECONDS);
                 String echoed = got.poll(10, TimeUnit.SECONDS);
                 assertThat(echoed).as("echo of a 20000-character message").isNotNull();
                 assertThat(echoed.length()).isEqualTo(big.length() + 5);
                 assertThat(echoed).isEqualTo("echo:" + big);
-                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(60, TimeUnit.SECONDS);
             }
             server.close().sync();
         } finally {

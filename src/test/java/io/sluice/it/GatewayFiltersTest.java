@@ -109,17 +109,17 @@ class GatewayFiltersTest {
              RawHttp c1 = new RawHttp(sluice.port("main")); RawHttp c2 = new RawHttp(sluice.port("main"));
              RawHttp c3 = new RawHttp(sluice.port("main"))) {
             CompletableFuture<RawHttp.Response> first = getAsync(c1, "/1");
-            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> arrived.get() == 1);
             int counted = TestFilters.COUNTED.get();
             CompletableFuture<RawHttp.Response> second = getAsync(c2, "/2");
-            await().atMost(Duration.ofSeconds(10)).until(() -> TestFilters.COUNTED.get() > counted); // queued
+            await().atMost(Duration.ofSeconds(60)).until(() -> TestFilters.COUNTED.get() > counted); // queued
             c3.send("GET /3 HTTP/1.1\r\nHost: h\r\n\r\n");
             RawHttp.Response third = c3.read(); // the queue (1) is full
             assertThat(third.status()).isEqualTo(503);
             assertThat(arrived.get()).isEqualTo(1);
             release.countDown();
-            assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
-            assertThat(second.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("ok /2\n");
+            assertThat(first.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(second.get(60, TimeUnit.SECONDS).bodyText()).isEqualTo("ok /2\n");
         }
     }
 
@@ -131,14 +131,14 @@ class GatewayFiltersTest {
              SluiceUnderTest sluice = SluiceUnderTest.start(limited(1), TestUpstream.env(app));
              RawHttp c1 = new RawHttp(sluice.port("main")); RawHttp c3 = new RawHttp(sluice.port("main"))) {
             CompletableFuture<RawHttp.Response> first = getAsync(c1, "/1");
-            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> arrived.get() == 1);
             RawHttp leaving = new RawHttp(sluice.port("main"));
             int counted = TestFilters.COUNTED.get();
             leaving.send("GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
-            await().atMost(Duration.ofSeconds(10)).until(() -> TestFilters.COUNTED.get() > counted); // queued
+            await().atMost(Duration.ofSeconds(60)).until(() -> TestFilters.COUNTED.get() > counted); // queued
             leaving.close();
             // The place the leaving client held comes free: the next client is queued, not refused.
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 try (RawHttp probe = new RawHttp(sluice.port("main"))) {
                     probe.send("GET /probe HTTP/1.1\r\nHost: h\r\n\r\n");
                     probe.socket().setSoTimeout(300);
@@ -152,8 +152,8 @@ class GatewayFiltersTest {
             });
             CompletableFuture<RawHttp.Response> third = getAsync(c3, "/3");
             release.countDown();
-            assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
-            assertThat(third.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(first.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(third.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
         }
     }
 
@@ -165,16 +165,16 @@ class GatewayFiltersTest {
              SluiceUnderTest sluice = SluiceUnderTest.start(limited(1), TestUpstream.env(app));
              RawHttp c1 = new RawHttp(sluice.port("main")); RawHttp c2 = new RawHttp(sluice.port("main"))) {
             CompletableFuture<RawHttp.Response> first = getAsync(c1, "/1");
-            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> arrived.get() == 1);
             int counted = TestFilters.COUNTED.get();
             CompletableFuture<RawHttp.Response> second = getAsync(c2, "/2");
-            await().atMost(Duration.ofSeconds(10)).until(() -> TestFilters.COUNTED.get() > counted); // queued
+            await().atMost(Duration.ofSeconds(60)).until(() -> TestFilters.COUNTED.get() > counted); // queued
             sluice.reload(limited(2), TestUpstream.env(app)); // the queued request stays queued, then max 2 admits it
-            await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> arrived.get() == 2);
             assertThat(first).isNotDone();
             release.countDown();
-            assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
-            assertThat(second.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("ok /2\n");
+            assertThat(first.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(second.get(60, TimeUnit.SECONDS).bodyText()).isEqualTo("ok /2\n");
         }
     }
 

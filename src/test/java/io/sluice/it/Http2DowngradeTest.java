@@ -154,7 +154,7 @@ class Http2DowngradeTest {
             assertThat(h2.send(getHeaders(3, "/sentinel", "s")).outcome(3)).as(name + ": the connection goes on")
                     .isEqualTo(-200);
             String expected = forwardedGet("/sentinel", "s");
-            await().atMost(Duration.ofSeconds(10)).until(() -> up.wire().length() >= expected.length());
+            await().atMost(Duration.ofSeconds(60)).until(() -> up.wire().length() >= expected.length());
             assertThat(up.wire()).as(name).isEqualTo(expected);
         }
     }
@@ -166,7 +166,7 @@ class Http2DowngradeTest {
              H2 h2 = new H2(sluice.port("main"))) {
             assertThat(h2.send(getHeaders(1, "/a?b=%61", "r1")).outcome(1)).isEqualTo(-200);
             String expected = forwardedGet("/a?b=%61", "r1");
-            await().atMost(Duration.ofSeconds(10)).until(() -> up.wire().length() >= expected.length());
+            await().atMost(Duration.ofSeconds(60)).until(() -> up.wire().length() >= expected.length());
             assertThat(up.wire()).isEqualTo(expected).doesNotContain("x-http2");
         }
     }
@@ -258,7 +258,7 @@ class Http2DowngradeTest {
             assertThat(h2.outcome(1)).isIn(PROTOCOL_ERROR, -200);
             assertThat(h2.send(getHeaders(3, "/sentinel", "s")).outcome(3)).isEqualTo(-200);
             String sentinel = forwardedGet("/sentinel", "s");
-            await().atMost(Duration.ofSeconds(10)).until(() -> up.wire().endsWith(sentinel));
+            await().atMost(Duration.ofSeconds(60)).until(() -> up.wire().endsWith(sentinel));
             String head = "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n"
                     + "X-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
                     + "X-Real-IP: 127.0.0.1\r\nX-Request-ID: r1\r\n\r\n";

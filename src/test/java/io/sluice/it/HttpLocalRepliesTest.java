@@ -125,7 +125,7 @@ class HttpLocalRepliesTest {
             long start = System.nanoTime();
             assertLocal(get(sluice, "/app/slow"), 504, "/app/slow");
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertThat(millis).isBetween(250L, 5_000L);
+            assertThat(millis).as("not before the response timeout").isGreaterThanOrEqualTo(250L);
         } finally {
             release.countDown();
         }

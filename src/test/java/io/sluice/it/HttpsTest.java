@@ -244,7 +244,7 @@ class HttpsTest {
             Files.copy(v2.cert(), tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, crt, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                     .until(() -> peerNames(port, "live.test", "TLSv1.3").contains("new.live.test"));
             // the connection opened before the swap still works
             open.getOutputStream().write("GET / HTTP/1.1\r\nHost: live.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

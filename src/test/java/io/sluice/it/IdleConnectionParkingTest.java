@@ -130,7 +130,7 @@ class IdleConnectionParkingTest {
 
             assertThat(client.socket().getInputStream().read()).isEqualTo(-1); // no answer: nothing was asked
             long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
-            assertThat(waited).isBetween(2500L, 8000L);
+            assertThat(waited).as("not before idle ran out").isGreaterThanOrEqualTo(2500L);
         }
     }
 
@@ -144,7 +144,8 @@ class IdleConnectionParkingTest {
             long sent = System.nanoTime();
             RawHttp.Response r = client.send("GET /ok HTTP/1.1\r\nHost: t\r\nX-Slow: ").read(); // and no more
             assertThat(r.status()).isEqualTo(408);
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)).isBetween(500L, 5000L);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)).as("not before request_head ran out")
+                    .isGreaterThanOrEqualTo(500L);
             assertThat(client.closedByServer()).isTrue();
         }
     }
@@ -178,9 +179,9 @@ class IdleConnectionParkingTest {
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
             park();
 
-            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofSeconds(10)));
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(10)));
             assertThat(client.closedByServer()).isTrue();
-            stopping.get(5, TimeUnit.SECONDS); // not the 10 s of a connection still busy
+            stopping.get(60, TimeUnit.SECONDS); // not the 10 minutes a connection still busy would get
         }
     }
 

@@ -85,7 +85,7 @@ class MetricsContractTest {
                      "KEY", site.key().toString()))) {
             String passed = "sluice_health_checks_total{endpoint=\"127.0.0.1:" + up.port()
                     + "\",result=\"passed\",upstream=\"app\"} ";
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                     .until(() -> get(sluice.adminUri("/metrics")).lines().anyMatch(l -> l.startsWith(passed) && !l.endsWith(" 0.0")));
             String metrics = get(sluice.adminUri("/metrics"));
             assertThat(metrics).doesNotContain("upstream=\"other\",result").doesNotContain("result=\"passed\",upstream=\"other\"");

@@ -78,7 +78,7 @@ class MirrorTest {
             assertThat(copy.header("X-Forwarded-For")).isEqualTo(original.header("X-Forwarded-For"));
             client.send(HttpRequest.newBuilder(sluice.uri("main", "/get")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(shadow.next().method()).isEqualTo("GET");
-            await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(sluice, "answered") == 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> mirrored(sluice, "answered") == 2);
         }
     }
 
@@ -105,9 +105,9 @@ class MirrorTest {
             assertThat(live.receivedCount()).isEqualTo(10);
             assertThat(mirrored(sluice, "dropped_busy")).isEqualTo(8); // two copies hold both places
             release.countDown();
-            await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(sluice, "answered") == 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> mirrored(sluice, "answered") == 2);
             assertThat(post(sluice, "/y", "later").statusCode()).isEqualTo(200);
-            await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(sluice, "answered") == 3);
+            await().atMost(Duration.ofSeconds(60)).until(() -> mirrored(sluice, "answered") == 3);
         }
     }
 
@@ -125,7 +125,7 @@ class MirrorTest {
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).isEqualTo("live\n");
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(sluice, "failed") == 5);
+            await().atMost(Duration.ofSeconds(60)).until(() -> mirrored(sluice, "failed") == 5);
         }
     }
 
@@ -138,7 +138,7 @@ class MirrorTest {
             for (int i = 0; i < 10; i++) {
                 assertThat(post(sluice, "/p", "small").statusCode()).isEqualTo(200);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(sluice, "answered") == 5);
+            await().atMost(Duration.ofSeconds(60)).until(() -> mirrored(sluice, "answered") == 5);
             assertThat(shadow.receivedCount()).isEqualTo(5);
             String big = "x".repeat(4096);
             for (int i = 0; i < 4; i++) {

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code send_proxy_protocol: v1|v2}: every new upstream connection (tcp and http upstreams, and health checks)
- * starts with a PROXY header naming the client; an http upstream connection serves one client only. Checked
+ * starts with a PROXY header naming the client; an http upstream connection serves one client only: it is
+ * reused for that client's next requests and closed when the client goes. Checked
  * against a raw server that parses the header and against nginx's {@code listen ... proxy_protocol}.
  */
 class ProxyProtocolSendTest {
@@ -79,7 +80,7 @@ class ProxyProtocolSendTest {
     }
 
     @Test
-    void httpUpstreamConnectionsServeOneClientEach() throws Exception {
+    void httpUpstreamConnectionsServeOneClientEachAndAreReusedForThatClient() throws Exception {
         String yaml = """
                 listeners:
                   - name: main
@@ -93,7 +94,9 @@ class ProxyProtocolSendTest {
                     endpoints: [ { address: "${UP1}" } ]
                 """;
         List<String> seen = new CopyOnWriteArrayList<>(); // per upstream connection: its header, then each X-Real-IP
+        java.util.concurrent.atomic.AtomicInteger ended = new java.util.concurrent.atomic.AtomicInteger();
         try (RawServer app = new RawServer((socket, i) -> {
+            socket.setSoTimeout(0); // an idle pooled connection waits as long as its client stays
             InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
             String header = readV2(in);
             OutputStream out = socket.getOutputStream();
@@ -101,24 +104,32 @@ class ProxyProtocolSendTest {
             while ((head = RawServer.readHead(in)) != null) {
                 String realIp = head.lines().filter(l -> l.toLowerCase().startsWith("x-real-ip:"))
                         .map(l -> l.substring(10).trim()).findFirst().orElse("?");
-                seen.add(header.substring(0, header.indexOf(':')) + " " + realIp);
+                seen.add("connection " + i + ": " + header.substring(0, header.indexOf(':')) + " " + realIp);
                 out.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
             }
+            ended.incrementAndGet(); // the proxy closed this connection
         }); SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("UP1", app.address()))) {
-            for (String client : List.of("203.0.113.1", "203.0.113.2")) {
+            int client = 0;
+            for (String address : List.of("203.0.113.1", "203.0.113.2")) {
                 try (RawHttp c = new RawHttp(sluice.port("main"))) {
-                    c.send(v2(false, ip(client), ip("192.0.2.1"), 4000, 80));
-                    for (int r = 0; r < 2; r++) {
+                    c.send(v2(false, ip(address), ip("192.0.2.1"), 4000, 80));
+                    for (int r = 0; r < 3; r++) {
                         c.send("GET /" + r + " HTTP/1.1\r\nHost: x\r\n\r\n");
                         assertThat(c.read().status()).isEqualTo(200);
                     }
+                    assertThat(ended.get()).as("open while its client stays").isEqualTo(client);
                 }
+                int gone = ++client;
+                // the client left: so does its upstream connection
+                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> ended.get() == gone);
             }
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 4);
-            assertThat(seen).containsExactly("203.0.113.1 203.0.113.1", "203.0.113.1 203.0.113.1",
-                    "203.0.113.2 203.0.113.2", "203.0.113.2 203.0.113.2");
-            assertThat(app.accepted()).isEqualTo(4); // never a pooled connection that named another client
+            // One connection per client, reused for that client's requests, never for another client's.
+            assertThat(seen).containsExactly(
+                    "connection 0: 203.0.113.1 203.0.113.1", "connection 0: 203.0.113.1 203.0.113.1",
+                    "connection 0: 203.0.113.1 203.0.113.1", "connection 1: 203.0.113.2 203.0.113.2",
+                    "connection 1: 203.0.113.2 203.0.113.2", "connection 1: 203.0.113.2 203.0.113.2");
+            assertThat(app.accepted()).isEqualTo(2);
         }
     }
 
@@ -139,7 +150,7 @@ class ProxyProtocolSendTest {
         List<String> headers = new CopyOnWriteArrayList<>();
         try (RawServer db = new RawServer((socket, i) -> headers.add(readV2(socket.getInputStream())));
              SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("UP1", db.address()))) {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> headers.size() >= 2);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> headers.size() >= 2);
             assertThat(headers).allMatch("LOCAL"::equals);
         }
     }
@@ -192,13 +203,13 @@ class ProxyProtocolSendTest {
                     endpoints: [ { address: "127.0.0.1:${P2}" } ]
                 """;
         try {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
                 new Socket("127.0.0.1", v2Port).close();
                 return true;
             });
             try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("P1", "" + v1Port, "P2", "" + v2Port))) {
                 Path access = dir.resolve("logs/access.log");
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(access)
+                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(access)
                         && Files.readString(access).lines().filter(l -> l.contains("sluice-health-check")).count() >= 2);
                 for (String path : List.of("/v1", "/v2")) {
                     try (RawHttp c = new RawHttp(sluice.port("main"))) {
@@ -210,7 +221,7 @@ class ProxyProtocolSendTest {
                     }
                 }
                 // health checks with a LOCAL (v2) or UNKNOWN (v1) header: nginx answers them, so both stay in
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() ->
                         Files.readString(access).lines().filter(l -> l.contains("sluice-health-check")).count() >= 6);
                 for (var upstream : sluice.sluice().upstreams()) {
                     assertThat(upstream.endpoints().get(0).inService()).as(upstream.name()).isTrue();

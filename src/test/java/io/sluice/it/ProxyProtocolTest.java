@@ -152,10 +152,10 @@ class ProxyProtocolTest {
                 c.send(v2Signature).send(new byte[] {0x21, 0x11, 0x00, 0x0C, 10, 0});
                 assertThat(c.closedByServer()).isTrue();
             }
-            // slow: a byte every 200 ms never finishes in time
+            // slow: a byte every 200 ms (pacing, not a deadline) is cut off before the header and request
+            // are complete (request_head: 1s; the whole would take over 10 s)
             try (RawHttp c = new RawHttp(sluice.port("main"))) {
-                byte[] line = v1("PROXY TCP4 203.0.113.7 192.0.2.1 51000 80\r\n");
-                long start = System.nanoTime();
+                byte[] line = v1("PROXY TCP4 203.0.113.7 192.0.2.1 51000 80\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
                 boolean closed = false;
                 for (int i = 0; i < line.length && !closed; i++) {
                     try {
@@ -165,8 +165,7 @@ class ProxyProtocolTest {
                     }
                     Awaitility.await().pollDelay(Duration.ofMillis(200)).until(() -> true);
                 }
-                assertThat(closed || c.closedByServer()).isTrue();
-                assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(8));
+                assertThat(closed).as("cut off before the last byte").isTrue();
             }
             // nothing at all
             try (RawHttp c = new RawHttp(sluice.port("main"))) {
@@ -322,7 +321,7 @@ class ProxyProtocolTest {
             Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
             try {
-                Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                         .until(() -> {
                             new Socket("127.0.0.1", port).close();
                             return true;

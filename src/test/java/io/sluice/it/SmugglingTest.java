@@ -41,7 +41,7 @@ class SmugglingTest {
 
     /** Waits until the upstream's connections together received exactly {@code expected}. */
     private static void awaitWire(RawUpstream up, String expected) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> up.wire().length() >= expected.length());
+        await().atMost(Duration.ofSeconds(60)).until(() -> up.wire().length() >= expected.length());
         assertThat(up.wire()).isEqualTo(expected);
     }
 
@@ -288,7 +288,7 @@ class SmugglingTest {
              RawHttp client = new RawHttp(sluice.port("main"))) {
             client.send(method + " /a HTTP/1.1\r\nHost: h\r\n\r\n");
             client.read(method.equals("HEAD"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> up.connectionClosed(0));
+            await().atMost(Duration.ofSeconds(60)).until(() -> up.connectionClosed(0));
             client.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
             RawHttp.Response next = client.read();
             assertThat(next.status()).isEqualTo(200);

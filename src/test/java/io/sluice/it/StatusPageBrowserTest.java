@@ -95,7 +95,7 @@ class StatusPageBrowserTest {
 
     /** Waits until the page shows for every endpoint exactly what /api/upstreams says now. */
     private void assertPageMatchesApi(WebDriver driver, SluiceUnderTest sluice) {
-        new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> {
+        new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> {
             try {
                 for (JsonNode e : api(sluice).get("upstreams").get(0).get("endpoints")) {
                     String address = e.get("address").asText();
@@ -144,36 +144,36 @@ class StatusPageBrowserTest {
 
                 background.scheduleAtFixedRate(tick, 0, 100, TimeUnit.MILLISECONDS);
                 // Live: without reloading, the number moves with the traffic.
-                new WebDriverWait(driver, Duration.ofSeconds(10))
+                new WebDriverWait(driver, Duration.ofSeconds(60))
                         .until(d -> Long.parseLong(cell(d, a.address(), "requests_total")) > 6 + 10);
                 assertThat(Double.parseDouble(cell(driver, a.address(), "rps"))).isPositive();
                 assertThat(cell(driver, a.address(), "p50_ms")).endsWith("ms");
                 background.shutdown();
-                assertThat(background.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(background.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
                 assertPageMatchesApi(driver, sluice);
 
                 // Listeners and routes, and the version line.
                 assertThat(text(driver, "#listeners")).contains("web", "127.0.0.1");
                 assertThat(text(driver, "#routes")).contains("app", "→ app");
-                new WebDriverWait(driver, Duration.ofSeconds(5))
+                new WebDriverWait(driver, Duration.ofSeconds(60))
                         .until(d -> text(d, "#meta").startsWith("version "));
 
                 // Drain from the page: the admin API takes the endpoint out, the next push shows it.
-                new WebDriverWait(driver, Duration.ofSeconds(5))
+                new WebDriverWait(driver, Duration.ofSeconds(60))
                         .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
                         .until(d -> {
                             d.findElement(By.cssSelector("tr[data-endpoint='" + b.address() + "'] button")).click();
                             return true;
                         });
-                new WebDriverWait(driver, Duration.ofSeconds(5))
+                new WebDriverWait(driver, Duration.ofSeconds(60))
                         .until(d -> text(d, "#message").startsWith("drain app " + b.address()));
                 assertThat(text(driver, "#message")).isEqualTo("drain app " + b.address() + ": done");
-                new WebDriverWait(driver, Duration.ofSeconds(5))
+                new WebDriverWait(driver, Duration.ofSeconds(60))
                         .until(d -> cell(d, b.address(), "state").equals("draining"));
 
                 save(driver, "status-page.png");
                 driver.manage().window().setSize(new Dimension(390, 844));
-                new WebDriverWait(driver, Duration.ofSeconds(5)).until(d -> (Long) ((org.openqa.selenium.JavascriptExecutor) d)
+                new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> (Long) ((org.openqa.selenium.JavascriptExecutor) d)
                         .executeScript("return window.innerWidth;") <= 390L);
                 save(driver, "status-page-phone.png");
                 // Readable on a phone: nothing forces the page wider than the screen.
@@ -184,6 +184,64 @@ class StatusPageBrowserTest {
                 assertThat(width).isLessThanOrEqualTo(viewport);
             } finally {
                 background.shutdownNow();
+                driver.quit();
+            }
+        }
+    }
+
+    /** Clicks the button of {@code address}'s row (the rows are redrawn every second: retried until a click lands). */
+    private static void click(WebDriver driver, String address) {
+        new WebDriverWait(driver, Duration.ofSeconds(60))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> {
+                    d.findElement(By.cssSelector("tr[data-endpoint='" + address + "'] button")).click();
+                    return true;
+                });
+    }
+
+    @Test
+    void withATokenTheButtonsAskForItOnceAndTheCircuitStateIsShown() throws Exception {
+        assumeTrue(CHROMIUM.canExecute() && CHROMEDRIVER.canExecute(),
+                "needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)");
+        Path profile = Files.createTempDirectory("sluice-chromium");
+        String yaml = YAML.replace("balancer: weighted_round_robin", "balancer: weighted_round_robin\n"
+                + "    circuit_breaker: { min_requests: 1000 }").replace("admin:\n  address: 127.0.0.1:0\n",
+                "admin:\n  address: 127.0.0.1:0\n  token: s3cret\n");
+        try (TestUpstream a = TestUpstream.start("a");
+             TestUpstream b = TestUpstream.start("b");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(a, b))) {
+            WebDriver driver = startBrowser(profile);
+            try {
+                driver.get(sluice.adminUri("/").toString());
+                assertThat(text(driver, "h2 .circuit")).isEqualTo("circuit closed"); // the server's first view
+                new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> text(d, "#live").startsWith("live"));
+                assertThat(text(driver, "h2 .circuit")).isEqualTo("circuit closed"); // and the script's
+
+                // The first change asks for the token; a wrong one is refused and asked for again.
+                click(driver, b.address());
+                new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> d.findElement(By.id("token-input")).isDisplayed());
+                assertThat(text(driver, "#message")).isEqualTo("changes need the admin token (admin.token)");
+                driver.findElement(By.id("token-input")).sendKeys("wrong");
+                driver.findElement(By.cssSelector("#token-form button[type='submit']")).click();
+                new WebDriverWait(driver, Duration.ofSeconds(60))
+                        .until(d -> text(d, "#message").equals("the admin token was refused; try again"));
+                assertThat(cell(driver, b.address(), "state")).isEqualTo("healthy");
+                driver.findElement(By.id("token-input")).sendKeys("s3cret");
+                driver.findElement(By.cssSelector("#token-form button[type='submit']")).click();
+                new WebDriverWait(driver, Duration.ofSeconds(60))
+                        .until(d -> text(d, "#message").equals("drain app " + b.address() + ": done"));
+                new WebDriverWait(driver, Duration.ofSeconds(60))
+                        .until(d -> cell(d, b.address(), "state").equals("draining"));
+                assertThat(driver.findElement(By.id("token-form")).isDisplayed()).isFalse();
+
+                // The next change sends the kept token without asking.
+                click(driver, b.address());
+                new WebDriverWait(driver, Duration.ofSeconds(60))
+                        .until(d -> text(d, "#message").equals("restore app " + b.address() + ": done"));
+                assertThat(driver.findElement(By.id("token-form")).isDisplayed()).isFalse();
+                new WebDriverWait(driver, Duration.ofSeconds(60))
+                        .until(d -> cell(d, b.address(), "state").equals("healthy"));
+            } finally {
                 driver.quit();
             }
         }

@@ -139,4 +139,43 @@ class StickySessionsTest {
             }
         }
     }
+
+    @Test
+    void responseHeadersApplyOnceAfterTheUpstreamsStickyStepSoLearnModeStillSeesTheSessionCookie() throws Exception {
+        // The route hides the application's cookies from clients (they get their session another way) and
+        // sets one of its own: the upstream's sticky step must see the answer as the endpoint sent it, and
+        // the client must see the route's headers once, applied on the one path that finishes every head.
+        com.sun.net.httpserver.HttpHandler app = exchange -> {
+            String me = exchange.getLocalAddress().getPort() + "";
+            exchange.getResponseHeaders().add("Set-Cookie", "JSESSIONID=s-" + me + "; Path=/");
+            exchange.getResponseHeaders().add("X-Served-By", "app");
+            byte[] body = me.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        };
+        try (TestUpstream a = TestUpstream.start("a", app); TestUpstream b = TestUpstream.start("b", app);
+             TestUpstream c = TestUpstream.start("c", app);
+             SluiceUnderTest sluice = SluiceUnderTest.start("""
+                     listeners:
+                       - name: main
+                         address: 127.0.0.1:0
+                         routes:
+                           - upstream: app
+                             response_headers: { set: { X-Served-By: sluice, Set-Cookie: "banner=1; Path=/" } }
+                     upstreams:
+                       app:
+                         balancer: round_robin
+                         endpoints: [ { address: "${UP1}" }, { address: "${UP2}" }, { address: "${UP3}" } ]
+                         sticky: { learn: cookie:JSESSIONID, ttl: 10m }
+                     """, TestUpstream.env(a, b, c))) {
+            HttpResponse<String> first = get(sluice, "/login", null);
+            String home = first.body();
+            assertThat(first.headers().allValues("X-Served-By")).containsExactly("sluice");
+            assertThat(first.headers().allValues("Set-Cookie")).containsExactly("banner=1; Path=/");
+            for (int i = 0; i < 6; i++) { // the binding was learnt from the endpoint's own answer
+                assertThat(get(sluice, "/page", "JSESSIONID=s-" + home).body()).isEqualTo(home);
+            }
+        }
+    }
 }

@@ -91,12 +91,12 @@ class TcpBalancingTest {
             Socket second = open(sluice, null, who);
             assertThat(who.toString()).isEqualTo("b");
             first.close(); // a's session ends: a has none, b has one
-            Awaitility.await().atMost(Duration.ofSeconds(10))
+            Awaitility.await().atMost(Duration.ofSeconds(60))
                     .until(() -> upstream(sluice).endpoints().get(0).inFlight() == 0);
             try (Socket third = open(sluice, null, who)) {
                 assertThat(who.toString()).isEqualTo("a");
                 second.close(); // now a has one session (the third), b none
-                Awaitility.await().atMost(Duration.ofSeconds(10))
+                Awaitility.await().atMost(Duration.ofSeconds(60))
                         .until(() -> upstream(sluice).endpoints().get(1).inFlight() == 0);
                 try (Socket fourth = open(sluice, null, who)) {
                     assertThat(who.toString()).isEqualTo("b");

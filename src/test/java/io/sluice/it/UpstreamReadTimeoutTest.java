@@ -70,7 +70,7 @@ class UpstreamReadTimeoutTest {
 
             String got = new String(readToEnd(client.getInputStream()), StandardCharsets.ISO_8859_1);
             assertThat(got).startsWith("HTTP/1.1 200 OK").contains("Content-Length: 1000").endsWith("\r\n\r\n0123456789");
-            assertThat(upstreamClosed.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(upstreamClosed.await(60, TimeUnit.SECONDS)).isTrue();
         }
     }
 

@@ -557,7 +557,7 @@ class StaticFilesTest {
 
         assertThat(get("/big.bin", "Range", "bytes=10-20").statusCode()).isEqualTo(206);
         assertThat(get("/big.bin").body()).hasSize(big.length);
-        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> openHandlesOnBigFile() == 0);
+        await().atMost(java.time.Duration.ofSeconds(60)).until(() -> openHandlesOnBigFile() == 0);
 
         // A client that reads a little and resets the connection: the region must still be released.
         try (Socket socket = new Socket()) {
@@ -568,6 +568,6 @@ class StaticFilesTest {
             assertThat(socket.getInputStream().readNBytes(100)).hasSize(100);
             socket.setSoLinger(true, 0);
         }
-        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> openHandlesOnBigFile() == 0);
+        await().atMost(java.time.Duration.ofSeconds(60)).until(() -> openHandlesOnBigFile() == 0);
     }
 }
