@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.sluice.exchange.ClientAddress;
 import io.sluice.config.RespondConfig;
 import io.sluice.config.HeaderOps;
 import io.sluice.exchange.Downstream;

@@ -10,6 +10,7 @@ import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.sluice.exchange.ClientAddress;
 import io.sluice.config.Cidr;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -124,8 +125,7 @@ public final class ProxyProtocolReader extends ChannelInboundHandlerAdapter {
         InetSocketAddress source = address(header.sourceAddress(), header.sourcePort());
         InetSocketAddress destination = address(header.destinationAddress(), header.destinationPort());
         if (source != null) {
-            ctx.channel().attr(ClientAddress.SOURCE).set(source);
-            ctx.channel().attr(ClientAddress.DESTINATION).set(destination);
+            ClientAddress.set(ctx.channel(), source, destination);
         }
     }
 

@@ -17,7 +17,6 @@ import io.sluice.config.AdminConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.ProxyMetrics;
-import io.sluice.runtime.ReloadOutcome;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.Collection;

@@ -54,7 +54,7 @@ final class ApiDocuments {
     }
 
     /** {@code {"last_reload": {"at", "trigger", "success", "errors": [...]}}}, or null before any reload. */
-    static JsonNode reload(io.sluice.runtime.ReloadOutcome outcome) {
+    static JsonNode reload(io.sluice.admin.ReloadOutcome outcome) {
         ObjectNode root = JSON.createObjectNode();
         if (outcome == null) {
             root.putNull("last_reload");

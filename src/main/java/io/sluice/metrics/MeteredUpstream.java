@@ -15,4 +15,13 @@ public interface MeteredUpstream {
 
     /** Idle pooled connections to {@code endpoint}. */
     int idleConnections(Endpoint endpoint);
+
+    /** Whether the upstream has an active health check ({@code health_check:}). */
+    boolean healthChecked();
+
+    /** The circuit breaker, or null without {@code circuit_breaker:}. */
+    MeteredBreaker breaker();
+
+    /** What happened to the copies routes mirrored to this upstream. */
+    MirrorStats mirrorStats();
 }

@@ -14,7 +14,6 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
-import io.sluice.upstream.BufferBudget;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -51,7 +50,7 @@ public final class ObservedMetrics {
     final Counter clientTimeouts;
     private final ConcurrentMap<List<String>, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
-    private volatile BufferBudget bufferBudget;
+    private volatile MeteredBudget bufferBudget;
 
     ObservedMetrics(PrometheusRegistry registry, ProxyMetrics endpoints) {
         routeRequests = Counter.builder().name("sluice_route_requests_total")
@@ -140,7 +139,7 @@ public final class ObservedMetrics {
                 .help("server.buffer_budget: the direct memory Netty may hold before upstream reads wait for"
                         + " clients to take what they were sent")
                 .callback(cb -> {
-                    BufferBudget b = bufferBudget;
+                    MeteredBudget b = bufferBudget;
                     if (b != null) {
                         cb.call(b.limit());
                     }
@@ -150,7 +149,7 @@ public final class ObservedMetrics {
                 .help("Times a response's upstream reads began to wait for its client because direct memory was"
                         + " over server.buffer_budget")
                 .callback(cb -> {
-                    BufferBudget b = bufferBudget;
+                    MeteredBudget b = bufferBudget;
                     if (b != null) {
                         cb.call(b.waits());
                     }
@@ -165,7 +164,7 @@ public final class ObservedMetrics {
     }
 
     /** The budget the buffer gauges read (set at start). */
-    public void bindBufferBudget(BufferBudget budget) {
+    public void bindBufferBudget(MeteredBudget budget) {
         this.bufferBudget = budget;
     }
 

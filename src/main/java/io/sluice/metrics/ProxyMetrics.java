@@ -24,8 +24,6 @@ import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
-import io.sluice.upstream.CircuitBreaker;
-import io.sluice.upstream.Upstream;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.HashSet;
@@ -75,7 +73,7 @@ public final class ProxyMetrics {
     private final Counter requestsTotal;
     private final Histogram requestDuration;
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
-    private volatile Supplier<? extends Collection<Upstream>> upstreams = List::of;
+    private volatile Supplier<? extends Collection<? extends MeteredUpstream>> upstreams = List::of;
     private final ObservedMetrics observed;
     private final Gauge lastReloadSuccess;
     private volatile Supplier<? extends Collection<CertificateExpiry>> certificates = List::of;
@@ -147,9 +145,9 @@ public final class ProxyMetrics {
                 .labelNames("upstream", "endpoint", "result")
                 .callback(callback -> {
                     Set<List<String>> seen = new HashSet<>();
-                    Collection<? extends Upstream> current = upstreams.get();
-                    for (Upstream upstream : current == null ? List.<Upstream>of() : current) {
-                        if (upstream.config().healthCheck() == null) {
+                    Collection<? extends MeteredUpstream> current = upstreams.get();
+                    for (MeteredUpstream upstream : current == null ? List.<MeteredUpstream>of() : current) {
+                        if (!upstream.healthChecked()) {
                             continue;
                         }
                         for (Endpoint e : upstream.endpoints()) {
@@ -188,9 +186,9 @@ public final class ProxyMetrics {
                 .help("1 for the state the upstream's circuit breaker is in (closed, open, half_open), 0 for the others")
                 .labelNames("upstream", "state")
                 .callback(callback -> forEachBreaker((upstream, breaker) -> {
-                    CircuitBreaker.State now = breaker.state();
-                    for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
-                        callback.call(state == now ? 1 : 0, upstream, state.label());
+                    String now = breaker.stateLabel();
+                    for (String state : breaker.stateLabels()) {
+                        callback.call(state.equals(now) ? 1 : 0, upstream, state);
                     }
                 }))
                 .register(registry);
@@ -215,8 +213,8 @@ public final class ProxyMetrics {
                         + "dropped_busy (max_in_flight reached), dropped_body (over max_body), cancelled (the client's request ended first)")
                 .labelNames("upstream", "result")
                 .callback(callback -> {
-                    for (Upstream upstream : upstreams.get()) {
-                        io.sluice.upstream.MirrorStats m = upstream.mirrorStats();
+                    for (MeteredUpstream upstream : upstreams.get()) {
+                        MirrorStats m = upstream.mirrorStats();
                         long total = m.answered.sum() + m.failed.sum() + m.droppedBusy.sum() + m.droppedBody.sum()
                                 + m.cancelled.sum();
                         if (total == 0) {
@@ -232,8 +230,8 @@ public final class ProxyMetrics {
                 .register(registry);
     }
 
-    private void forEachBreaker(java.util.function.BiConsumer<String, CircuitBreaker> visitor) {
-        for (Upstream upstream : upstreams.get()) {
+    private void forEachBreaker(java.util.function.BiConsumer<String, MeteredBreaker> visitor) {
+        for (MeteredUpstream upstream : upstreams.get()) {
             if (upstream.breaker() != null) {
                 visitor.accept(upstream.name(), upstream.breaker());
             }
@@ -306,7 +304,7 @@ public final class ProxyMetrics {
      * Makes the per-endpoint gauges read {@code upstreams} at every scrape. Call once at startup with a
      * supplier of the configuration in force; a reload then needs no call.
      */
-    public void bindUpstreams(Supplier<? extends Collection<Upstream>> upstreams) {
+    public void bindUpstreams(Supplier<? extends Collection<? extends MeteredUpstream>> upstreams) {
         this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
     }
 
@@ -402,10 +400,10 @@ public final class ProxyMetrics {
     /** At scrape time: the idle pooled connections of every endpoint. */
     void forEachPool(PoolVisitor visitor) {
         forEachEndpoint((name, endpoint) -> {
-            Collection<Upstream> current = upstreams.get();
-            for (Upstream upstream : current) {
-                if (upstream.name().equals(name) && upstream.connector() != null) {
-                    visitor.visit(name, endpoint, upstream.connector().pools().idle(endpoint));
+            Collection<? extends MeteredUpstream> current = upstreams.get();
+            for (MeteredUpstream upstream : current) {
+                if (upstream.name().equals(name)) {
+                    visitor.visit(name, endpoint, upstream.idleConnections(endpoint));
                     return;
                 }
             }
@@ -418,12 +416,12 @@ public final class ProxyMetrics {
      * once: a snapshot with duplicate labels would fail the whole scrape.
      */
     void forEachEndpoint(EndpointVisitor visitor) {
-        Collection<Upstream> current = upstreams.get();
+        Collection<? extends MeteredUpstream> current = upstreams.get();
         if (current == null) {
             return;
         }
         Set<List<String>> seen = new HashSet<>();
-        for (Upstream upstream : current) {
+        for (MeteredUpstream upstream : current) {
             for (Endpoint endpoint : upstream.endpoints()) {
                 if (seen.add(List.of(upstream.name(), endpoint.address()))) {
                     visitor.visit(upstream.name(), endpoint);

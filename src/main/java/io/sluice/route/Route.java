@@ -10,6 +10,7 @@ import io.sluice.config.RouteConfig;
 import io.sluice.filter.FilterChain;
 import io.sluice.response.StaticFiles;
 import io.sluice.config.MirrorConfig;
+import io.sluice.upstream.ForwardingRoute;
 import io.sluice.upstream.Mirror;
 import io.sluice.upstream.Upstream;
 import java.util.Map;
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
  * One compiled route: its match conditions (all given must hold) and its action. Immutable; built once
  * per configuration so matching does no parsing.
  */
-public final class Route {
+public final class Route implements ForwardingRoute {
     private final String name;
     private final HostMatcher hosts;
     private final String pathPrefix;
@@ -161,6 +162,7 @@ public final class Route {
     }
 
     /** Where copies of the route's requests go, or null without {@code mirror:}. */
+    @Override
     public Mirror mirror() {
         return mirror;
     }
@@ -174,6 +176,7 @@ public final class Route {
      * Where {@code request} (from {@code clientIp}) goes: the route's upstream, or the side of its split
      * that the request's turn or key picks.
      */
+    @Override
     public Upstream upstreamFor(HttpRequest request, String clientIp) {
         return split == null ? upstream : split.pick(request, clientIp);
     }
@@ -191,6 +194,7 @@ public final class Route {
         return filters;
     }
 
+    @Override
     public HeaderOps requestHeaders() {
         return requestHeaders;
     }

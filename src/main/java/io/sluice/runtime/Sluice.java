@@ -15,6 +15,7 @@ import io.sluice.accept.DownstreamHandler;
 import io.sluice.accept.HttpListenerInitializer;
 import io.sluice.accept.ListenerContext;
 import io.sluice.admin.AdminServer;
+import io.sluice.admin.ReloadOutcome;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.EndpointState;
 import io.sluice.config.ConfigError;

@@ -46,7 +46,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        clientIp = io.sluice.accept.ClientAddress.ip(ctx.channel()); // a PROXY header's source, if any
+        clientIp = io.sluice.exchange.ClientAddress.ip(ctx.channel()); // a PROXY header's source, if any
         connect(ctx, listener.upstream());
     }
 
@@ -69,7 +69,7 @@ public final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
                     @Override
                     protected void initChannel(Channel ch) {
                         io.sluice.upstream.ProxyHeaderSender.addTo(ch.pipeline(), upstream.config().sendProxyProtocol(),
-                                io.sluice.accept.ClientAddress.of(client), io.sluice.accept.ClientAddress.destination(client));
+                                io.sluice.exchange.ClientAddress.of(client), io.sluice.exchange.ClientAddress.destination(client));
                         ch.pipeline().addLast("relay", new RelayHandler(client, endpoint::requestFinished));
                     }
                 });

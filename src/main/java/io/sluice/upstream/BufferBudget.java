@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * <p>A read held back is retried on its event loop every {@link #RETRY_MILLIS} ms (one task per loop, only
  * while something waits): the allocator tells no one when memory frees.
  */
-public final class BufferBudget {
+public final class BufferBudget implements io.sluice.metrics.MeteredBudget {
     private static final Logger log = LoggerFactory.getLogger(BufferBudget.class);
     static final long RETRY_MILLIS = 20;
     private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);

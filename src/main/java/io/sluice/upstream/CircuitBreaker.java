@@ -1,6 +1,8 @@
 package io.sluice.upstream;
 
 import io.sluice.config.CircuitBreakerConfig;
+import io.sluice.metrics.MeteredBreaker;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -24,7 +26,7 @@ import java.util.function.LongSupplier;
  * <p>Outcomes of requests admitted before the breaker opened that end while it is open or half-open only
  * go into the window: only trials decide the half-open state.
  */
-public final class CircuitBreaker {
+public final class CircuitBreaker implements MeteredBreaker {
     /** What {@link #admit()} decided. */
     public static final int REFUSED = 0;
     public static final int PASSED = 1;
@@ -50,6 +52,7 @@ public final class CircuitBreaker {
     private static final long COUNT_MAX = (1L << COUNT_BITS) - 1;
     private static final long SLOT_MASK = (1L << 24) - 1;
     private static final State[] STATES = State.values();
+    private static final List<String> LABELS = java.util.Arrays.stream(STATES).map(State::label).toList();
 
     private final CircuitBreakerConfig config;
     private final LongSupplier nanoTime;
@@ -77,12 +80,24 @@ public final class CircuitBreaker {
         return STATES[state.get()];
     }
 
+    @Override
+    public List<String> stateLabels() {
+        return LABELS;
+    }
+
+    @Override
+    public String stateLabel() {
+        return state().label();
+    }
+
     /** Requests refused while open or half-open (for {@code /metrics}). */
+    @Override
     public long refused() {
         return refused.sum();
     }
 
     /** Times the breaker opened (for {@code /metrics}). */
+    @Override
     public long opened() {
         return opened.sum();
     }

@@ -33,7 +33,6 @@ import io.sluice.exchange.RequestId;
 import io.sluice.filter.HeaderRewrite;
 import io.sluice.filter.HopByHopHeaders;
 import io.sluice.pool.ConnectionPool;
-import io.sluice.route.Route;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +61,6 @@ public final class ProxyCall implements PickContext {
 
     private final Downstream downstream;
     private final Exchange exchange;
-    private final Route route;
     private final Upstream upstream;
     private final HttpRequest head;
     private final boolean idempotent;
@@ -111,10 +109,9 @@ public final class ProxyCall implements PickContext {
      * @param head the request as it goes upstream: target rewritten, headers already prepared (see
      *             {@link #prepareHead})
      */
-    public ProxyCall(Downstream downstream, Exchange exchange, Route route, HttpRequest head) {
+    public ProxyCall(Downstream downstream, Exchange exchange, ForwardingRoute route, HttpRequest head) {
         this.downstream = downstream;
         this.exchange = exchange;
-        this.route = route;
         this.upstream = route.upstreamFor(head, exchange.clientIp());
         this.head = head;
         this.idempotent = isIdempotent(head.method()) || head.headers().contains(IDEMPOTENCY_KEY);
@@ -133,7 +130,7 @@ public final class ProxyCall implements PickContext {
      * Rewrites the request head for the upstream in place: hop-by-hop headers out, the route's header
      * operations, the request id. Forwarded-for headers are the caller's (they need the listener).
      */
-    public static void prepareHead(HttpRequest request, Route route, CharSequence requestId, boolean upgrade,
+    public static void prepareHead(HttpRequest request, ForwardingRoute route, CharSequence requestId, boolean upgrade,
                                    boolean chunkedBody) {
         HttpHeaders headers = request.headers();
         HopByHopHeaders.stripRequest(headers, upgrade);

@@ -9,6 +9,7 @@ import io.sluice.config.EndpointConfig;
 import io.sluice.config.StickyConfig;
 import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.MeteredUpstream;
+import io.sluice.metrics.MirrorStats;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.health.PassiveFailureTracker;
 import java.util.ArrayList;
@@ -144,6 +145,11 @@ public final class Upstream implements MeteredUpstream {
     }
 
     @Override
+    public boolean healthChecked() {
+        return config.healthCheck() != null;
+    }
+
+    @Override
     public int idleConnections(Endpoint endpoint) {
         return connector == null ? 0 : connector.pools().idle(endpoint);
     }
@@ -234,6 +240,7 @@ public final class Upstream implements MeteredUpstream {
     }
 
     /** What happened to the requests routes mirrored to this upstream. */
+    @Override
     public MirrorStats mirrorStats() {
         return mirrorStats;
     }
@@ -252,6 +259,7 @@ public final class Upstream implements MeteredUpstream {
     }
 
     /** The circuit breaker, or null without {@code circuit_breaker:}. */
+    @Override
     public CircuitBreaker breaker() {
         return breaker;
     }

@@ -117,8 +117,8 @@ public final class UpstreamConnector {
                     protected void initChannel(Channel ch) {
                         if (client != null) {
                             ProxyHeaderSender.addTo(ch.pipeline(), upstream.config().sendProxyProtocol(),
-                                    io.sluice.accept.ClientAddress.of(client),
-                                    io.sluice.accept.ClientAddress.destination(client));
+                                    io.sluice.exchange.ClientAddress.of(client),
+                                    io.sluice.exchange.ClientAddress.destination(client));
                         }
                         if (tls != null) {
                             // peer host: SNI (for names, not IP addresses) and the name the certificate must carry

@@ -53,6 +53,8 @@ public final class Soak {
     private final Map<String, AtomicLong> failed = new ConcurrentHashMap<>();
     /** The first few failures of each kind, to say what they were. */
     private final Map<String, List<String>> failures = new ConcurrentHashMap<>();
+    /** Reloads the proxy confirmed ({@code GET /api/reload} changed and says success). */
+    private final AtomicLong reloadsMade = new AtomicLong();
     private final long deadline;
     private final int port;
     private final Path config;
@@ -141,8 +143,21 @@ public final class Soak {
         loop(traffic, "stalled", 2000, () -> slowReader(0, 15));
         long[] reloads = {0};
         loop(traffic, "reload", 10_000, () -> {
+            String before = lastReload(admin);
             writeConfig((int) (++reloads[0] % 3) + 1);
             new ProcessBuilder("kill", "-HUP", Long.toString(pid)).start().waitFor();
+            // A reload counts only when the proxy says it made it (a process started with SIGHUP ignored,
+            // as under nohup, would otherwise pass a soak without a single reload).
+            for (int i = 0; lastReload(admin).equals(before); i++) {
+                if (i > 100) {
+                    throw new IOException("SIGHUP made no reload within 10 s (GET /api/reload: " + before + ")");
+                }
+                Thread.sleep(100);
+            }
+            if (!lastReload(admin).contains("\"success\":true")) {
+                throw new IOException("reload failed: " + lastReload(admin));
+            }
+            reloadsMade.incrementAndGet();
         });
 
         System.out.println("sluice pid " + pid + ", port " + port + ", admin " + adminPort + "; sampling every "
@@ -167,6 +182,7 @@ public final class Soak {
         System.out.println(header);
         rows.forEach(System.out::println);
         System.out.println("by kind (ok / failed): " + summary());
+        System.out.println("reloads made (confirmed by GET /api/reload): " + reloadsMade.get());
         failures.forEach((kind, list) -> System.out.println("first failures of " + kind + ": " + list));
     }
 
@@ -221,9 +237,15 @@ public final class Soak {
                 HttpResponse.BodyHandlers.ofByteArray());
         int expected = path.equals("/big") ? BIG.length : SMALL.length;
         if (r.statusCode() != 200 || r.body().length != expected) {
-            throw new IOException(path + ": " + r.statusCode());
+            throw new IOException(path + ": " + r.statusCode() + " " + excerpt(r.body()));
         }
         count(ok, kind.equals("h2") && r.version() != HttpClient.Version.HTTP_2 ? "h2-fell-back-to-h1" : kind);
+    }
+
+    /** The start of a failed answer's body: a 502's text says why (connect failed, reset, timeout...). */
+    private static String excerpt(byte[] body) {
+        String text = new String(body, 0, Math.min(body.length, 120), java.nio.charset.StandardCharsets.ISO_8859_1);
+        return text.replaceAll("\\s+", " ").trim();
     }
 
     private void upload(HttpClient client) throws Exception {
@@ -231,7 +253,8 @@ public final class Soak {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/upload")).timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200 || !r.body().equals(Integer.toString(body.length))) {
-            throw new IOException("upload: " + r.statusCode());
+            throw new IOException("upload: " + r.statusCode() + " " + excerpt(r.body().getBytes(
+                    java.nio.charset.StandardCharsets.ISO_8859_1)));
         }
         count(ok, "upload");
     }
@@ -336,6 +359,12 @@ public final class Soak {
         Files.writeString(tmp, yaml);
         Files.move(tmp, config, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The proxy's record of its last reload ({@code GET /api/reload}). */
+    private String lastReload(HttpClient admin) throws IOException, InterruptedException {
+        return admin.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/reload")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private boolean healthy(HttpClient admin) {

@@ -1,4 +1,4 @@
-package io.sluice.accept;
+package io.sluice.exchange;
 
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -7,16 +7,22 @@ import java.net.InetSocketAddress;
 
 /**
  * Who the client of a connection is: the source address of its PROXY protocol header when the listener
- * takes one ({@link ProxyProtocolReader} sets it), else the socket's peer. Everything that names the client
+ * takes one (the listener's PROXY protocol reader {@link #set}s it), else the socket's peer. Everything that names the client
  * (X-Forwarded-For, X-Real-IP, the access log, consistent_hash on source_ip, a PROXY header sent upstream)
  * asks here. An h2 stream answers for its connection.
  */
 public final class ClientAddress {
-    static final AttributeKey<InetSocketAddress> SOURCE = AttributeKey.valueOf("sluice.proxy-protocol.source");
-    static final AttributeKey<InetSocketAddress> DESTINATION =
+    private static final AttributeKey<InetSocketAddress> SOURCE = AttributeKey.valueOf("sluice.proxy-protocol.source");
+    private static final AttributeKey<InetSocketAddress> DESTINATION =
             AttributeKey.valueOf("sluice.proxy-protocol.destination");
 
     private ClientAddress() {
+    }
+
+    /** The addresses a PROXY protocol header gave for {@code connection}: from now on they name its client. */
+    public static void set(Channel connection, InetSocketAddress source, InetSocketAddress destination) {
+        connection.attr(SOURCE).set(source);
+        connection.attr(DESTINATION).set(destination);
     }
 
     /** The client's address (null when the channel has no peer address). */

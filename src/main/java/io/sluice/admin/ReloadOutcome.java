@@ -1,4 +1,4 @@
-package io.sluice.runtime;
+package io.sluice.admin;
 
 import java.time.Instant;
 import java.util.List;

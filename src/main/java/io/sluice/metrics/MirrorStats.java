@@ -1,4 +1,4 @@
-package io.sluice.upstream;
+package io.sluice.metrics;
 
 import java.util.concurrent.atomic.LongAdder;
 
