@@ -57,7 +57,7 @@ class CircuitBreakerFlowTest {
                  exchange.close();
              });
              SluiceUnderTest sluice = SluiceUnderTest.start(config("""
-                         circuit_breaker: { failure_ratio: 50%, min_requests: 4, window: 10s, open_for: 2s,
+                         circuit_breaker: { failure_ratio: 50%, min_requests: 4, window: 1m, open_for: 10s,
                                             half_open_requests: 1 }
                      """), TestUpstream.env(app))) {
             assertThat(circuit(sluice)).isEqualTo("closed");
@@ -76,8 +76,8 @@ class CircuitBreakerFlowTest {
                     .contains("sluice_upstream_circuit_opened_total{upstream=\"app\"} 1");
 
             status.set(200);
-            // open_for is long enough for the requests above on a loaded machine; the test does not time it.
-        // After open_for, the next request is the trial: it reaches the upstream and closes the breaker.
+            // open_for (10s) is far longer than the few requests above take, even on a loaded machine; after
+            // it the next request is the trial: it reaches the upstream and closes the breaker.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> get(sluice, "/again").statusCode() == 200);
             assertThat(circuit(sluice)).isEqualTo("closed");
@@ -92,7 +92,7 @@ class CircuitBreakerFlowTest {
             closed = s.getLocalPort();
         }
         try (SluiceUnderTest sluice = SluiceUnderTest.start(config("""
-                    circuit_breaker: { min_requests: 2, open_for: 2s, on: [connect_failure] }
+                    circuit_breaker: { min_requests: 2, open_for: 10s, on: [connect_failure] }
                 """), Map.of("UP1", "127.0.0.1:" + closed))) {
             assertThat(get(sluice, "/a").statusCode()).isEqualTo(502);
             assertThat(get(sluice, "/b").statusCode()).isEqualTo(502);

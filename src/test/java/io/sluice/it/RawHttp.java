@@ -41,7 +41,7 @@ public final class RawHttp implements AutoCloseable {
     /** Over a socket already connected (a TLS socket, say). */
     public RawHttp(Socket socket) throws IOException {
         this.socket = socket;
-        socket.setSoTimeout(10_000);
+        socket.setSoTimeout(60_000); // a safety net: every read waits for something the test expects
         in = new java.io.BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
@@ -102,10 +102,15 @@ public final class RawHttp implements AutoCloseable {
         return in.readNBytes(n);
     }
 
-    /** True when the server closed the connection (reads end of stream, or a reset). */
+    /**
+     * True when the server closed the connection (reads end of stream, or a reset); false when a byte comes
+     * or nothing happens within the read timeout (the connection is still open).
+     */
     public boolean closedByServer() {
         try {
             return in.read() == -1;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
         } catch (IOException e) {
             return true;
         }
