@@ -29,7 +29,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.exchange.ClientAddress;
 import io.sluice.config.RespondConfig;
 import io.sluice.config.HeaderOps;
@@ -77,11 +76,11 @@ import org.slf4j.LoggerFactory;
  * <p>Auto-read is off: the handler asks for bytes only when it can use them, which is how a slow
  * upstream slows the client down instead of filling memory.
  *
- * <p>On an HTTP/1.1 connection it also keeps the client's timeouts ({@code server.client_timeouts}): one
- * timer whose deadline depends on what the connection is waiting for, worked out when it fires. The
- * request path only notes times; a deadline that moved later costs nothing until the timer fires and
- * re-arms itself. An h2 stream is timed for request_body and send only (a stalled body, a client that
- * never opens the stream's window); its connection's idle handler covers the rest.
+ * <p>The client's timeouts ({@code server.client_timeouts}) are a {@link ClientTimer}: one timer per
+ * connection whose deadline depends on what the connection is waiting for; the request path only notes
+ * times there, and the timer asks this class ({@link ClientTimer.Connection}) what it waits for when it
+ * fires. An h2 stream is timed for request_body and send only (a stalled body, a client that never opens
+ * the stream's window); its connection's idle handler covers the rest.
  *
  * <p>Parking: an HTTP/1.1 connection that has waited {@link #PARK_AFTER_NANOS} for its next request, with
  * nothing of it read and nothing of the last response still on its way, gives up its decoder, its encoder
@@ -91,7 +90,8 @@ import org.slf4j.LoggerFactory;
  * header line it has seen. Waiting a little before parking keeps a busy connection from building a new
  * codec per request; the same timer looks after it.
  */
-public final class DownstreamHandler extends ChannelInboundHandlerAdapter implements Downstream, FilterRun.Gate {
+public final class DownstreamHandler extends ChannelInboundHandlerAdapter
+        implements Downstream, FilterRun.Gate, ClientTimer.Connection {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
     private static final long MAX_DISCARDED_BODY = 1024 * 1024;
     /** How much of the next requests is read ahead while a response is in progress. */
@@ -127,24 +127,18 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     private Runnable drainPending;
     private long pendingBytes;
 
-    // client timeouts
+    // client timeouts and parking
+    private final ClientTimer timer;
     private StrictRequestDecoder decoder; // null on an h2 stream
     private final boolean resumed;        // put back by a ParkedConnection: the connection was waiting already
     private ChannelFuture staticBody; // a static file still being sent (through ChunkedWriteHandler on TLS)
-    private ScheduledFuture<?> timer;
-    private long timerAt;
-    private final Runnable checkTimeouts = this::checkTimeouts;
-    private long waitingSince;  // accept, or the end of the previous response: waiting for a request head
-    private boolean servedOne;  // after the first response, waiting is keep-alive (idle), not request_head
-    private long lastRead;      // the last read burst, for request_body
-    private long sendMark = -1; // outputMark() when the client was last seen taking something
-    private long sendStalledSince;
 
     /** {@code pipelines} null on an h2 stream (no codec of its own to park). */
     DownstreamHandler(ListenerContext listener, HttpListenerInitializer pipelines) {
         this.listener = listener;
         this.pipelines = pipelines;
         this.resumed = false;
+        this.timer = new ClientTimer(listener, PARK_AFTER_NANOS, 0, false);
     }
 
     /** Takes over from a {@link ParkedConnection}: waiting for a request since {@code waitingSince}. */
@@ -152,13 +146,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         this.listener = pipelines.listener();
         this.pipelines = pipelines;
         this.resumed = true;
-        this.waitingSince = waitingSince;
-        this.servedOne = servedOne;
+        this.timer = new ClientTimer(listener, PARK_AFTER_NANOS, waitingSince, servedOne);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        timer.start(this, ctx.executor());
         if (ctx.channel().isActive()) {
             start(); // added after the TLS handshake or the h2c sniffing
         }
@@ -179,11 +173,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {
-            long now = System.nanoTime();
-            if (!resumed) {
-                waitingSince = now;
-            }
-            arm(now + Math.min(listener.clientTimeouts().requestHead(), PARK_AFTER_NANOS));
+            timer.connectionStarted(!resumed);
         }
         if (!resumed) {
             ctx.read(); // resumed: the bytes that woke the connection are being read, and more are asked for after
@@ -226,10 +216,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (exchange != null && !exchange.requestComplete()) {
-            lastRead = System.nanoTime(); // request_body counts from here
-            arm(lastRead + listener.clientTimeouts().requestBody());
+            timer.bodyReadAndArm(); // request_body counts from here
         } else if (exchange == null && decoder != null && decoder.headStartNanos() != 0) {
-            arm(decoder.headStartNanos() + listener.clientTimeouts().requestHead()); // part of a head came
+            timer.headRead(decoder.headStartNanos()); // part of a head came
         }
         if (call != null) {
             call.flushRequest();
@@ -292,7 +281,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void resumeReading() {
         if (exchange != null && !exchange.requestComplete()) {
-            lastRead = System.nanoTime(); // the upstream held the body back: the client was not late
+            timer.bodyRead(); // the upstream held the body back: the client was not late
         }
         maybeRead();
     }
@@ -777,9 +766,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         responseDone = false;
         upgradeRequested = false;
         if (http1()) {
-            waitingSince = System.nanoTime();
-            servedOne = true;
-            arm(waitingSince + Math.min(listener.clientTimeouts().idle(), PARK_AFTER_NANOS));
+            timer.responseDone();
         }
         if (!noPending()) {
             // The next request was read ahead. Take it up in a task, not here inside the previous
@@ -809,7 +796,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             handle(next);
         }
         if (exchange != null && !exchange.requestComplete()) {
-            lastRead = System.nanoTime(); // a pipelined request's body: timed from when it is taken up
+            timer.bodyRead(); // a pipelined request's body: timed from when it is taken up
         }
         if (call != null) {
             call.flushRequest(); // body parts of a pipelined request were written outside a read burst
@@ -856,7 +843,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelTimer();
+        timer.cancel();
         if (exchange != null) {
             observe(exchange); // the client left before its answer (logged as 499), or after it (no-op)
         }
@@ -877,9 +864,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
             call.onDownstreamWritable();
         }
         if (!ctx.channel().isWritable()) {
-            sendMark = outputMark();
-            sendStalledSince = System.nanoTime();
-            arm(sendStalledSince + listener.clientTimeouts().send());
+            timer.sendStalled(outputMark());
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -907,97 +892,58 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
 
     // ---------------------------------------------------------------- client timeouts
 
-    /** Makes sure the timer fires by {@code deadline}; a timer due earlier already covers it. */
-    private void arm(long deadline) {
-        if (timer != null && timerAt - deadline <= 0) {
-            return;
-        }
-        if (timer != null) {
-            timer.cancel(false);
-        }
-        timerAt = deadline;
-        timer = ctx.executor().schedule(checkTimeouts, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    // What ClientTimer asks when it fires, and what happens when the client is late.
+
+    @Override
+    public boolean closed() {
+        return closing || !ctx.channel().isActive();
     }
 
-    /** The timer fired: closes the connection if what it waits for is late, else re-arms for the next deadline. */
-    private void checkTimeouts() {
-        timer = null;
-        if (closing || !ctx.channel().isActive()) {
-            return;
+    @Override
+    public int waitingFor() {
+        if ((exchange == null || exchange.requestComplete()) && responseInFlight()) {
+            return ClientTimer.SENDING;
         }
-        ListenerContext.ClientTimeouts t = listener.clientTimeouts();
-        long now = System.nanoTime();
-        long deadline;
-        boolean sending = (exchange == null || exchange.requestComplete()) && responseInFlight();
-        if (sending) {
-            // A response (or the end of one: a static file the handler already finished with) is still going
-            // out: the client is timed by send, not idle. Progress is whatever the outbound buffer did.
-            long mark = outputMark();
-            if (mark != sendMark) {
-                sendMark = mark;
-                sendStalledSince = now;
-            }
-            deadline = sendStalledSince + t.send();
-            if (deadline - now <= 0) {
-                timedOut("send");
+        if (exchange == null) {
+            return drainScheduled ? ClientTimer.READ_AHEAD : http1() ? ClientTimer.NEXT_REQUEST : ClientTimer.NOTHING;
+        }
+        return exchange.requestComplete() ? ClientTimer.UPSTREAM : ClientTimer.REQUEST_BODY;
+    }
+
+    @Override
+    public long headStartNanos() {
+        return decoder.headStartNanos();
+    }
+
+    @Override
+    public boolean bodyHeldBack() {
+        return (call != null && !call.wantsMoreBody()) || (filters != null && filters.waiting());
+    }
+
+    @Override
+    public void timedOut(String timeout, boolean headStarted) {
+        listener.observer().connections().timedOut(timeout);
+        switch (timeout) {
+            case "send" -> {
                 log.debug("client {} took none of its response for {} ms: closing", clientIp,
-                        TimeUnit.NANOSECONDS.toMillis(t.send()));
+                        TimeUnit.NANOSECONDS.toMillis(listener.clientTimeouts().send()));
                 if (exchange != null) {
                     abort(exchange);
                 } else {
                     closing = true;
                     ctx.close();
                 }
-                return;
             }
-        } else if (exchange == null && drainScheduled) {
-            deadline = now + t.requestHead(); // a request read ahead is about to be taken up
-        } else if (exchange == null) {
-            if (!http1()) {
-                return; // an h2 stream between requests: its connection's idle handler times it
-            }
-            long headStart = decoder.headStartNanos();
-            if (headStart != 0) {
-                deadline = (servedOne ? headStart : waitingSince) + t.requestHead(); // a first request: from the accept
-                if (deadline - now <= 0) {
-                    timedOut("request_head");
+            case "request_body" -> requestBodyTimedOut(exchange);
+            default -> {
+                if (headStarted) {
                     requestHeadTimedOut();
-                    return;
-                }
-            } else {
-                deadline = waitingSince + (servedOne ? t.idle() : t.requestHead());
-                if (deadline - now <= 0) {
-                    timedOut(servedOne ? "idle" : "request_head");
+                } else {
                     closing = true; // nothing of a request arrived: close without an answer, as nginx and HAProxy do
                     ctx.close();
-                    return;
-                }
-                long parkAt = waitingSince + PARK_AFTER_NANOS;
-                if (parkAt - now <= 0) {
-                    if (park()) {
-                        return; // the ParkedConnection keeps the idle timeout from here
-                    }
-                    parkAt = now + PARK_AFTER_NANOS; // a response still on its way: look again later
-                }
-                if (parkAt - deadline < 0) {
-                    deadline = parkAt;
                 }
             }
-        } else if (!exchange.requestComplete()) {
-            if ((call != null && !call.wantsMoreBody()) || (filters != null && filters.waiting())) {
-                lastRead = now; // not reading the client: the upstream is not taking the body, or a filter waits
-            }
-            deadline = lastRead + t.requestBody();
-            if (deadline - now <= 0) {
-                timedOut("request_body");
-                requestBodyTimedOut(exchange);
-                return;
-            }
-        } else {
-            deadline = now + Math.min(t.send(), t.idle()); // waiting on the upstream: its own timeouts apply
         }
-        timerAt = deadline;
-        timer = ctx.executor().schedule(checkTimeouts, deadline - now, TimeUnit.NANOSECONDS);
     }
 
     /** A request head started and did not finish in time: 408 and close (HAProxy's timeout http-request). */
@@ -1026,17 +972,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         replyLocal(ex, HttpResponseStatus.REQUEST_TIMEOUT, "the request body stopped arriving");
     }
 
-    private void timedOut(String timeout) {
-        listener.observer().connections().timedOut(timeout);
-    }
-
     // ---------------------------------------------------------------- parking
 
     /**
      * Parks a connection waiting for its next request: the codec and this handler go, a
      * {@link ParkedConnection} comes. False when something is still under way (then nothing changed).
      */
-    private boolean park() {
+    @Override
+    public boolean park() {
         if (!noPending() || !decoder.idle() || !ctx.channel().isWritable()
                 || (staticBody != null && !staticBody.isDone())) {
             return false;
@@ -1051,7 +994,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
         if (p.get("h2c") != null) {
             p.remove("h2c"); // an h2c request that was not upgraded left it
         }
-        p.replace(this, "downstream", new ParkedConnection(pipelines, waitingSince, servedOne));
+        p.replace(this, "downstream", new ParkedConnection(pipelines, timer.waitingSince(), timer.servedOne()));
         return true;
     }
 
@@ -1066,7 +1009,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
      * Changes whenever the outbound side moves: the message being written, how far it got (a file region
      * counts no pending bytes, only progress), the bytes queued. As Netty's IdleStateHandler observes output.
      */
-    private long outputMark() {
+    @Override
+    public long outputMark() {
         io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
         if (out == null) {
             return 0;
@@ -1075,16 +1019,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter implem
                 + (meter == null ? 0 : meter.written() * 13);
     }
 
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
-    }
-
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelTimer(); // an upgrade (h2c, a tunnel) replaced this handler
+        timer.cancel(); // an upgrade (h2c, a tunnel) replaced this handler
     }
 
     /** The exchange is over for its filters: their end callbacks run (a concurrency slot is given back). */
