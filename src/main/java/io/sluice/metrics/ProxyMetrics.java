@@ -77,7 +77,8 @@ public final class ProxyMetrics {
     private final ObservedMetrics observed;
     private final Gauge lastReloadSuccess;
     private volatile Supplier<? extends Collection<CertificateExpiry>> certificates = List::of;
-    private boolean buildInfoRegistered;
+    private Gauge buildInfo;
+    private String[] buildInfoValues;
     private final Gauge lastReloadTimestamp;
 
     /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
@@ -319,19 +320,24 @@ public final class ProxyMetrics {
     /**
      * {@code sluice_build_info{version, commit, java, netty, transport, tls} 1}: what is running, for
      * dashboards and for joining with other series ({@code * on() group_left(version) sluice_build_info}).
+     * Set at start and again after each load of the configuration (the {@code tls} label is known only once
+     * some TLS is configured); a changed label replaces the series.
      */
-    public void buildInfo(java.util.Map<String, String> labels) {
-        if (buildInfoRegistered) {
+    public synchronized void buildInfo(java.util.Map<String, String> labels) {
+        String[] values = labels.values().toArray(new String[0]);
+        if (buildInfo == null) {
+            buildInfo = Gauge.builder()
+                    .name("sluice_build_info")
+                    .help("Always 1; the labels say which build runs on what")
+                    .labelNames(labels.keySet().toArray(new String[0]))
+                    .register(registry);
+        } else if (java.util.Arrays.equals(values, buildInfoValues)) {
             return;
+        } else {
+            buildInfo.remove(buildInfoValues); // a label changed (tls, once TLS is configured): one series stays
         }
-        buildInfoRegistered = true;
-        Gauge.builder()
-                .name("sluice_build_info")
-                .help("Always 1; the labels say which build runs on what")
-                .labelNames(labels.keySet().toArray(new String[0]))
-                .register(registry)
-                .labelValues(labels.values().toArray(new String[0]))
-                .set(1);
+        buildInfoValues = values;
+        buildInfo.labelValues(values).set(1);
     }
 
     /** Records a configuration load: the start (success) or a reload attempt. Control thread. */

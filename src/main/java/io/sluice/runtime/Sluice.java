@@ -138,6 +138,7 @@ public final class Sluice implements AutoCloseable {
             throw e;
         }
         metrics.reloaded(true, System.currentTimeMillis()); // the configuration in force was loaded now
+        metrics.buildInfo(BuildInfo.labels()); // again: the tls label is known once a TLS context was built
         log.info("sluice started ({} transport, {} worker threads): {}", transport.name(),
                 ((io.netty.util.concurrent.MultithreadEventExecutorGroup) workers).executorCount(), describeListeners());
     }
@@ -413,6 +414,7 @@ public final class Sluice implements AutoCloseable {
         }
         lastReload = outcome;
         metrics.reloaded(outcome.success(), outcome.at().toEpochMilli());
+        metrics.buildInfo(BuildInfo.labels());
         reopenLogsNow();
         return outcome;
     }

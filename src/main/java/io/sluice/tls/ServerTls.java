@@ -4,7 +4,6 @@ import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -232,12 +231,12 @@ public final class ServerTls {
         if ("jdk".equals(configured)) {
             return SslProvider.JDK;
         }
-        if (OpenSsl.isAvailable()) {
+        if (TlsLibrary.openSslAvailable()) {
             return SslProvider.OPENSSL;
         }
         if ("openssl".equals(configured)) {
             throw new IllegalStateException("listener '" + listener + "': tls.provider openssl is not available: "
-                    + OpenSsl.unavailabilityCause());
+                    + TlsLibrary.unavailabilityCause());
         }
         return SslProvider.JDK;
     }

@@ -22,7 +22,6 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -38,6 +37,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.sluice.balance.Endpoint;
 import io.sluice.config.UpstreamTlsConfig;
 import io.sluice.pool.ConnectionPools;
+import io.sluice.tls.TlsLibrary;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -260,7 +260,7 @@ public final class UpstreamConnector {
     static SslContext clientContext(UpstreamTlsConfig cfg, boolean h2) {
         try {
             SslContextBuilder b = SslContextBuilder.forClient()
-                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .sslProvider(TlsLibrary.openSslAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
                     .protocols("TLSv1.3", "TLSv1.2");
             if (h2) {
                 b.ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
