@@ -291,6 +291,11 @@ public final class Soak {
             s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: soak\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             long end = System.nanoTime() + seconds * 1_000_000_000L;
             InputStream in = s.getInputStream();
+            // A short answer (a 502) would otherwise leave readNBytes below waiting for bytes that never come.
+            String status = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+            if (!status.equals("HTTP/1.1 200")) {
+                throw new IOException("/big: " + status + " " + excerpt(in.readNBytes(Math.min(in.available(), 120))));
+            }
             while (System.nanoTime() < end) {
                 Thread.sleep(everyMillis > 0 ? everyMillis : 1000);
                 if (everyMillis > 0 && in.readNBytes(1024).length == 0) {
