@@ -1,8 +1,6 @@
 package io.sluice.upstream;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpContent;
@@ -21,9 +19,7 @@ import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sluice.balance.Endpoint;
-import io.sluice.balance.EndpointState;
 import io.sluice.balance.PickContext;
 import io.sluice.config.RetryConfig;
 import io.sluice.exchange.Downstream;
@@ -35,7 +31,6 @@ import io.sluice.filter.HopByHopHeaders;
 import io.sluice.pool.ConnectionPool;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * Forwards one request to an upstream and relays the response: picks an endpoint, takes a pooled
  * connection (or opens one), streams the request body up and the response down with backpressure both
  * ways, and on failure retries on another endpoint or answers 502/503/504.
+ *
+ * <p>This is the request's forwarder: the upstream it goes to, the retry decisions and budget, the body
+ * kept for a retry, the response towards the client ({@link Downstream}). Each try on one endpoint is an
+ * {@link Attempt} (the endpoint, the connection and its timer, how far the exchange got on it); a retry
+ * makes a new one.
  *
  * <p>Everything runs on the downstream connection's event loop; upstream connections are opened on that
  * same loop, so no field here needs synchronisation.
@@ -73,6 +73,7 @@ public final class ProxyCall implements PickContext {
 
     /** Body parts the proxy still owns: unsent ones, and sent ones kept for a retry while replayable. */
     private final ArrayList<HttpContent> held = new ArrayList<>(2);
+    /** How many of {@link #held} went out on the current attempt's connection (while replayable). */
     private int heldSent;
     private long bodyBytes;
     private boolean replayable = true;
@@ -80,17 +81,8 @@ public final class ProxyCall implements PickContext {
 
     private int attempts;
     private Endpoint[] tried = new Endpoint[2];
-    private Endpoint endpoint;
-    private Channel channel;
-    private UpstreamHandler handler;
-    private boolean reusedConnection;
-    private boolean attemptActive;
-    private boolean requestSent;
-    private boolean headReceived;
-    private boolean interim;
-    private boolean upstreamKeepAlive;
-    private boolean switching;
-    private long attemptStartNanos;
+    /** The current try; null before the first. */
+    private Attempt attempt;
 
     /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
     private boolean trial;
@@ -198,40 +190,42 @@ public final class ProxyCall implements PickContext {
             tried = java.util.Arrays.copyOf(tried, attempts * 2);
         }
         tried[attempts++] = picked;
-        endpoint = picked;
-        attemptStartNanos = System.nanoTime();
-        attemptActive = true;
-        picked.requestStarted();
+        Attempt a = begin(picked, System.nanoTime());
         exchange.attempt(upstream.name(), picked.address());
         ConnectionPool idle = pool(picked);
         Channel pooled = idle == null ? null : idle.poll();
         if (pooled != null) {
             upstream.metrics(picked).connectionReused();
             exchange.upstreamConnectNanos(-1);
-            reusedConnection = true;
-            bind(pooled);
+            a.reusedConnection = true;
+            a.bind(pooled, this);
             send();
         } else {
-            connect();
+            connect(a);
         }
     }
 
-    private void connect() {
-        reusedConnection = false;
+    /** A new try on {@code endpoint}: what went out on the previous one's connection is not on this one. */
+    private Attempt begin(Endpoint endpoint, long startNanos) {
+        heldSent = 0;
+        attempt = new Attempt(endpoint, startNanos);
+        return attempt;
+    }
+
+    private void connect(Attempt a) {
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.ctx().channel().eventLoop(), endpoint, upstream,
+                upstream.connector().open(downstream.ctx().channel().eventLoop(), a.endpoint, upstream,
                         downstream.ctx().channel());
         long connectStart = System.nanoTime();
-        Endpoint connecting = endpoint;
         future.addListener(f -> {
-            UpstreamMetering.connectDone(upstream.metrics(connecting), future, System.nanoTime() - connectStart);
-            connected(future);
+            UpstreamMetering.connectDone(upstream.metrics(a.endpoint), future, System.nanoTime() - connectStart);
+            connected(a, future);
         });
     }
 
-    private void connected(io.netty.util.concurrent.Future<Channel> future) {
-        if (finished || !attemptActive || channel != null) {
+    private void connected(Attempt a, io.netty.util.concurrent.Future<Channel> future) {
+        if (finished || a != attempt || !a.active || a.channel != null) {
             if (future.isSuccess()) {
                 future.getNow().close(); // the client left (or the call ended) while we were connecting
             }
@@ -246,26 +240,22 @@ public final class ProxyCall implements PickContext {
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
             return;
         }
-        exchange.upstreamConnectNanos(System.nanoTime() - attemptStartNanos);
-        bind(future.getNow());
+        exchange.upstreamConnectNanos(System.nanoTime() - a.startNanos);
+        a.bind(future.getNow(), this);
         send();
     }
 
-    private void bind(Channel upstreamChannel) {
-        channel = upstreamChannel;
-        handler = upstreamChannel.pipeline().get(UpstreamHandler.class);
-        handler.attach(this);
-    }
-
+    /** Sends the head and the body held so far on the current attempt's connection. */
     private void send() {
-        requestSent = true;
+        Attempt a = attempt;
+        a.requestSent = true;
         if (hostFromEndpoint) {
-            head.headers().set(HttpHeaderNames.HOST, endpoint.authority());
+            head.headers().set(HttpHeaderNames.HOST, a.endpoint.authority());
         }
-        if (endpoint.basePath() != null || head.uri() != target) {
-            head.setUri(endpoint.target(target));
+        if (a.endpoint.basePath() != null || head.uri() != target) {
+            head.setUri(a.endpoint.target(target));
         }
-        channel.write(head, channel.voidPromise());
+        a.write(head);
         for (int i = 0; i < held.size(); i++) {
             HttpContent part = held.get(i);
             writeBody(replayable ? part.retainedDuplicate() : part, part instanceof LastHttpContent);
@@ -275,8 +265,8 @@ public final class ProxyCall implements PickContext {
         } else {
             held.clear(); // ownership went to the channel
         }
-        channel.flush();
-        channel.read();
+        a.channel.flush();
+        a.channel.read();
         if (!requestComplete) {
             downstream.resumeReading();
         }
@@ -284,35 +274,30 @@ public final class ProxyCall implements PickContext {
 
     private void writeBody(HttpContent part, boolean last) {
         if (last) {
-            channel.write(part, channel.voidPromise());
-            handler.awaitResponse(upstream.config().timeouts().response().toNanos());
+            attempt.writeLast(part, upstream.config().timeouts().response().toNanos());
         } else {
-            channel.write(part, channel.voidPromise());
+            attempt.write(part);
         }
     }
 
     private void attemptFailed(UpstreamFailure failure) {
-        boolean wasReused = reusedConnection;
-        Endpoint failed = endpoint;
+        Attempt a = attempt;
+        Endpoint failed = a.endpoint;
         upstream.metrics(failed).attemptFailed();
         endAttempt(false);
         // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
-        // try once more on a fresh connection when the request can be replayed.
-        if (wasReused && failure == UpstreamFailure.RESET && !headReceived && replayable && !responseStarted
-                && (idempotent || !requestSentAnyBody())) {
-            reset();
-            endpoint = failed;
-            attemptActive = true;
-            failed.requestStarted();
-            connect();
+        // try once more on a fresh connection when the request can be replayed (not a new try: same
+        // endpoint, same clock, no retry budget spent).
+        if (a.reusedConnection && failure == UpstreamFailure.RESET && !a.headReceived && replayable
+                && !responseStarted && (idempotent || !requestSentAnyBody())) {
+            connect(begin(failed, a.startNanos));
             return;
         }
         upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
         upstream.attemptFailed(failure, trial);
         trial = false;
         if (canRetry(failure.retryCondition(), failure.status().code(),
-                failure == UpstreamFailure.CONNECT_FAILURE || !requestSent)) {
-            reset();
+                failure == UpstreamFailure.CONNECT_FAILURE || !a.requestSent)) {
             attempt();
             return;
         }
@@ -338,39 +323,15 @@ public final class ProxyCall implements PickContext {
         return (nothingSent || (idempotent && replayable)) && upstream.tryRetry();
     }
 
-    private void reset() {
-        channel = null;
-        handler = null;
-        heldSent = 0;
-        requestSent = false;
-        headReceived = false;
-        interim = false;
-        switching = false;
-    }
-
-    /** Ends the current attempt exactly once: the timer, the connection (back to the pool or closed), in-flight. */
+    /**
+     * Ends the current attempt, if there is one, exactly once: its connection back to a pool ({@code reuse},
+     * when it may) or closed.
+     */
     private void endAttempt(boolean reuse) {
-        if (!attemptActive) {
-            return;
+        Attempt a = attempt;
+        if (a != null && a.active) {
+            a.end(reuse && a.reusable() ? pool(a.endpoint) : null);
         }
-        attemptActive = false;
-        Channel c = channel; // park() or detach() below sets the connection's timer
-        if (c != null) {
-            // An endpoint that left the configuration (draining) gets no pooled connections: its pools
-            // were retired at the reload, and nothing would ever take this one again. An h2 stream is
-            // never reused (its connection is shared already).
-            ConnectionPool pool = reuse && c.isActive() && c.parent() == null
-                    && endpoint.state() != EndpointState.DRAINING ? pool(endpoint) : null;
-            if (pool != null) {
-                handler.park(pool);
-                pool.offer(c);
-                c.read(); // notice the upstream closing it while idle
-            } else {
-                handler.detach();
-                c.close();
-            }
-        }
-        endpoint.requestFinished();
     }
 
     /**
@@ -406,7 +367,7 @@ public final class ProxyCall implements PickContext {
             replayable = false;
             releaseSentParts();
         }
-        if (channel == null || !requestSent) {
+        if (attempt == null || !attempt.sending()) {
             held.add(part); // still connecting: sent by send()
             return;
         }
@@ -421,14 +382,14 @@ public final class ProxyCall implements PickContext {
 
     /** The client's read burst ended: push what was written on to the upstream. */
     public void flushRequest() {
-        if (channel != null && requestSent) {
-            channel.flush();
+        if (attempt != null && attempt.sending()) {
+            attempt.channel.flush();
         }
     }
 
     /** Whether the downstream may read more of the body now (the upstream connection has room). */
     public boolean wantsMoreBody() {
-        return !finished && channel != null && requestSent && channel.isWritable();
+        return !finished && attempt != null && attempt.sending() && attempt.channel.isWritable();
     }
 
     /** Lets go of the parts already sent: they can't be replayed any more. */
@@ -478,8 +439,9 @@ public final class ProxyCall implements PickContext {
     /** @return false when the response was dropped (an interim one, or one that is being retried) */
     private boolean onResponseHead(HttpResponse response) {
         int code = response.status().code();
+        Attempt a = attempt;
         if (code < 200 && code != 101) {
-            interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
+            a.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false);
                 downstream.ctx().write(response, downstream.ctx().voidPromise());
@@ -494,31 +456,30 @@ public final class ProxyCall implements PickContext {
             attemptFailed(UpstreamFailure.MALFORMED);
             return false;
         }
-        headReceived = true;
-        startReadTimer();
+        a.headReceived = true;
+        a.startReadTimer(upstream.config().timeouts().read().toNanos());
         long now = System.nanoTime();
-        endpoint.recordLatency(now - attemptStartNanos, now); // feeds peak_ewma
-        upstream.responseStatus(endpoint, code, downstream.ctx().channel().eventLoop());
+        a.endpoint.recordLatency(now - a.startNanos, now); // feeds peak_ewma
+        upstream.responseStatus(a.endpoint, code, downstream.ctx().channel().eventLoop());
         upstream.attemptAnswered(code, trial);
         trial = false;
-        exchange.upstreamHeaderNanos(now - attemptStartNanos);
+        exchange.upstreamHeaderNanos(now - a.startNanos);
         if (canRetry(null, code, false)) {
-            upstream.metrics(endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
+            upstream.metrics(a.endpoint).attemptFailed(); // the endpoint's answer is an error for its stats
             endAttempt(false);
-            reset();
             attempt();
             return false;
         }
         status = code;
         exchange.status(code);
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        switching = code == 101 && upgradeRequest;
+        a.keepAlive = HttpUtil.isKeepAlive(response);
+        a.switching = code == 101 && upgradeRequest;
         HttpHeaders headers = response.headers();
-        HopByHopHeaders.stripResponse(headers, switching);
+        HopByHopHeaders.stripResponse(headers, a.switching);
         if (upstream.sticky() != null) {
-            upstream.stickyResponse(headers, endpoint, this, secureClient()); // sees the endpoint's own answer
+            upstream.stickyResponse(headers, a.endpoint, this, secureClient()); // sees the endpoint's own answer
         }
-        if (!requestComplete && !switching) {
+        if (!requestComplete && !a.switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -533,13 +494,14 @@ public final class ProxyCall implements PickContext {
     }
 
     private void onResponseContent(HttpContent content) {
-        if (interim) {
-            interim = false; // the empty end of a 1xx
+        Attempt a = attempt;
+        if (a.interim) {
+            a.interim = false; // the empty end of a 1xx
             content.release();
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        if (switching) {
+        if (a.switching) {
             content.release();
             if (last) {
                 startTunnel();
@@ -549,8 +511,8 @@ public final class ProxyCall implements PickContext {
         downstream.sendContent(content); // through the response body filters, when there are some
         if (last) {
             finished = true;
-            upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
-            endAttempt(upstreamKeepAlive && requestComplete && held.isEmpty() && channel.isActive());
+            upstream.metrics(a.endpoint).record(status, System.nanoTime() - exchange.startNanos());
+            endAttempt(a.keepAlive && requestComplete && held.isEmpty() && a.channel.isActive());
             releaseHeld();
             downstream.responseFinished(exchange);
         }
@@ -564,8 +526,9 @@ public final class ProxyCall implements PickContext {
         if (responseStarted) {
             client.flush();
         }
-        if (channel != null && (!responseStarted || mayReadResponse())) {
-            channel.read();
+        Channel connection = attempt.channel;
+        if (connection != null && (!responseStarted || mayReadResponse())) {
+            connection.read();
         }
     }
 
@@ -602,17 +565,19 @@ public final class ProxyCall implements PickContext {
     /** The buffer budget's timer: a read held back by {@link #mayReadResponse} may go ahead now. */
     void retryRead() {
         retryQueued = false;
-        if (!finished && channel != null && responseStarted && mayReadResponse()) {
-            handler.readResumed();
-            channel.read();
-        }
+        resumeResponseReads();
     }
 
     /** The client can take more of the response again. */
     public void onDownstreamWritable() {
-        if (!finished && channel != null && responseStarted && mayReadResponse()) {
-            handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
-            channel.read();
+        resumeResponseReads();
+    }
+
+    private void resumeResponseReads() {
+        Attempt a = attempt;
+        if (!finished && a != null && a.channel != null && responseStarted && mayReadResponse()) {
+            a.handler.readResumed(); // the timer may fire before this read completes: the pause was the client's
+            a.channel.read();
         }
     }
 
@@ -636,16 +601,11 @@ public final class ProxyCall implements PickContext {
 
     /** The response head did not come within timeouts.response. */
     void responseTimedOut() {
-        if (!finished && !headReceived && attemptActive) {
+        Attempt a = attempt;
+        if (!finished && !a.headReceived && a.active) {
             long now = System.nanoTime();
-            endpoint.recordLatency(now - attemptStartNanos, now);
+            a.endpoint.recordLatency(now - a.startNanos, now);
             attemptFailed(UpstreamFailure.TIMEOUT);
-        }
-    }
-
-    private void startReadTimer() {
-        if (handler != null) {
-            handler.responseArrived(upstream.config().timeouts().read().toNanos());
         }
     }
 
@@ -653,7 +613,7 @@ public final class ProxyCall implements PickContext {
     void readTimedOut() {
         if (!finished && responseStarted) {
             log.debug("{}: no response data from {} within timeouts.read: aborting", exchange.requestId(),
-                    endpoint.address());
+                    attempt.endpoint.address());
             abortResponse();
         }
     }
@@ -665,11 +625,9 @@ public final class ProxyCall implements PickContext {
 
     private void startTunnel() {
         finished = true;
-        Endpoint e = endpoint;
-        Channel up = channel;
-        attemptActive = false; // the tunnel owns the connection and the in-flight count now
-        handler.stopTimers();
-        handler.detach();
+        Endpoint e = attempt.endpoint;
+        Channel up = attempt.channel;
+        attempt.handOverToTunnel(); // the tunnel owns the connection and the in-flight count now
         releaseHeld();
         upstream.metrics(e).record(101, System.nanoTime() - exchange.startNanos());
         downstream.switchToTunnel(exchange, up, e::requestFinished); // it ends the 101 for the encoder
@@ -696,8 +654,8 @@ public final class ProxyCall implements PickContext {
     private void abortResponse() {
         cancelMirror();
         finished = true;
-        upstream.passiveFailure(endpoint, downstream.ctx().channel().eventLoop());
-        upstream.metrics(endpoint).record(status, System.nanoTime() - exchange.startNanos());
+        upstream.passiveFailure(attempt.endpoint, downstream.ctx().channel().eventLoop());
+        upstream.metrics(attempt.endpoint).record(status, System.nanoTime() - exchange.startNanos());
         endAttempt(false);
         releaseHeld();
         downstream.abort(exchange);
