@@ -16,7 +16,7 @@ class EndpointBasePathTest {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private int get(SluiceUnderTest sluice, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(10)).build(),
+        return client.send(HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 

@@ -51,7 +51,7 @@ class EndpointNamesTest {
     }
 
     private HttpResponse<String> get(SluiceUnderTest sluice, String listener) throws Exception {
-        return client.send(HttpRequest.newBuilder(sluice.uri(listener, "/")).timeout(Duration.ofSeconds(10)).build(),
+        return client.send(HttpRequest.newBuilder(sluice.uri(listener, "/")).timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

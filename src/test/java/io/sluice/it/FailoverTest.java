@@ -46,7 +46,7 @@ class FailoverTest {
             """;
 
     private HttpResponse<String> get(SluiceUnderTest sluice, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(10)).build(),
+        return client.send(HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -35,7 +35,7 @@ class MirrorTest {
     }
 
     private HttpResponse<String> post(SluiceUnderTest sluice, String path, String body) throws Exception {
-        return client.send(HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(10))
+        return client.send(HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(60))
                 .header("X-Test", "yes").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

@@ -51,7 +51,7 @@ class ObservabilityTest {
     }
 
     private HttpResponse<String> get(URI uri, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60));
         if (headers.length > 0) {
             b.headers(headers);
         }

@@ -153,7 +153,7 @@ class OtlpExportTest {
     }
 
     private HttpResponse<String> get(URI uri, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).header("User-Agent", "otlp-test");
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("User-Agent", "otlp-test");
         if (headers.length > 0) {
             b.headers(headers);
         }

@@ -13,7 +13,7 @@ class RouteMatchCookiesQueryTest {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private String get(SluiceUnderTest sluice, String path, String cookie) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder b = HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(60));
         if (cookie != null) {
             b.header("Cookie", cookie);
         }

@@ -17,7 +17,7 @@ class StickySessionsTest {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private HttpResponse<String> get(SluiceUnderTest sluice, String path, String cookie) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder b = HttpRequest.newBuilder(sluice.uri("main", path)).timeout(Duration.ofSeconds(60));
         if (cookie != null) {
             b.header("Cookie", cookie);
         }
