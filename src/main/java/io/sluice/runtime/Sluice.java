@@ -195,7 +195,32 @@ public final class Sluice implements AutoCloseable {
             }
             built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old, before));
         }
+        if (needsNames(cfg, built)) {
+            resolver.prepare(); // here, on the control thread, not on the first connect's event loop
+        }
         return built;
+    }
+
+    /** The process's endpoint resolver (tests). */
+    public EndpointResolver resolver() {
+        return resolver;
+    }
+
+    /** Whether some endpoint has a host name, or a forward proxy looks names up. */
+    private static boolean needsNames(SluiceConfig cfg, Map<String, Upstream> upstreams) {
+        for (ListenerConfig l : cfg.listeners()) {
+            if (l.forwardProxy() != null) {
+                return true;
+            }
+        }
+        for (Upstream u : upstreams.values()) {
+            for (Endpoint e : u.endpoints()) {
+                if (e.socketAddress().isUnresolved()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A listener's routes with their filter chains: the listener's filters, then each route's. */

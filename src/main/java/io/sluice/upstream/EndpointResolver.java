@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
@@ -40,15 +41,20 @@ import org.slf4j.LoggerFactory;
  * up, and a record that changed is used by the connections opened after the old answer expired. IP
  * addresses are never looked up ({@link Endpoint#socketAddress()} is resolved already).
  *
- * <p>Built on the control thread at start, where it also creates each loop's resolver (reading
- * /etc/resolv.conf and /etc/hosts there rather than on a loop); {@link #close} at shutdown.
+ * <p>Made at start; the DNS client itself is built by {@link #prepare} on the control thread, where it also
+ * creates each loop's resolver (reading /etc/resolv.conf and /etc/hosts there rather than on a loop), and
+ * only once some endpoint has a name; {@link #close} at shutdown.
  */
 public final class EndpointResolver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EndpointResolver.class);
     /** A failing name is logged at WARN at most this often (per host); the other failures at DEBUG. */
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private final DnsAddressResolverGroup group;
+    private final ResolverConfig config;
+    private final Class<? extends DatagramChannel> datagramChannelClass;
+    private final Class<? extends SocketChannel> socketChannelClass;
+    private final Iterable<EventExecutor> loops;
+    private volatile DnsAddressResolverGroup group;
     /** Host → when its last lookup failure was logged at WARN (nanoTime). */
     private final ConcurrentHashMap<String, Long> warned = new ConcurrentHashMap<>();
 
@@ -57,22 +63,25 @@ public final class EndpointResolver implements AutoCloseable {
      */
     public EndpointResolver(ResolverConfig config, Class<? extends DatagramChannel> datagramChannelClass,
                             Class<? extends SocketChannel> socketChannelClass, Iterable<EventExecutor> loops) {
-        DnsNameResolverBuilder builder = new DnsNameResolverBuilder()
-                .datagramChannelType(datagramChannelClass)
-                .socketChannelType(socketChannelClass) // TCP when an answer comes back truncated
-                .nameServerProvider(config.nameservers().isEmpty()
-                        ? DnsServerAddressStreamProviders.platformDefault()
-                        : new SequentialDnsServerAddressStreamProvider(socketAddresses(config.nameservers())));
-        if (config.cacheMaxTtl() != null) {
-            builder.ttl(0, (int) config.cacheMaxTtl().getSeconds());
-        }
-        if (config.queryTimeout() != null) {
-            builder.queryTimeoutMillis(config.queryTimeout().toMillis());
-        }
-        group = new DnsAddressResolverGroup(builder);
-        for (EventExecutor loop : loops) {
-            group.getResolver(loop);
-        }
+        this.config = config;
+        this.datagramChannelClass = datagramChannelClass;
+        this.socketChannelClass = socketChannelClass;
+        this.loops = loops;
+    }
+
+    /**
+     * Builds the DNS client now, on the calling (control) thread, with each loop's resolver: called at start
+     * and on reload when some endpoint has a name or a forward proxy is configured. A proxy whose endpoints
+     * are all IP addresses never builds it (Netty's DNS client: about 150 classes and a datagram channel per
+     * loop, for lookups it would never make).
+     */
+    public void prepare() {
+        group();
+    }
+
+    /** Whether the DNS client has been built (tests). */
+    public boolean built() {
+        return group != null;
     }
 
     private static InetSocketAddress[] socketAddresses(List<HostPort> servers) {
@@ -85,9 +94,42 @@ public final class EndpointResolver implements AutoCloseable {
         return out;
     }
 
-    /** The group to set with {@link Bootstrap#resolver}. */
+    /**
+     * The group to set with {@link Bootstrap#resolver}, built on first use when {@link #prepare} was not
+     * called (then on the caller's thread, which reads /etc/resolv.conf and /etc/hosts once).
+     */
     public AddressResolverGroup<InetSocketAddress> group() {
-        return group;
+        DnsAddressResolverGroup g = group;
+        if (g == null) {
+            synchronized (this) {
+                g = group;
+                if (g == null) {
+                    g = build();
+                    group = g;
+                }
+            }
+        }
+        return g;
+    }
+
+    private DnsAddressResolverGroup build() {
+        DnsNameResolverBuilder builder = new DnsNameResolverBuilder()
+                .datagramChannelType(datagramChannelClass)
+                .socketChannelType(socketChannelClass) // TCP when an answer comes back truncated
+                .nameServerProvider(config.nameservers().isEmpty()
+                        ? DnsServerAddressStreamProviders.platformDefault()
+                        : new SequentialDnsServerAddressStreamProvider(socketAddresses(config.nameservers())));
+        if (config.cacheMaxTtl() != null) {
+            builder.ttl(0, (int) config.cacheMaxTtl().getSeconds());
+        }
+        if (config.queryTimeout() != null) {
+            builder.queryTimeoutMillis(config.queryTimeout().toMillis());
+        }
+        DnsAddressResolverGroup g = new DnsAddressResolverGroup(builder);
+        for (EventExecutor loop : loops) {
+            g.getResolver(loop);
+        }
+        return g;
     }
 
     /**
@@ -101,10 +143,10 @@ public final class EndpointResolver implements AutoCloseable {
     public ChannelFuture connect(Bootstrap bootstrap, EventLoop loop, Endpoint endpoint, String upstream,
                                  long timeoutMillis) {
         InetSocketAddress address = endpoint.socketAddress();
-        ChannelFuture connect = bootstrap.resolver(group).connect(address);
         if (!address.isUnresolved()) {
-            return connect;
+            return bootstrap.resolver(NoopAddressResolverGroup.INSTANCE).connect(address); // nothing to look up
         }
+        ChannelFuture connect = bootstrap.resolver(group()).connect(address);
         if (!connect.isDone() && connect instanceof ChannelPromise promise) {
             ScheduledFuture<?> deadline = loop.schedule(() -> {
                 // failing the promise closes the channel (Bootstrap's CLOSE_ON_FAILURE); a lookup that
@@ -142,7 +184,9 @@ public final class EndpointResolver implements AutoCloseable {
 
     /** Closes every loop's resolver (their datagram channels); connects after this fail. */
     @Override
-    public void close() {
-        group.close();
+    public synchronized void close() {
+        if (group != null) {
+            group.close();
+        }
     }
 }

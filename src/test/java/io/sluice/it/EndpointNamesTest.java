@@ -126,6 +126,27 @@ class EndpointNamesTest {
     }
 
     @Test
+    void theDnsClientIsBuiltOnlyOnceSomeEndpointHasAName() throws Exception {
+        String byAddress = """
+                listeners:
+                  - { name: main, address: 127.0.0.1:0, routes: [ { upstream: web } ] }
+                upstreams:
+                  web: { endpoints: [ { address: "127.0.0.1:${PORT}" } ] }
+                """;
+        try (TestUpstream up = TestUpstream.start("up");
+             SluiceUnderTest sluice = SluiceUnderTest.start(byAddress, Map.of("PORT", String.valueOf(up.port())))) {
+            assertThat(get(sluice, "main").statusCode()).isEqualTo(200);
+            assertThat(sluice.sluice().resolver().built()).as("IP addresses only: no DNS client").isFalse();
+
+            sluice.reload(byAddress.replace("127.0.0.1:${PORT}", "localhost:${PORT}"),
+                    Map.of("PORT", String.valueOf(up.port())));
+            assertThat(sluice.sluice().resolver().built()).as("built by the reload, on the control thread").isTrue();
+            assertThat(get(sluice, "main").statusCode()).isEqualTo(200);
+            assertThat(logged.list).isEmpty();
+        }
+    }
+
+    @Test
     void aNameThatDoesNotResolveIsAConnectFailure502RetriedOnAnotherEndpoint() throws Exception {
         try (TestUpstream good = TestUpstream.start("good");
              SluiceUnderTest sluice = SluiceUnderTest.start("""
