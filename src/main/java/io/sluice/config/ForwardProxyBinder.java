@@ -42,8 +42,7 @@ final class ForwardProxyBinder {
         }
         String realm = f.string("realm", BasicAuth.DEFAULT_REALM);
         if (!BasicAuthGate.validRealm(realm)) {
-            r.error(f.node("realm"), "a realm is shown to the user: not empty, no quote, backslash or control"
-                    + " character");
+            r.error(f.node("realm"), BasicAuthGate.BAD_REALM);
         }
         if (!f.has("users_file")) {
             r.error(f.at(), "missing key 'users_file' in forward_proxy.auth (an htpasswd file of bcrypt hashes)");
@@ -51,10 +50,7 @@ final class ForwardProxyBinder {
         }
         String file = f.string("users_file", "");
         List<String> problems = new ArrayList<>();
-        UsersFile users = file.isEmpty() ? null : UsersFile.read(r.resolve(file), problems);
-        if (file.isEmpty()) {
-            problems.add("users_file is empty (expected the path of an htpasswd file)");
-        }
+        UsersFile users = UsersFile.fromSetting(file, r::resolve, problems);
         for (String p : problems) {
             r.error(f.node("users_file"), p);
         }

@@ -42,6 +42,10 @@ public final class BasicAuthGate implements Filter {
      * Whether {@code realm} can stand in the quoted string of the challenge as it is: no quote, backslash or
      * control character (what a client shows its user should not need escaping).
      */
+    /** What a realm that {@link #validRealm} refuses is told. */
+    public static final String BAD_REALM =
+            "a realm is shown to the user: not empty, no quote, backslash or control character";
+
     public static boolean validRealm(String realm) {
         return !realm.isEmpty() && realm.chars().allMatch(c -> c >= 0x20 && c != 0x7f && c != '"' && c != '\\');
     }

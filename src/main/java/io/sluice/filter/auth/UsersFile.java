@@ -30,6 +30,19 @@ public final class UsersFile {
     }
 
     /**
+     * The {@code users_file} setting as written ({@code file}, resolved by {@code resolve}): the file read, or
+     * null with the problems added (an empty setting is one).
+     */
+    public static UsersFile fromSetting(String file, java.util.function.Function<String, Path> resolve,
+            List<String> problems) {
+        if (file.isEmpty()) {
+            problems.add("users_file is empty (expected the path of an htpasswd file)");
+            return null;
+        }
+        return read(resolve.apply(file), problems);
+    }
+
+    /**
      * Reads {@code path}; every problem (the file cannot be read, a line is not {@code user:bcrypt-hash}) is
      * added to {@code problems}, naming the file and line, and the result is then null.
      */

@@ -37,7 +37,7 @@ public final class BasicAuth implements FilterFactory<BasicAuth.Settings> {
         String realm = s.string("realm", DEFAULT_REALM);
         boolean ok = true;
         if (!BasicAuthGate.validRealm(realm)) {
-            s.error("realm", "a realm is shown to the user: not empty, no quote, backslash or control character");
+            s.error("realm", BasicAuthGate.BAD_REALM);
             ok = false;
         }
         if (!s.require("users_file")) {
@@ -45,10 +45,7 @@ public final class BasicAuth implements FilterFactory<BasicAuth.Settings> {
         }
         String file = s.string("users_file", "");
         List<String> problems = new ArrayList<>();
-        UsersFile users = file.isEmpty() ? null : UsersFile.read(s.resolve(file), problems);
-        if (file.isEmpty()) {
-            problems.add("users_file is empty (expected the path of an htpasswd file)");
-        }
+        UsersFile users = UsersFile.fromSetting(file, s::resolve, problems);
         for (String p : problems) {
             s.error("users_file", p);
         }
