@@ -63,6 +63,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 reject(buffer, out, new IllegalArgumentException("obsolete line folding in a header field"));
                 return;
             }
+            if (scanner.contentLengths > 1) {
+                // Netty refuses this only in HTTP/1.1; in HTTP/1.0 it keeps the first value (found by fuzzing),
+                // and RFC 9112 §6.3 makes differing values an unrecoverable error in every version
+                reject(buffer, out, new IllegalArgumentException("more than one Content-Length header"));
+                return;
+            }
             if (end < 0) {
                 if (buffer.readableBytes() - scanner.leading > maxHead) {
                     reject(buffer, out, new TooLongHttpHeaderException(
@@ -127,22 +133,29 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * Finds the blank line that ends a head, skipping the empty lines allowed before a request line, and
-     * notices a field line that starts with a space or tab (obs-fold).
+     * Finds the blank line that ends a head, skipping the empty lines allowed before a request line, notices a
+     * field line that starts with a space or tab (obs-fold), and counts the Content-Length field lines.
      */
     private static final class HeadScanner implements ByteProcessor {
+        private static final byte[] CONTENT_LENGTH = "content-length:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
         int leading;
         boolean obsFold;
+        int contentLengths;
         private boolean inHead;
         private boolean afterLf;
         private boolean afterLfCr;
+        /** How much of "content-length:" the current field line has matched so far; -1 when it is another field. */
+        private int nameMatched = -1;
 
         void reset() {
             leading = 0;
             obsFold = false;
+            contentLengths = 0;
             inHead = false;
             afterLf = false;
             afterLfCr = false;
+            nameMatched = -1;
         }
 
         @Override
@@ -153,6 +166,16 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                     return true;
                 }
                 inHead = true;
+            }
+            if (nameMatched >= 0) {
+                byte expected = CONTENT_LENGTH[nameMatched];
+                byte folded = expected >= 'a' && expected <= 'z' ? (byte) (b | 0x20) : b;
+                if (folded != expected) {
+                    nameMatched = -1;
+                } else if (++nameMatched == CONTENT_LENGTH.length) {
+                    contentLengths++;
+                    nameMatched = -1;
+                }
             }
             if (afterLf) {
                 afterLf = false;
@@ -167,6 +190,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                     obsFold = true;
                     return false;
                 }
+                nameMatched = (b | 0x20) == 'c' ? 1 : -1; // a field line starts
                 return true;
             }
             if (afterLfCr) {
