@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection of an http listener: takes decoded requests one at a time, routes each, and
  * hands it to its action (forward, respond, static). Requests are answered in order: while one is in
- * progress, pipelined ones wait in {@link #pending}, and the socket is not read further.
+ * progress, pipelined ones wait in a {@link ReadAhead}, and the socket is not read further.
  *
  * <p>A request, top to bottom (the sections below follow it):
  * <ol>
@@ -94,9 +94,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         implements Downstream, FilterRun.Gate, ClientTimer.Connection {
     private static final Logger log = LoggerFactory.getLogger(DownstreamHandler.class);
     private static final long MAX_DISCARDED_BODY = 1024 * 1024;
-    /** How much of the next requests is read ahead while a response is in progress. */
-    private static final int MAX_PENDING_MESSAGES = 16;
-    private static final long MAX_PENDING_BYTES = 64 * 1024;
     /** How much of a request body is read (and held) while a filter waits, before reading stops. */
     private static final long MAX_HELD_BODY = 64 * 1024;
     /** How long an HTTP/1.1 connection waits for its next request before it is parked. */
@@ -105,7 +102,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private final ListenerContext listener;
     /** Builds an HTTP/1.1 connection's codec again after parking; null on an h2 stream. */
     private final HttpListenerInitializer pipelines;
-    private ArrayDeque<Object> pending; // made when a request is read ahead (pipelining): most connections never do
+    private ReadAhead pending; // made when a request is read ahead (pipelining): most connections never do
     private ChannelHandlerContext ctx;
     private String clientIp;
     private ConnectionMeter meter;
@@ -125,7 +122,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private boolean upgradeRequested;
     private boolean drainScheduled;
     private Runnable drainPending;
-    private long pendingBytes;
 
     // client timeouts and parking
     private final ClientTimer timer;
@@ -202,12 +198,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             ReferenceCountUtil.release(msg);
         } else if ((exchange != null && exchange.requestComplete()) || drainScheduled) {
             if (pending == null) {
-                pending = new ArrayDeque<>(2);
+                pending = new ReadAhead();
             }
             pending.add(msg); // pipelined: waits for the response in progress
-            if (msg instanceof HttpContent content) {
-                pendingBytes += content.content().readableBytes();
-            }
         } else {
             handle(msg);
         }
@@ -267,8 +260,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             if (call == null || call.wantsMoreBody()) {
                 ctx.read();
             }
-        } else if (!upgradeRequested && (pending == null || pending.size() < MAX_PENDING_MESSAGES)
-                && pendingBytes < MAX_PENDING_BYTES) {
+        } else if (!upgradeRequested && (pending == null || pending.hasRoom())) {
             // Read ahead while the response is on its way: a keep-alive client's next request is queued,
             // the socket stays armed for reading (with auto-read off, every pause in reading costs two
             // epoll_ctl calls), and a client that goes away is noticed at once, so its upstream request
@@ -789,11 +781,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private void drainPending() {
         drainScheduled = false;
         while (!closing && !noPending() && (exchange == null || !exchange.requestComplete())) {
-            Object next = pending.poll();
-            if (next instanceof HttpContent content) {
-                pendingBytes -= content.content().readableBytes();
-            }
-            handle(next);
+            handle(pending.poll());
         }
         if (exchange != null && !exchange.requestComplete()) {
             timer.bodyRead(); // a pipelined request's body: timed from when it is taken up
@@ -1041,13 +1029,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     }
 
     private void releasePending() {
-        pendingBytes = 0;
-        if (pending == null) {
-            return;
-        }
-        Object msg;
-        while ((msg = pending.poll()) != null) {
-            ReferenceCountUtil.release(msg);
+        if (pending != null) {
+            pending.release();
         }
     }
 
