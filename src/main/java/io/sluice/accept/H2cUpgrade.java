@@ -44,6 +44,10 @@ final class H2cUpgrade {
                 || HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0) {
             return; // not for us (the proxy would have to hold a body): an ordinary request
         }
+        if (RequestChecks.validate(request) != null) {
+            return; // a bad request is not upgraded: it goes on as HTTP/1.1 and gets its 400 (found by fuzzing:
+                    // two Host fields were forwarded over the upgraded stream)
+        }
         ChannelPipeline p = decoder.pipeline();
         if (p.get("h2c") == null) {
             p.addAfter("encoder", "h2c", new HttpServerUpgradeHandler(http1, factory, 0,

@@ -102,4 +102,19 @@ class FuzzFindingsTest {
             }
         }
     }
+
+    /**
+     * Http1RequestFuzzTest (timed run in CI): a request with two Host fields that asked for h2c was upgraded,
+     * and the upgraded stream skipped the HTTP/1.1 request checks, so it was forwarded. A request that fails
+     * them is not upgraded: 400, nothing upstream.
+     */
+    @Test
+    void aBadRequestAskingForH2cIsNotUpgraded() {
+        try (ProxyHarness.Connection c = ProxyHarness.get().connect()) {
+            c.send(bytes("GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                    + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAEIAAAAA\r\n\r\n"));
+            assertThat(c.bytesUpstream()).isZero();
+            assertThat(c.responses()).startsWith("HTTP/1.1 400 ");
+        }
+    }
 }
