@@ -2,6 +2,7 @@ package io.sluice.accept;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -39,6 +40,14 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
                 ctx.close(); // the reset above is the one sent; the stream is closed already
                 return;
             }
+        } else if (msg instanceof Http2HeadersFrame trailers) {
+            // Trailers may not carry framing or routing (RFC 9110 §6.5.1); on the HTTP/1.1 side a Content-Length
+            // there is read by some upstreams (found by fuzzing). Dropped, as the HTTP/1.1 decoder drops them.
+            Http2Headers fields = trailers.headers();
+            fields.remove(HttpHeaderNames.CONTENT_LENGTH);
+            fields.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            fields.remove(HttpHeaderNames.HOST);
+            fields.remove(HttpHeaderNames.TRAILER);
         }
         ctx.fireChannelRead(msg);
     }
