@@ -148,12 +148,9 @@ public final class Soak {
             new ProcessBuilder("kill", "-HUP", Long.toString(pid)).start().waitFor();
             // A reload counts only when the proxy says it made it (a process started with SIGHUP ignored,
             // as under nohup, would otherwise pass a soak without a single reload).
-            for (int i = 0; lastReload(admin).equals(before); i++) {
-                if (i > 100) {
-                    throw new IOException("SIGHUP made no reload within 10 s (GET /api/reload: " + before + ")");
-                }
-                Thread.sleep(100);
-            }
+            org.awaitility.Awaitility.await("a reload after SIGHUP (GET /api/reload was " + before + ")")
+                    .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> !lastReload(admin).equals(before));
             if (!lastReload(admin).contains("\"success\":true")) {
                 throw new IOException("reload failed: " + lastReload(admin));
             }
