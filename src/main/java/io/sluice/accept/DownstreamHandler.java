@@ -303,7 +303,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         io.sluice.forward.ForwardProxy forwardProxy = listener.forwardProxy();
         boolean tunnel = forwardProxy != null && request.method() == HttpMethod.CONNECT; // authority-form target
         String target = request.uri(); // before validate() turns an absolute-form target into origin-form
-        String problem = tunnel ? null : RequestChecks.validate(request);
+        String problem = tunnel ? RequestChecks.hostProblem(headers) : RequestChecks.validate(request);
         String uri = request.uri();
         String rawPath = RouteTable.pathOf(uri);
         String path = problem == null && !tunnel ? RequestPath.normalize(rawPath) : rawPath;

@@ -26,6 +26,12 @@ final class RequestChecks {
                 return "control byte in the request target";
             }
         }
+        // RFC 9112 §3.2: more than one Host field, or a bad one, is a 400 before the absolute-form's authority
+        // replaces it (found by fuzzing: two Host fields beside an absolute-form target were forwarded)
+        String hostProblem = hostProblem(headers);
+        if (hostProblem != null) {
+            return hostProblem;
+        }
         if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
             // absolute-form (RFC 9112 §3.2.2): the authority replaces Host
             int start = uri.indexOf("//") + 2;
@@ -41,21 +47,29 @@ final class RequestChecks {
         } else if (!uri.startsWith("/") && !("*".equals(uri) && request.method() == HttpMethod.OPTIONS)) {
             return "bad request target";
         }
-        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
-        if (hosts > 1) {
-            return "more than one Host header";
-        }
-        if (hosts == 0 && request.protocolVersion() == HttpVersion.HTTP_1_1) {
+        if (!headers.contains(HttpHeaderNames.HOST) && request.protocolVersion() == HttpVersion.HTTP_1_1) {
             return "missing Host header";
         }
         if (!validHost(headers.get(HttpHeaderNames.HOST))) {
-            return "bad Host header";
+            return "bad Host header"; // an absolute-form authority that is not uri-host [":" port]
         }
         if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING) && (request.protocolVersion() == HttpVersion.HTTP_1_0
                 || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
             return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
         }
         return null;
+    }
+
+    /**
+     * More than one Host field line, or a Host value the upstream may read otherwise (RFC 9112 §3.2), as the
+     * client sent them; null when they are fine or absent. Every request form, CONNECT's authority-form too.
+     */
+    static String hostProblem(HttpHeaders headers) {
+        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1) {
+            return "more than one Host header";
+        }
+        return validHost(headers.get(HttpHeaderNames.HOST)) ? null : "bad Host header";
     }
 
     /**

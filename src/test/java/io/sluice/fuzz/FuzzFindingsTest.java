@@ -2,7 +2,15 @@ package io.sluice.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.it.RawHttp;
+import io.sluice.it.SluiceUnderTest;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -115,6 +123,84 @@ class FuzzFindingsTest {
                     + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAEIAAAAA\r\n\r\n"));
             assertThat(c.bytesUpstream()).isZero();
             assertThat(c.responses()).startsWith("HTTP/1.1 400 ");
+        }
+    }
+
+    /**
+     * Http1RequestFuzzTest (timed run in CI): an absolute-form request with two Host fields was forwarded with
+     * the target's authority as its Host. RFC 9112 §3.2 makes more than one Host field (or a bad one) a 400
+     * whatever the target's form. Here the reverse proxy; {@link #twoHostsBesideAnAbsoluteFormAreRefusedOverSockets}
+     * a forward proxy too.
+     */
+    @Test
+    void twoHostsBesideAnAbsoluteFormAreRefused() {
+        for (String request : new String[] {
+                "GET http://a.example/ HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nHost: a.example\r\n\r\n",
+                "GET http://a.example/ HTTP/1.1\r\nHost: x y\r\n\r\n"}) {
+            try (ProxyHarness.Connection c = ProxyHarness.get().connect()) {
+                c.send(bytes(request));
+                assertThat(c.bytesUpstream()).as(request).isZero();
+                assertThat(c.responses()).as(request).startsWith("HTTP/1.1 400 ");
+                assertThat(c.client.isOpen()).as(request).isFalse();
+            }
+        }
+    }
+
+    /** The same through real sockets: a reverse-proxy listener, a forward proxy (absolute-form and CONNECT). */
+    @Test
+    void twoHostsBesideAnAbsoluteFormAreRefusedOverSockets() throws Exception {
+        try (ServerSocket upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger accepted = new AtomicInteger();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        upstream.accept().close();
+                        accepted.incrementAndGet();
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            int port = upstream.getLocalPort();
+            String yaml = """
+                    listeners:
+                      - name: reverse
+                        address: 127.0.0.1:0
+                        routes:
+                          - upstream: app
+                      - name: egress
+                        address: 127.0.0.1:0
+                        forward_proxy:
+                          allow: ["127.0.0.1:%d"]
+                    upstreams:
+                      app:
+                        endpoints:
+                          - { address: "127.0.0.1:%d" }
+                    """.formatted(port, port);
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml)) {
+                String target = "http://127.0.0.1:" + port + "/";
+                String[][] cases = {
+                        {"reverse", "GET " + target + " HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"},
+                        {"egress", "GET " + target + " HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"},
+                        {"egress", "GET " + target + " HTTP/1.1\r\nHost: x/y\r\n\r\n"},
+                        {"egress", "CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"}};
+                for (String[] c : cases) {
+                    try (RawHttp client = new RawHttp(sluice.port(c[0]))) {
+                        client.send(c[1]);
+                        assertThat(client.read().status()).as(c[1]).isEqualTo(400);
+                        assertThat(client.closedByServer()).as(c[1]).isTrue();
+                    }
+                }
+                // a good request on each listener afterwards: the upstream was reachable all along
+                try (RawHttp client = new RawHttp(sluice.port("egress"))) {
+                    client.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                    client.read();
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> accepted.get() == 1);
+            }
         }
     }
 }

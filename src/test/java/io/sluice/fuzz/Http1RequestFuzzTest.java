@@ -3,6 +3,7 @@ package io.sluice.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Fuzz target: any bytes a client sends on an HTTP/1.1 connection, through the real pipeline (preface
@@ -15,6 +16,8 @@ import java.util.Locale;
  * build; crashes Jazzer finds land there too). See docs/security.md, "Fuzzing".
  */
 class Http1RequestFuzzTest {
+    /** uri-host [":" port] of RFC 3986 (IP-literal or reg-name), as a Host value must be (RFC 9110 §7.2). */
+    private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]*]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(:[0-9]*)?");
 
     @FuzzTest(maxDuration = "60s")
     void request(byte[] input) {
@@ -107,7 +110,12 @@ class Http1RequestFuzzTest {
                 }
             }
             switch (name.toLowerCase(Locale.ROOT)) {
-                case "host" -> hosts++;
+                case "host" -> {
+                    hosts++;
+                    if (!HOST.matcher(value).matches()) {
+                        return "Host '" + value + "'"; // RFC 9112 §3.2: 400 whatever the target's form
+                    }
+                }
                 case "content-length" -> {
                     lengths++;
                     if (value.isEmpty() || !value.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
