@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First on an HTTP/2 request stream, before Netty turns its frames into an HttpRequest: a request without
- * {@code :method}, {@code :scheme} or {@code :path}, or whose {@code :path} is not origin-form (an absolute
- * URI, say), is malformed (RFC 9113 §8.3.1) and its stream is reset with PROTOCOL_ERROR (§8.1.1); nothing of
+ * {@code :method}, {@code :scheme} or {@code :path}, whose {@code :method} is not a token, whose {@code :path}
+ * is not origin-form (an absolute URI, say) or holds a space or control byte, or a CONNECT without
+ * {@code :authority}, is malformed (RFC 9113 §8.3.1) and its stream is reset with PROTOCOL_ERROR (§8.1.1); nothing of
  * it goes further. Without this, a HEADERS frame with no {@code :method} that ends the stream is taken for
  * trailers and the stream hangs, and an absolute {@code :path} is forwarded.
  *
@@ -58,8 +59,13 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         if (method == null || method.length() == 0) {
             return "no :method";
         }
+        if (!token(method)) {
+            return ":method is not a token"; // RFC 9110 §9.1 (Netty's conversion refuses it too)
+        }
         if (HttpMethod.CONNECT.asciiName().contentEquals(method)) {
-            return null; // :authority only; the proxy answers CONNECT with 405
+            // :authority only (RFC 9113 §8.5); the proxy answers CONNECT with 405
+            CharSequence authority = headers.authority();
+            return authority == null || authority.length() == 0 ? "CONNECT without :authority" : null;
         }
         CharSequence scheme = headers.scheme();
         if (scheme == null || scheme.length() == 0) {
@@ -69,12 +75,31 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         if (path == null || path.length() == 0) {
             return "no :path";
         }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c == 0x7f) { // RFC 9112 §3.2 on the HTTP/1.1 side, where this target goes
+                return "a space or control byte in :path";
+            }
+        }
         if (path.charAt(0) == '/') {
             return null;
         }
         boolean asterisk = path.length() == 1 && path.charAt(0) == '*'
                 && HttpMethod.OPTIONS.asciiName().contentEquals(method);
         return asterisk ? null : ":path is neither origin-form nor * (OPTIONS)";
+    }
+
+    /** RFC 9110 §5.6.2: {@code 1*tchar}. */
+    private static boolean token(CharSequence s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!tchar) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

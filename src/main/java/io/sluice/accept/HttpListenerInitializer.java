@@ -109,9 +109,12 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
     /** One h2 stream: HTTP/2 frames ⇄ HttpRequest/HttpContent, then the same handler as HTTP/1.1. */
     private void initStream(Http2StreamChannel stream) {
         stream.config().setAutoRead(false);
+        // its connection's allocator, not Netty's default: one choice for the whole connection (and the fuzz
+        // harness's tracking allocator sees a stream's buffers too)
+        stream.config().setAllocator(stream.parent().config().getAllocator());
         stream.pipeline()
                 .addLast("h2check", new Http2RequestCheck()) // malformed pseudo-headers: PROTOCOL_ERROR
-                .addLast("codec", new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("codec", Http2ToHttp1Codec.INSTANCE)
                 .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("downstream", new DownstreamHandler(listener, null));
     }
