@@ -28,6 +28,7 @@ public final class Exchange {
     private int attempts;
     private long upstreamConnectNanos = -1;
     private long upstreamHeaderNanos = -1;
+    private String upstreamError; // set only when the upstream failed: nothing on the normal path
     private CharSequence traceId = "";
     private CharSequence spanId = "";
     private CharSequence clientTraceparent;
@@ -153,6 +154,19 @@ public final class Exchange {
 
     public void upstreamHeaderNanos(long nanos) {
         this.upstreamHeaderNanos = nanos;
+    }
+
+    /**
+     * Why the proxy answered 502/503/504 itself, or broke a response off: a fixed token ({@code connect_failed},
+     * {@code reset}, {@code timeout}, {@code protocol_error}, {@code no_endpoint}, {@code circuit_open}); null
+     * when the upstream answered or none was asked.
+     */
+    public String upstreamError() {
+        return upstreamError;
+    }
+
+    public void upstreamError(String token) {
+        this.upstreamError = token;
     }
 
     /** The W3C trace id (32 hex digits) and the proxy's own span id (16), "" when tracing is off. */

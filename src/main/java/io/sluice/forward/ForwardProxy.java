@@ -255,6 +255,7 @@ public final class ForwardProxy implements DestinationGuard {
                     downstream.replyLocal(exchange, HttpResponseStatus.FORBIDDEN, cause.getMessage());
                 } else {
                     log.debug("CONNECT {}: {}", destination.authorityText(), cause.toString());
+                    exchange.upstreamError(io.sluice.upstream.UpstreamFailure.CONNECT_FAILURE.logToken());
                     downstream.replyLocal(exchange, HttpResponseStatus.BAD_GATEWAY, "cannot connect to "
                             + destination.authorityText());
                 }

@@ -27,7 +27,7 @@ public final class AccessLogFormat {
 
     enum Field {
         TIME, REQUEST_ID, CLIENT_IP, METHOD, URI, PROTOCOL, STATUS, BYTES_IN, BYTES_OUT, DURATION_MS, LISTENER,
-        ROUTE, UPSTREAM, ENDPOINT, ATTEMPTS, UPSTREAM_CONNECT_MS, UPSTREAM_HEADER_MS, TRACE_ID, SPAN_ID, USER_AGENT,
+        ROUTE, UPSTREAM, ENDPOINT, ATTEMPTS, UPSTREAM_ERROR, UPSTREAM_CONNECT_MS, UPSTREAM_HEADER_MS, TRACE_ID, SPAN_ID, USER_AGENT,
         REFERER, HOST;
 
         final String key = name().toLowerCase(Locale.ROOT);
@@ -179,6 +179,7 @@ public final class AccessLogFormat {
             case ROUTE -> ex.route();
             case UPSTREAM -> ex.upstream();
             case ENDPOINT -> ex.endpoint();
+            case UPSTREAM_ERROR -> ex.upstreamError();
             case TRACE_ID -> ex.traceId();
             case SPAN_ID -> ex.spanId();
             case USER_AGENT -> h.get(HttpHeaderNames.USER_AGENT);

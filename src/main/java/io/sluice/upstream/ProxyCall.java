@@ -96,6 +96,8 @@ public final class ProxyCall implements PickContext {
     private boolean retryQueued;
     private boolean finished;
     private int status;
+    /** The access log's token for the last failed attempt; null while none failed. */
+    private String lastFailure;
 
     /**
      * @param head the request as it goes upstream: target rewritten, headers already prepared (see
@@ -151,7 +153,7 @@ public final class ProxyCall implements PickContext {
         int admitted = upstream.admit();
         if (admitted == CircuitBreaker.REFUSED) {
             fail(io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "the circuit breaker of upstream '" + upstream.name() + "' is open");
+                    "the circuit breaker of upstream '" + upstream.name() + "' is open", UpstreamFailure.CIRCUIT_OPEN);
             return;
         }
         trial = admitted == CircuitBreaker.TRIAL;
@@ -183,7 +185,8 @@ public final class ProxyCall implements PickContext {
             fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
                     : UpstreamFailure.CONNECT_FAILURE.status(),
                     attempts == 0 ? "no endpoint of upstream '" + upstream.name() + "' is in service"
-                            : UpstreamFailure.CONNECT_FAILURE.detail());
+                            : UpstreamFailure.CONNECT_FAILURE.detail(),
+                    lastFailure == null ? UpstreamFailure.NO_ENDPOINT : lastFailure); // none left to retry on
             return;
         }
         if (attempts == tried.length) {
@@ -234,7 +237,7 @@ public final class ProxyCall implements PickContext {
         if (!future.isSuccess()) {
             if (future.cause() instanceof DestinationRefusedException refused) { // the forward proxy's rules
                 endAttempt(false);
-                fail(io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN, refused.getMessage());
+                fail(io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN, refused.getMessage(), null);
                 return;
             }
             attemptFailed(UpstreamFailure.CONNECT_FAILURE);
@@ -293,6 +296,7 @@ public final class ProxyCall implements PickContext {
             connect(begin(failed, a.startNanos));
             return;
         }
+        lastFailure = failure.logToken();
         upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
         upstream.attemptFailed(failure, trial);
         trial = false;
@@ -301,7 +305,7 @@ public final class ProxyCall implements PickContext {
             attempt();
             return;
         }
-        fail(failure.status(), failure.detail());
+        fail(failure.status(), failure.detail(), lastFailure);
     }
 
     private boolean requestSentAnyBody() {
@@ -419,7 +423,7 @@ public final class ProxyCall implements PickContext {
         if (msg.decoderResult().isFailure()) {
             ReferenceCountUtil.release(msg);
             if (responseStarted) {
-                abortResponse();
+                abortResponse(UpstreamFailure.MALFORMED);
             } else {
                 attemptFailed(UpstreamFailure.MALFORMED);
             }
@@ -591,11 +595,12 @@ public final class ProxyCall implements PickContext {
         if (finished) {
             return;
         }
+        UpstreamFailure failure = cause instanceof io.netty.handler.codec.DecoderException
+                ? UpstreamFailure.MALFORMED : UpstreamFailure.RESET;
         if (responseStarted) {
-            abortResponse();
+            abortResponse(failure);
         } else {
-            attemptFailed(cause instanceof io.netty.handler.codec.DecoderException
-                    ? UpstreamFailure.MALFORMED : UpstreamFailure.RESET);
+            attemptFailed(failure);
         }
     }
 
@@ -614,7 +619,7 @@ public final class ProxyCall implements PickContext {
         if (!finished && responseStarted) {
             log.debug("{}: no response data from {} within timeouts.read: aborting", exchange.requestId(),
                     attempt.endpoint.address());
-            abortResponse();
+            abortResponse(UpstreamFailure.TIMEOUT);
         }
     }
 
@@ -643,7 +648,9 @@ public final class ProxyCall implements PickContext {
         }
     }
 
-    private void fail(io.netty.handler.codec.http.HttpResponseStatus failStatus, String detail) {
+    /** The proxy answers itself; {@code upstreamError} is the access log's token for why (null: none). */
+    private void fail(io.netty.handler.codec.http.HttpResponseStatus failStatus, String detail, String upstreamError) {
+        exchange.upstreamError(upstreamError);
         cancelMirror();
         finished = true;
         releaseHeld();
@@ -651,7 +658,8 @@ public final class ProxyCall implements PickContext {
     }
 
     /** The response broke after it started: the client must see a broken response, never a complete one. */
-    private void abortResponse() {
+    private void abortResponse(UpstreamFailure why) {
+        exchange.upstreamError(why.logToken());
         cancelMirror();
         finished = true;
         upstream.passiveFailure(attempt.endpoint, downstream.ctx().channel().eventLoop());

@@ -132,7 +132,7 @@ class ObservabilityTest {
             assertThat(line).matches("127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "
                     + "\"GET /app/q\\?x=%221%22 HTTP/1\\.1\" 200 \\d+ \"http://r\\.test/\" \"probe/1\\.0\" "
                     + "request_id=req-42 route=app endpoint=" + up.address().replace(".", "\\.")
-                    + " attempts=1 upstream_connect_ms=\\d+\\.\\d{3} upstream_header_ms=\\d+\\.\\d{3} duration_ms=\\d+\\.\\d{3}");
+                    + " attempts=1 upstream_error=- upstream_connect_ms=\\d+\\.\\d{3} upstream_header_ms=\\d+\\.\\d{3} duration_ms=\\d+\\.\\d{3}");
         }
     }
 
