@@ -3,7 +3,9 @@ package io.sluice.admin;
 import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.Upstream;
+import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -14,17 +16,20 @@ final class AdminApi {
     final ProxyMetrics metrics;
     final Supplier<Collection<Upstream>> upstreams;
     final Supplier<SluiceConfig> config;
+    /** A listener's bound address by name; null when it is not bound. */
+    final Function<String, InetSocketAddress> boundAddress;
     final long startMillis;
     /** Null when nothing can be reloaded (tests that build an admin server alone). */
     final AdminServer.Reloads reloads;
 
     AdminApi(ProxyMetrics metrics, Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
              long startMillis) {
-        this(metrics, upstreams, config, startMillis, null);
+        this(metrics, upstreams, config, name -> null, startMillis, null);
     }
 
     AdminApi(ProxyMetrics metrics, Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
-             long startMillis, AdminServer.Reloads reloads) {
+             Function<String, InetSocketAddress> boundAddress, long startMillis, AdminServer.Reloads reloads) {
+        this.boundAddress = boundAddress;
         this.reloads = reloads;
         this.metrics = metrics;
         this.upstreams = upstreams;

@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -63,22 +64,24 @@ public final class AdminServer implements AutoCloseable {
      */
     public AdminServer(HostPort address, EventLoopGroup group, ProxyMetrics metrics,
                        Supplier<Collection<Upstream>> upstreams) {
-        this(new AdminConfig(address), group, metrics, upstreams, () -> null, System.currentTimeMillis(), null);
+        this(new AdminConfig(address), group, metrics, upstreams, () -> null, name -> null, System.currentTimeMillis(),
+                null);
     }
 
     /**
      * @param config      the configuration in force, for {@code /api/config}, {@code /api/listeners} and
      *                    {@code /api/routes}
+     * @param boundAddress a listener's bound address by name (null when not bound), for {@code /api/listeners}
      * @param startMillis when the process started, for {@code /api/version}'s uptime
      */
     public AdminServer(AdminConfig admin, EventLoopGroup group, ProxyMetrics metrics,
-                       Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config, long startMillis,
-                       Reloads reloads) {
+                       Supplier<Collection<Upstream>> upstreams, Supplier<SluiceConfig> config,
+                       Function<String, InetSocketAddress> boundAddress, long startMillis, Reloads reloads) {
         this.address = Objects.requireNonNull(admin, "admin").address();
         this.group = Objects.requireNonNull(group, "group");
         this.handler = new AdminHandler(new AdminApi(Objects.requireNonNull(metrics, "metrics"),
-                Objects.requireNonNull(upstreams, "upstreams"), Objects.requireNonNull(config, "config"), startMillis,
-                reloads), new AdminGuard(admin));
+                Objects.requireNonNull(upstreams, "upstreams"), Objects.requireNonNull(config, "config"),
+                Objects.requireNonNull(boundAddress, "boundAddress"), startMillis, reloads), new AdminGuard(admin));
     }
 
     /** Binds, waiting until the socket is listening. */

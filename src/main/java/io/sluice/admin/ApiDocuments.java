@@ -9,12 +9,14 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import io.netty.util.NetUtil;
 import io.sluice.config.Durations;
 import io.sluice.config.ExpandedValues;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
@@ -164,6 +166,10 @@ final class ApiDocuments {
                 ObjectNode n = list.addObject();
                 n.put("name", l.name());
                 n.put("address", l.address().toString());
+                InetSocketAddress bound = api.boundAddress.apply(l.name());
+                if (bound != null) { // the port it listens on: the one the system chose for "port 0"
+                    n.put("bound_address", NetUtil.toSocketAddressString(bound));
+                }
                 n.put("protocol", l.protocol().name().toLowerCase(Locale.ROOT));
                 if (l.upstream() != null) {
                     n.put("upstream", l.upstream());

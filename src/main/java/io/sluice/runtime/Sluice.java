@@ -97,6 +97,8 @@ public final class Sluice implements AutoCloseable {
     private volatile String source;
     /** The https listeners, for the certificate expiry metric: a copy, replaced after each start and reload. */
     private volatile List<RunningListener> tlsListeners = List.of();
+    /** Each listener's bound address, for /api/listeners: a copy, replaced after each start and reload (no lock). */
+    private volatile Map<String, InetSocketAddress> boundAddresses = Map.of();
     private EventLoopGroup workers;
     /** Looks up endpoint names for every connect of the process; built at start from {@code server.resolver}. */
     private EndpointResolver resolver;
@@ -132,7 +134,7 @@ public final class Sluice implements AutoCloseable {
                 listeners.put(listener.name(), bind(listener));
             }
             startAdmin(config);
-            snapshotTlsListeners();
+            snapshotListeners();
         } catch (Exception e) {
             close();
             throw e;
@@ -163,7 +165,7 @@ public final class Sluice implements AutoCloseable {
     private void startAdmin(SluiceConfig cfg) throws InterruptedException {
         if (cfg.admin() != null) {
             admin = new AdminServer(cfg.admin(), workers, metrics, () -> upstreams.values(), () -> config,
-                    observability.startMillis(), new AdminServer.Reloads() {
+                    name -> boundAddresses.get(name), observability.startMillis(), new AdminServer.Reloads() {
                         @Override
                         public CompletableFuture<ReloadOutcome> reload() {
                             return reloadFileAsync("admin API");
@@ -386,7 +388,7 @@ public final class Sluice implements AutoCloseable {
         }
         listeners.clear();
         listeners.putAll(kept);
-        snapshotTlsListeners();
+        snapshotListeners();
         retireRemovedEndpoints(previousUpstreams, nextUpstreams);
         previousUpstreams.values().forEach(Upstream::retire);
         health.update(nextUpstreams.values());
@@ -479,8 +481,15 @@ public final class Sluice implements AutoCloseable {
     }
 
     /** Control thread, after the listeners changed. */
-    private void snapshotTlsListeners() {
+    private void snapshotListeners() {
         tlsListeners = listeners.values().stream().filter(r -> r.tls != null).toList();
+        Map<String, InetSocketAddress> bound = new HashMap<>();
+        listeners.forEach((name, r) -> {
+            if (r.channel.localAddress() instanceof InetSocketAddress a) {
+                bound.put(name, a);
+            }
+        });
+        boundAddresses = Map.copyOf(bound);
     }
 
     /** {@code forward_proxy}: made for the listener, given the new rules on a reload, or taken away. */

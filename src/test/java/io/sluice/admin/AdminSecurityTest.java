@@ -61,7 +61,7 @@ class AdminSecurityTest {
 
     private void start(String host, String token, List<String> hosts) throws Exception {
         server = new AdminServer(new AdminConfig(new HostPort(host, 0), token, hosts), group, metrics, () -> upstreams,
-                () -> null, System.currentTimeMillis(), null);
+                () -> null, name -> null, System.currentTimeMillis(), null);
         server.start();
         port = server.localAddress().getPort();
     }

@@ -178,6 +178,10 @@ class ObservabilityTest {
 
             JsonNode listeners = json(get(sluice.adminUri("/api/listeners")).body());
             assertThat(listeners.get("listeners").get(0).get("protocol").asText()).isEqualTo("http");
+            // port 0 in the file: the configured address as written, and the one the system gave it
+            assertThat(listeners.get("listeners").get(0).get("address").asText()).isEqualTo("127.0.0.1:0");
+            assertThat(listeners.get("listeners").get(0).get("bound_address").asText())
+                    .isEqualTo("127.0.0.1:" + sluice.port("main"));
             JsonNode routes = json(get(sluice.adminUri("/api/routes")).body());
             assertThat(routes.get("routes")).extracting(r -> r.get("name").asText()).containsExactly("hello", "app");
             JsonNode version = json(get(sluice.adminUri("/api/version")).body());
