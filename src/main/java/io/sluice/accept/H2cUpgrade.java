@@ -44,6 +44,10 @@ final class H2cUpgrade {
                 || HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0) {
             return; // not for us (the proxy would have to hold a body): an ordinary request
         }
+        if (!request.uri().startsWith("/")) {
+            return; // absolute-form (a forward proxy's request) stays HTTP/1.1; and validate() below would turn it
+                    // into origin-form before the forward proxy reads its target
+        }
         if (RequestChecks.validate(request) != null) {
             return; // a bad request is not upgraded: it goes on as HTTP/1.1 and gets its 400 (found by fuzzing:
                     // two Host fields were forwarded over the upgraded stream)

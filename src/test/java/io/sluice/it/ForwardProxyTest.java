@@ -110,6 +110,25 @@ class ForwardProxyTest {
         }
     }
 
+    /**
+     * An absolute-form request that also asks for h2c by Upgrade is forwarded as HTTP/1.1 without the upgrade:
+     * the upgrade check turned its target into origin-form first, and the forward proxy answered 400.
+     */
+    @Test
+    void anAbsoluteFormRequestAskingForH2cIsForwardedNotUpgraded() throws Exception {
+        Path log = Files.createTempDirectory("fwd").resolve("access.log");
+        try (TestDnsServer dns = new TestDnsServer(); TestUpstream open = TestUpstream.start("open");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(dns, open.port(), log, "1m"));
+             RawHttp c = new RawHttp(sluice.port("egress"))) {
+            c.send("GET http://127.0.0.1:" + open.port() + "/up HTTP/1.1\r\nHost: x\r\n"
+                    + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
+            RawHttp.Response response = c.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(new String(response.body(), StandardCharsets.US_ASCII)).isEqualTo("open\n");
+            assertThat(open.next().uri()).isEqualTo("/up");
+        }
+    }
+
     /** Each of these must be refused (400 or 403) and reach neither the protected server nor anything else. */
     @Test
     void accessRulesCannotBeGotAround() throws Exception {
