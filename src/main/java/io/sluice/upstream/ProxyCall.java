@@ -96,8 +96,8 @@ public final class ProxyCall implements PickContext {
     private boolean retryQueued;
     private boolean finished;
     private int status;
-    /** The access log's token for the last failed attempt; null while none failed. */
-    private String lastFailure;
+    /** The last failed attempt's failure: what the client gets when no endpoint is left to retry on; null if none. */
+    private UpstreamFailure lastFailure;
 
     /**
      * @param head the request as it goes upstream: target rewritten, headers already prepared (see
@@ -182,11 +182,13 @@ public final class ProxyCall implements PickContext {
         Endpoint picked = upstream.pick(this);
         if (picked == null) {
             abandonTrial();
-            fail(attempts == 0 ? io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE
-                    : UpstreamFailure.CONNECT_FAILURE.status(),
-                    attempts == 0 ? "no endpoint of upstream '" + upstream.name() + "' is in service"
-                            : UpstreamFailure.CONNECT_FAILURE.detail(),
-                    lastFailure == null ? UpstreamFailure.NO_ENDPOINT : lastFailure); // none left to retry on
+            if (attempts == 0) {
+                fail(io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "no endpoint of upstream '" + upstream.name() + "' is in service", UpstreamFailure.NO_ENDPOINT);
+            } else { // none left to retry on: the last failure stands (a timeout stays a 504)
+                UpstreamFailure last = lastFailure == null ? UpstreamFailure.CONNECT_FAILURE : lastFailure;
+                fail(last.status(), last.detail(), lastFailure == null ? UpstreamFailure.NO_ENDPOINT : last.logToken());
+            }
             return;
         }
         if (attempts == tried.length) {
@@ -296,7 +298,7 @@ public final class ProxyCall implements PickContext {
             connect(begin(failed, a.startNanos));
             return;
         }
-        lastFailure = failure.logToken();
+        lastFailure = failure;
         upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
         upstream.attemptFailed(failure, trial);
         trial = false;
@@ -305,7 +307,7 @@ public final class ProxyCall implements PickContext {
             attempt();
             return;
         }
-        fail(failure.status(), failure.detail(), lastFailure);
+        fail(failure.status(), failure.detail(), failure.logToken());
     }
 
     private boolean requestSentAnyBody() {

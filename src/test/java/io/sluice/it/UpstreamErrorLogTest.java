@@ -44,13 +44,14 @@ class UpstreamErrorLogTest {
                   - { match: { path_prefix: /breaker/ }, upstream: breaker }
             upstreams:
               ok: { endpoints: [ { address: "${OK}" } ] }
-              closed:   # retried (nothing left to try on), then taken out by the passive check
+              closed:   # taken out by the passive check after its first failure
                 endpoints: [ { address: "${CLOSED}" } ]
                 passive: { max_failures: 1, fail_timeout: 10m }
               reset: { endpoints: [ { address: "${RESET}" } ], retry: { attempts: 0 } }
-              slow:
+              slow:     # retried on timeout, its only endpoint taken out by then: still a 504
                 endpoints: [ { address: "${SLOW}" } ]
-                retry: { attempts: 0 }
+                passive: { max_failures: 1, fail_timeout: 10m }
+                retry: { attempts: 1, on: [timeout] }
                 timeouts: { response: 200ms }
               garbage: { endpoints: [ { address: "${GARBAGE}" } ], retry: { attempts: 0 } }
               cut: { endpoints: [ { address: "${CUT}" } ], retry: { attempts: 0 } }
