@@ -20,6 +20,7 @@ import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -126,38 +127,35 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** Epoll when the group runs epoll, NIO otherwise. */
+    /** The native server channel of the group's transport (epoll or io_uring), NIO otherwise. */
     static Class<? extends ServerChannel> serverChannelClass(EventLoopGroup group) {
-        if (Epoll.SERVER_CHANNEL != null && group instanceof IoEventLoopGroup ioGroup && ioGroup.isIoType(Epoll.IO_HANDLER)) {
-            return Epoll.SERVER_CHANNEL;
+        if (group instanceof IoEventLoopGroup ioGroup) {
+            for (Native n : Native.KNOWN) {
+                if (n.serverChannel != null && ioGroup.isIoType(n.ioHandler)) {
+                    return n.serverChannel;
+                }
+            }
         }
         return NioServerSocketChannel.class;
     }
 
     /**
-     * The epoll classes, looked up by name: netty-transport-classes-epoll is a runtime-only dependency
-     * (it comes with netty-transport-native-epoll), so it is not on the compile class path. Null when
-     * absent.
+     * A native transport's classes, looked up by name so that a missing or unloadable transport jar leaves
+     * the admin server on NIO. Null classes when absent.
      */
-    private static final class Epoll {
-        static final Class<? extends IoHandler> IO_HANDLER;
-        static final Class<? extends ServerChannel> SERVER_CHANNEL;
+    private record Native(Class<? extends IoHandler> ioHandler, Class<? extends ServerChannel> serverChannel) {
+        static final List<Native> KNOWN = List.of(
+                find("io.netty.channel.epoll.EpollIoHandler", "io.netty.channel.epoll.EpollServerSocketChannel"),
+                find("io.netty.channel.uring.IoUringIoHandler", "io.netty.channel.uring.IoUringServerSocketChannel"));
 
-        static {
-            Class<? extends IoHandler> handler = null;
-            Class<? extends ServerChannel> channel = null;
+        static Native find(String handler, String channel) {
             try {
                 ClassLoader loader = AdminServer.class.getClassLoader();
-                handler = Class.forName("io.netty.channel.epoll.EpollIoHandler", false, loader)
-                        .asSubclass(IoHandler.class);
-                channel = Class.forName("io.netty.channel.epoll.EpollServerSocketChannel", false, loader)
-                        .asSubclass(ServerChannel.class);
+                return new Native(Class.forName(handler, false, loader).asSubclass(IoHandler.class),
+                        Class.forName(channel, false, loader).asSubclass(ServerChannel.class));
             } catch (ClassNotFoundException | LinkageError | ClassCastException e) {
-                handler = null;
-                channel = null;
+                return new Native(null, null);
             }
-            IO_HANDLER = handler;
-            SERVER_CHANNEL = channel;
         }
     }
 }

@@ -35,7 +35,8 @@ public final class ConfigLoader {
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
             "tracing", "plugins");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
-            "client_timeouts", "resolver", "reuse_port", "buffer_budget");
+            "client_timeouts", "resolver", "reuse_port", "buffer_budget", "transport");
+    static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
             "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy",
@@ -259,8 +260,14 @@ public final class ConfigLoader {
                     + " is too small (expected 1MiB or more; leave it out for half of the JVM's direct memory)");
             budget = d.bufferBudget();
         }
+        String transport = f.string("transport", d.transport());
+        if (!TRANSPORTS.contains(transport)) {
+            r.error(f.node("transport"), "unknown transport '" + transport + "' (expected one of "
+                    + String.join(", ", TRANSPORTS) + "; auto takes io_uring, then epoll, then nio, whichever works here)");
+            transport = d.transport();
+        }
         return new ServerConfig(workers, f.duration("shutdown_timeout", d.shutdownTimeout(), false), (int) head,
-                clientTimeouts, resolver, reusePort, budget);
+                clientTimeouts, resolver, reusePort, budget, transport);
     }
 
     private static ClientTimeoutsConfig clientTimeouts(YamlReader r, Node node) {

@@ -32,21 +32,21 @@ public final class BuildInfo {
                 + System.getProperty("os.arch"));
         d.put("netty", io.netty.util.Version.identify().values().stream()
                 .map(io.netty.util.Version::artifactVersion).findFirst().orElse("unknown"));
-        d.put("transport", Transport.detect().name());
+        d.put("transport", Transport.detect().name() + " (what server.transport: auto takes here)");
         d.put("tls", OpenSsl.isAvailable() ? "openssl (" + OpenSsl.versionString() + ")"
                 : "jdk (BoringSSL unavailable: " + OpenSsl.unavailabilityCause() + ")");
         return d;
     }
 
-    /** The labels of sluice_build_info: short values only. */
-    public static Map<String, String> labels() {
+    /** The labels of sluice_build_info: short values only; {@code transport} is the one running. */
+    public static Map<String, String> labels(String transport) {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("version", version());
         d.put("commit", commit());
         d.put("java", System.getProperty("java.version"));
         d.put("netty", io.netty.util.Version.identify().values().stream()
                 .map(io.netty.util.Version::artifactVersion).findFirst().orElse("unknown"));
-        d.put("transport", Transport.detect().name());
+        d.put("transport", transport);
         d.put("tls", TlsLibrary.label()); // not OpenSsl: its check loads 7 MiB a proxy without TLS never uses
         return d;
     }

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -70,7 +69,6 @@ import org.slf4j.LoggerFactory;
 public final class Sluice implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sluice.class);
 
-    private final Transport transport = Transport.detect();
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final Observability observability = new Observability(metrics);
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
@@ -108,6 +106,7 @@ public final class Sluice implements AutoCloseable {
     private HealthService health;
     private volatile SluiceConfig config;
     private volatile Map<String, Upstream> upstreams = Map.of();
+    private Transport transport;
 
     public Sluice(SluiceConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -115,9 +114,10 @@ public final class Sluice implements AutoCloseable {
 
     /** Binds every listener; throws (after undoing what it did) when one cannot be bound. */
     public synchronized void start() throws Exception {
+        transport = Transport.choose(config.server().transport());
         workers = transport.newGroup(config.server().workers(), "sluice-worker");
         metrics.bindUpstreams(() -> upstreams.values());
-        metrics.buildInfo(BuildInfo.labels());
+        metrics.buildInfo(BuildInfo.labels(transport.name()));
         metrics.bindCertificates(this::servedCertificates);
         try {
             resolverConfig = config.server().resolver();
@@ -140,7 +140,7 @@ public final class Sluice implements AutoCloseable {
             throw e;
         }
         metrics.reloaded(true, System.currentTimeMillis()); // the configuration in force was loaded now
-        metrics.buildInfo(BuildInfo.labels()); // again: the tls label is known once a TLS context was built
+        metrics.buildInfo(BuildInfo.labels(transport.name())); // again: the tls label is known once a TLS context was built
         log.info("sluice started ({} transport, {} worker threads): {}", transport.name(),
                 ((io.netty.util.concurrent.MultithreadEventExecutorGroup) workers).executorCount(), describeListeners());
     }
@@ -302,7 +302,7 @@ public final class Sluice implements AutoCloseable {
         try {
             for (EventExecutor executor : workers) {
                 EventLoop loop = (EventLoop) executor;
-                Channel socket = bootstrap.clone().group(loop, loop).option(EpollChannelOption.SO_REUSEPORT, true)
+                Channel socket = bootstrap.clone().group(loop, loop).option(transport.reusePortOption(), true)
                         .bind(at).sync().channel();
                 bound.add(socket);
                 at = socket.localAddress(); // port 0 in the file: the others join the port the first one got
@@ -325,6 +325,10 @@ public final class Sluice implements AutoCloseable {
         observability.configure(next); // a bad access_log path fails the reload before anything changed
         if (!resolverConfig.equals(next.server().resolver())) {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
+        }
+        if (!config.server().transport().equals(next.server().transport())) {
+            log.warn("server.transport changed: the running transport ({}) stays; the new one applies at the next start",
+                    transport.name());
         }
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
         filterChains.beginBuild();
@@ -441,7 +445,7 @@ public final class Sluice implements AutoCloseable {
         }
         lastReload = outcome;
         metrics.reloaded(outcome.success(), outcome.at().toEpochMilli());
-        metrics.buildInfo(BuildInfo.labels());
+        metrics.buildInfo(BuildInfo.labels(transport.name()));
         reopenLogsNow();
         return outcome;
     }
@@ -603,7 +607,10 @@ public final class Sluice implements AutoCloseable {
             resolver = null;
         }
         if (workers != null) {
-            workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            // A quiet period, not 0: on io_uring a connection with a read in flight closes only when the kernel
+            // has confirmed the read's cancellation, which the loop must still be running to see (with 0 the loop
+            // could end first, and the read's buffer would never go back to the allocator).
+            workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
         observability.close(); // after the workers: the last requests' lines are queued by now
     }

@@ -491,6 +491,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void transportIsOneOfFourNames() throws Exception {
+        assertThat(parse(MINIMAL).server().transport()).isEqualTo("auto");
+        assertThat(parse("server: { transport: epoll }\n" + MINIMAL).server().transport()).isEqualTo("epoll");
+        assertThat(errors("server: { transport: uring }\n" + MINIMAL)).containsExactly(
+                "test.yaml:1:22: unknown transport 'uring' (expected one of auto, io_uring, epoll, nio; auto takes"
+                        + " io_uring, then epoll, then nio, whichever works here)");
+    }
+
+    @Test
     void bufferBudgetIsASize() throws Exception {
         assertThat(parse("server: { buffer_budget: 64MiB }\n" + MINIMAL).server().bufferBudget())
                 .isEqualTo(64L * 1024 * 1024);
