@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
@@ -101,8 +102,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
                 failed = true;
             }
-            if (msg instanceof LastHttpContent) {
+            if (msg instanceof LastHttpContent last) {
                 atMessageStart = true;
+                if (!last.trailingHeaders().isEmpty()) {
+                    // Netty drops Content-Length, Transfer-Encoding and Trailer from trailers; a routing field may
+                    // not be one either (RFC 9110 §6.5.1; found by fuzzing: a Host trailer reached the upstream)
+                    last.trailingHeaders().remove(HttpHeaderNames.HOST);
+                }
             }
         }
     }
