@@ -36,6 +36,7 @@ final class ParkedConnection extends ChannelInboundHandlerAdapter implements Run
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        pipelines.listener().observer().connections().parked();
         run();
     }
 
@@ -96,6 +97,7 @@ final class ParkedConnection extends ChannelInboundHandlerAdapter implements Run
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelTimer();
+        pipelines.listener().observer().connections().woken(); // woken by its next bytes, or closed
     }
 
     private void cancelTimer() {

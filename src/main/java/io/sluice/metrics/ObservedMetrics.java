@@ -36,6 +36,7 @@ public final class ObservedMetrics {
     final Counter sentBytes;
     final Histogram endpointDuration;
     final Gauge downstreamOpen;
+    final Gauge downstreamParked;
     final Counter downstreamTotal;
     final Gauge upstreamOpen;
     final Counter upstreamConnects;
@@ -72,6 +73,9 @@ public final class ObservedMetrics {
                 .classicUpperBounds(ProxyMetrics.DURATION_BUCKETS).withoutExemplars().register(registry);
         downstreamOpen = Gauge.builder().name("sluice_downstream_connections_open")
                 .help("Client connections open, by listener").labelNames("listener").register(registry);
+        downstreamParked = Gauge.builder().name("sluice_downstream_connections_parked")
+                .help("Idle HTTP/1.1 client connections parked (their codec and handler given up until their next"
+                        + " bytes come), by listener").labelNames("listener").register(registry);
         downstreamTotal = Counter.builder().name("sluice_downstream_connections_total")
                 .help("Client connections accepted, by listener").labelNames("listener").withoutExemplars()
                 .register(registry);
@@ -170,7 +174,7 @@ public final class ObservedMetrics {
 
     public ListenerMetrics listener(String name) {
         return listeners.computeIfAbsent(name, n -> new ListenerMetrics(downstreamOpen.labelValues(n),
-                downstreamTotal.labelValues(n), clientTimeouts, n));
+                downstreamParked.labelValues(n), downstreamTotal.labelValues(n), clientTimeouts, n));
     }
 
     CounterDataPoint retries(String upstream) {
@@ -196,7 +200,8 @@ public final class ObservedMetrics {
     }
 
     /** Client connections of one listener. */
-    public record ListenerMetrics(GaugeDataPoint open, CounterDataPoint total, Counter timeouts, String listener) {
+    public record ListenerMetrics(GaugeDataPoint open, GaugeDataPoint parkedNow, CounterDataPoint total, Counter timeouts,
+                                  String listener) {
         /** A client timeout ran out: {@code timeout} is its key in server.client_timeouts. Rare: looked up each time. */
         public void timedOut(String timeout) {
             timeouts.labelValues(listener, timeout).inc();
@@ -209,6 +214,15 @@ public final class ObservedMetrics {
 
         public void closed() {
             open.dec();
+        }
+
+        /** An idle connection was parked; {@link #woken()} follows once (its next bytes, or its close). */
+        public void parked() {
+            parkedNow.inc();
+        }
+
+        public void woken() {
+            parkedNow.dec();
         }
     }
 

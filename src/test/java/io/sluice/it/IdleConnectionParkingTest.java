@@ -1,8 +1,12 @@
 package io.sluice.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.sluice.tls.TestPki;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +15,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it is under, a stop, and a response still being sent when the second is up.
  */
 class IdleConnectionParkingTest {
-    /** Longer than DownstreamHandler.PARK_AFTER_NANOS: the connection is parked after this. */
+    /** Longer than DownstreamHandler.PARK_AFTER_NANOS: a connection that may be parked is parked after this. */
     private static final long PARKED_MILLIS = 1_500;
 
     @TempDir
@@ -67,6 +73,8 @@ class IdleConnectionParkingTest {
             upstreams:
               app:
                 endpoints: [ { address: "${UP1}" } ]
+            admin:
+              address: 127.0.0.1:0
             """;
 
     private static Map<String, String> env(TestUpstream up, String idle) {
@@ -80,8 +88,26 @@ class IdleConnectionParkingTest {
         return env;
     }
 
-    private static void park() throws InterruptedException {
+    /** Waits until the listener's one client connection is parked (sluice_downstream_connections_parked). */
+    private static void parked(SluiceUnderTest sluice, String listener) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> parkedCount(sluice, listener) == 1);
+    }
+
+    /**
+     * Lets the parking delay pass while a response is still on its way, then checks that the connection was
+     * not parked under it: showing that something does not happen takes the time it would take.
+     */
+    private static void notParkedWhileSending(SluiceUnderTest sluice, String listener) throws Exception {
         Thread.sleep(PARKED_MILLIS);
+        assertThat(parkedCount(sluice, listener)).as("parked while a response was on its way").isZero();
+    }
+
+    private static int parkedCount(SluiceUnderTest sluice, String listener) throws Exception {
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(sluice.adminUri("/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile("(?m)^sluice_downstream_connections_parked\\{listener=\"" + listener
+                + "\"} ([0-9.]+)$").matcher(metrics);
+        return m.find() ? (int) Double.parseDouble(m.group(1)) : 0;
     }
 
     private static RawHttp tls(int port) throws Exception {
@@ -96,24 +122,24 @@ class IdleConnectionParkingTest {
              RawHttp client = new RawHttp(sluice.port("main"))) {
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
 
-            park(); // a long header line: the new decoder's line buffer grows as the first one did
+            parked(sluice, "main"); // a long header line: the new decoder's line buffer grows as the first one did
             String cookie = "c=" + "x".repeat(3000);
             RawHttp.Response forwarded = client.send("GET /up HTTP/1.1\r\nHost: t\r\nCookie: " + cookie + "\r\n\r\n").read();
             assertThat(forwarded.status()).isEqualTo(200);
             assertThat(forwarded.bodyText()).isEqualTo("a\n");
             assertThat(up.next().header("Cookie")).isEqualTo(cookie);
 
-            park(); // two pipelined requests in one write: answered in order
+            parked(sluice, "main"); // two pipelined requests in one write: answered in order
             client.send("GET /ok/1 HTTP/1.1\r\nHost: t\r\n\r\nGET /p HTTP/1.1\r\nHost: t\r\n\r\n");
             assertThat(client.read().bodyText()).isEqualTo("ok\n");
             assertThat(client.read().bodyText()).isEqualTo("a\n");
 
-            park(); // a head in two pieces: the first wakes the connection, the second completes it
+            parked(sluice, "main"); // a head in two pieces: the first wakes the connection, the second completes it
             client.send("GET /ok HTTP/1.1\r\nHo");
             Thread.sleep(100);
             assertThat(client.send("st: t\r\n\r\n").read().status()).isEqualTo(200);
 
-            park(); // a HEAD: the new encoder must know the method from the new decoder
+            parked(sluice, "main"); // a HEAD: the new encoder must know the method from the new decoder
             RawHttp.Response head = client.send("HEAD /ok HTTP/1.1\r\nHost: t\r\n\r\n").read(true);
             assertThat(head.status()).isEqualTo(200);
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().bodyText()).isEqualTo("ok\n");
@@ -139,7 +165,7 @@ class IdleConnectionParkingTest {
         try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up, null));
              RawHttp client = new RawHttp(sluice.port("main"))) {
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
-            park();
+            parked(sluice, "main");
 
             long sent = System.nanoTime();
             RawHttp.Response r = client.send("GET /ok HTTP/1.1\r\nHost: t\r\nX-Slow: ").read(); // and no more
@@ -159,7 +185,7 @@ class IdleConnectionParkingTest {
                     + "Upgrade: h2c\r\n\r\n").read();
             assertThat(plain.status()).isEqualTo(200);
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
-            park();
+            parked(sluice, "main");
 
             RawHttp.Response switching = client.send("GET /ok HTTP/1.1\r\nHost: t\r\n"
                     + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
@@ -177,7 +203,7 @@ class IdleConnectionParkingTest {
         try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up, null));
              RawHttp client = new RawHttp(sluice.port("main"))) {
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
-            park();
+            parked(sluice, "main");
 
             CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(10)));
             assertThat(client.closedByServer()).isTrue();
@@ -190,18 +216,17 @@ class IdleConnectionParkingTest {
         try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up, null));
              RawHttp client = tls(sluice.port("secure"))) {
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
-            park();
+            parked(sluice, "secure");
 
             // 8 MiB in chunks through TLS to a client that reads nothing for a while: the request is long
             // answered, the body is not sent yet, so the connection must not be parked under it.
             client.send("GET /files/big.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-            park();
-            park();
+            notParkedWhileSending(sluice, "secure");
             RawHttp.Response file = client.read();
             assertThat(file.status()).isEqualTo(200);
             assertThat(file.bodyText()).isEqualTo(big);
 
-            park();
+            parked(sluice, "secure");
             assertThat(client.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n").read().bodyText()).isEqualTo("a\n");
         }
     }
@@ -211,10 +236,9 @@ class IdleConnectionParkingTest {
         try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up, null));
              RawHttp client = new RawHttp(sluice.port("main"))) {
             client.send("GET /files/big.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-            park();
-            park();
+            notParkedWhileSending(sluice, "main");
             assertThat(client.read().bodyText()).isEqualTo(big);
-            park();
+            parked(sluice, "main");
             assertThat(client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").read().body())
                     .isEqualTo("ok\n".getBytes(StandardCharsets.US_ASCII));
         }
