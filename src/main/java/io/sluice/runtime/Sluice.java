@@ -274,7 +274,8 @@ public final class Sluice implements AutoCloseable {
             bootstrap.childHandler(new HttpListenerInitializer(running.http, connections, running.tls));
         }
         try {
-            running.channel = bindSockets(bootstrap, listener.address().toSocketAddress());
+            running.sockets = bindSockets(bootstrap, listener.address().toSocketAddress());
+            running.channel = running.sockets.get(0);
         } catch (Exception e) {
             throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
                     + listener.address() + ": " + e.getMessage(), e);
@@ -293,9 +294,9 @@ public final class Sluice implements AutoCloseable {
      * socket whose connections are dealt to the loops in turn. The first socket stands for the listener:
      * closing it closes the others.
      */
-    private Channel bindSockets(ServerBootstrap bootstrap, SocketAddress address) throws InterruptedException {
+    private List<Channel> bindSockets(ServerBootstrap bootstrap, SocketAddress address) throws InterruptedException {
         if (!config.server().reusePort() || !transport.reusePort()) {
-            return bootstrap.group(workers).bind(address).sync().channel();
+            return List.of(bootstrap.group(workers).bind(address).sync().channel());
         }
         List<Channel> bound = new ArrayList<>();
         SocketAddress at = address;
@@ -313,7 +314,7 @@ public final class Sluice implements AutoCloseable {
         }
         Channel first = bound.get(0);
         first.closeFuture().addListener(f -> bound.forEach(Channel::close));
-        return first;
+        return List.copyOf(bound);
     }
 
     /**
@@ -387,7 +388,7 @@ public final class Sluice implements AutoCloseable {
         }
         for (RunningListener old : listeners.values()) {
             if (!kept.containsValue(old)) {
-                old.channel.close(); // its connections finish what they started
+                closeSockets(old); // its connections finish what they started
             }
         }
         listeners.clear();
@@ -557,9 +558,7 @@ public final class Sluice implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (this) {
             for (RunningListener r : listeners.values()) {
-                if (r.channel != null) {
-                    r.channel.close().syncUninterruptibly();
-                }
+                closeSockets(r);
                 if (r.http != null) {
                     r.http.drain();
                 }
@@ -586,9 +585,7 @@ public final class Sluice implements AutoCloseable {
     @Override
     public synchronized void close() {
         for (RunningListener r : listeners.values()) {
-            if (r.channel != null) {
-                r.channel.close();
-            }
+            closeSockets(r);
         }
         listeners.clear();
         if (admin != null) {
@@ -637,10 +634,25 @@ public final class Sluice implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * Closes every listening socket of {@code r} and waits (up to 5 s each) until each is closed: on io_uring
+     * a socket with an accept in flight closes only once the kernel has confirmed the accept's cancellation,
+     * and the port is free only then (a stop, then a new start on the same port).
+     */
+    private static void closeSockets(RunningListener r) {
+        for (Channel socket : r.sockets) {
+            socket.close();
+        }
+        for (Channel socket : r.sockets) {
+            socket.closeFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
     /** One bound listener and the context its connections share. */
     private static final class RunningListener {
         ListenerConfig config;
-        Channel channel;
+        Channel channel;              // the first listening socket: it stands for the listener
+        List<Channel> sockets = List.of(); // all of them (one per worker with reuse_port)
         ListenerContext http;
         ServerTls tls;
         TcpListenerContext tcp;
