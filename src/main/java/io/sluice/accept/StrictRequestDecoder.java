@@ -64,6 +64,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 reject(buffer, out, new IllegalArgumentException("obsolete line folding in a header field"));
                 return;
             }
+            if (scanner.controlInRequestLine) {
+                // Netty splits the line at any whitespace (FF, VT, HTAB) and would forward a cleaned-up line;
+                // RFC 9112 §3 allows only SP there, and a second parser may split it elsewhere (found by fuzzing)
+                reject(buffer, out, new IllegalArgumentException("control byte in the request line"));
+                return;
+            }
             if (scanner.contentLengths > 1) {
                 // Netty refuses this only in HTTP/1.1; in HTTP/1.0 it keeps the first value (found by fuzzing),
                 // and RFC 9112 §6.3 makes differing values an unrecoverable error in every version
@@ -148,7 +154,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         int leading;
         boolean obsFold;
         int contentLengths;
+        /** A control byte (HTAB, FF, VT, NUL, DEL...) in the request line: only SP separates its three parts. */
+        boolean controlInRequestLine;
         private boolean inHead;
+        private boolean inRequestLine;
         private boolean afterLf;
         private boolean afterLfCr;
         /** How much of "content-length:" the current field line has matched so far; -1 when it is another field. */
@@ -158,7 +167,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             leading = 0;
             obsFold = false;
             contentLengths = 0;
+            controlInRequestLine = false;
             inHead = false;
+            inRequestLine = false;
             afterLf = false;
             afterLfCr = false;
             nameMatched = -1;
@@ -172,6 +183,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                     return true;
                 }
                 inHead = true;
+                inRequestLine = true;
+            }
+            if (inRequestLine) {
+                if (b == '\n') {
+                    inRequestLine = false;
+                } else if ((b >= 0 && b < 0x20 && b != '\r') || b == 0x7f) {
+                    controlInRequestLine = true;
+                    return false;
+                }
             }
             if (nameMatched >= 0) {
                 byte expected = CONTENT_LENGTH[nameMatched];

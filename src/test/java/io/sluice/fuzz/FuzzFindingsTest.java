@@ -120,6 +120,31 @@ class FuzzFindingsTest {
     }
 
     /**
+     * Http1RequestFuzzTest (timed run in CI): a request line with a form feed and a tab between its parts
+     * ("POASSD /HUTP1.2\f\tHTTP/1.0") was split by Netty at any whitespace and forwarded cleaned up. Only SP
+     * separates the parts (RFC 9112 §3): 400, nothing upstream.
+     */
+    @Test
+    void aControlByteInTheRequestLineIsRefused() {
+        for (String request : new String[] {
+                "POASSD /HUTP1.2\f\tHTTP/1.0\r\nConteLnnd-gt: h\r\n\r\n",
+                "GET /\tHTTP/1.1\r\nHost: h\r\n\r\n",
+                "GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n",
+                "GET /a\u000bb HTTP/1.1\r\nHost: h\r\n\r\n",
+                "GET / HTTP/1.1\u007f\r\nHost: h\r\n\r\n"}) {
+            try (ProxyHarness.Connection c = ProxyHarness.get().connect()) {
+                c.send(bytes(request));
+                assertThat(c.bytesUpstream()).as(request).isZero();
+                assertThat(c.responses()).as(request).startsWith("HTTP/1.1 400 ");
+            }
+        }
+        try (ProxyHarness.Connection c = ProxyHarness.get().connect()) { // SP only: forwarded
+            c.send(bytes("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n"));
+            assertThat(c.bytesUpstream()).isPositive();
+        }
+    }
+
+    /**
      * Http1RequestFuzzTest (timed run in CI): a request with two Host fields that asked for h2c was upgraded,
      * and the upgraded stream skipped the HTTP/1.1 request checks, so it was forwarded. A request that fails
      * them is not upgraded: 400, nothing upstream.
