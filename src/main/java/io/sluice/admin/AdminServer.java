@@ -5,8 +5,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.IoHandler;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -20,7 +23,6 @@ import io.sluice.metrics.ProxyMetrics;
 import io.sluice.upstream.Upstream;
 import java.net.InetSocketAddress;
 import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -130,32 +132,13 @@ public final class AdminServer implements AutoCloseable {
     /** The native server channel of the group's transport (epoll or io_uring), NIO otherwise. */
     static Class<? extends ServerChannel> serverChannelClass(EventLoopGroup group) {
         if (group instanceof IoEventLoopGroup ioGroup) {
-            for (Native n : Native.KNOWN) {
-                if (n.serverChannel != null && ioGroup.isIoType(n.ioHandler)) {
-                    return n.serverChannel;
-                }
+            if (ioGroup.isIoType(EpollIoHandler.class)) {
+                return EpollServerSocketChannel.class;
+            }
+            if (ioGroup.isIoType(IoUringIoHandler.class)) {
+                return IoUringServerSocketChannel.class;
             }
         }
         return NioServerSocketChannel.class;
-    }
-
-    /**
-     * A native transport's classes, looked up by name so that a missing or unloadable transport jar leaves
-     * the admin server on NIO. Null classes when absent.
-     */
-    private record Native(Class<? extends IoHandler> ioHandler, Class<? extends ServerChannel> serverChannel) {
-        static final List<Native> KNOWN = List.of(
-                find("io.netty.channel.epoll.EpollIoHandler", "io.netty.channel.epoll.EpollServerSocketChannel"),
-                find("io.netty.channel.uring.IoUringIoHandler", "io.netty.channel.uring.IoUringServerSocketChannel"));
-
-        static Native find(String handler, String channel) {
-            try {
-                ClassLoader loader = AdminServer.class.getClassLoader();
-                return new Native(Class.forName(handler, false, loader).asSubclass(IoHandler.class),
-                        Class.forName(channel, false, loader).asSubclass(ServerChannel.class));
-            } catch (ClassNotFoundException | LinkageError | ClassCastException e) {
-                return new Native(null, null);
-            }
-        }
     }
 }
