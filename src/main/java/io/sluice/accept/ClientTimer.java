@@ -1,5 +1,7 @@
 package io.sluice.accept;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +27,7 @@ final class ClientTimer implements Runnable {
         /** What the connection waits for now: one of {@link ClientTimer#SENDING} ... {@link ClientTimer#UPSTREAM}. */
         int waitingFor();
 
-        /** Changes whenever the response moves out (see {@code DownstreamHandler.outputMark}). */
+        /** Changes whenever the response moves out (see {@link ClientTimer#outputMark}). */
         long outputMark();
 
         /** When the request head that is arriving began (0: nothing of one yet). */
@@ -72,6 +74,20 @@ final class ClientTimer implements Runnable {
         this.parkAfterNanos = parkAfterNanos;
         this.waitingSince = waitingSince;
         this.servedOne = servedOne;
+    }
+
+    /**
+     * Changes whenever the outbound side of {@code channel} moves: the message being written, how far it got
+     * (a file region counts no pending bytes, only progress), the bytes queued, the bytes written ({@code
+     * meter} may be null). As Netty's IdleStateHandler observes output.
+     */
+    static long outputMark(Channel channel, ConnectionMeter meter) {
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        if (out == null) {
+            return 0;
+        }
+        return System.identityHashCode(out.current()) * 31L + out.currentProgress() * 17 + out.totalPendingWriteBytes()
+                + (meter == null ? 0 : meter.written() * 13);
     }
 
     void start(Connection connection, EventExecutor executor) {

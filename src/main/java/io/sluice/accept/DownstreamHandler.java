@@ -1,15 +1,12 @@
 package io.sluice.accept;
 
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -18,7 +15,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -30,7 +26,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.exchange.ClientAddress;
-import io.sluice.config.RespondConfig;
 import io.sluice.config.HeaderOps;
 import io.sluice.exchange.Downstream;
 import io.sluice.exchange.Exchange;
@@ -40,24 +35,22 @@ import io.sluice.filter.FilterChain;
 import io.sluice.filter.FilterRun;
 import io.sluice.filter.ForwardedHeaders;
 import io.sluice.filter.api.Reply;
+import io.sluice.response.LocalAnswers;
 import io.sluice.response.LocalReplies;
 import io.sluice.response.ResponseHeads;
 import io.sluice.route.RequestPath;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
-import io.sluice.tcp.RelayHandler;
 import io.sluice.tls.AcmeChallenges;
 import io.sluice.upstream.ProxyCall;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection of an http listener: takes decoded requests one at a time, routes each, and
- * hands it to its action (forward, respond, static). Requests are answered in order: while one is in
+ * One client connection of an http listener (or one h2 stream): takes decoded requests one at a time, routes
+ * each, and hands it to its action (forward, respond, static). Requests are answered in order: while one is in
  * progress, pipelined ones wait in a {@link ReadAhead}, and the socket is not read further.
  *
  * <p>A request, top to bottom (the sections below follow it):
@@ -67,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * <li>the filter chain ({@link FilterRun}; skipped when the route has none): it calls back
  *     {@link #proceed} or {@link #answer}; while a filter waits, body parts are held ({@code heldBody});</li>
  * <li>the action: {@code forward} hands the request to a {@link ProxyCall} (which writes the response back
- *     through this class as its {@link Downstream} sink), {@code respond}, {@code serveStatic};</li>
+ *     through this class as its {@link Downstream} sink); {@code respond} and the early answers are
+ *     {@link LocalAnswers}; {@code serveStatic}; an accepted upgrade becomes a tunnel ({@link Upgrades});</li>
  * <li>every response head is finished in one place ({@link io.sluice.response.ResponseHeads}), then
  *     {@link #responseFinished} goes on with the next request;</li>
  * <li>beside the path: the client timeouts and parking (the last sections).</li>
@@ -76,19 +70,15 @@ import org.slf4j.LoggerFactory;
  * <p>Auto-read is off: the handler asks for bytes only when it can use them, which is how a slow
  * upstream slows the client down instead of filling memory.
  *
- * <p>The client's timeouts ({@code server.client_timeouts}) are a {@link ClientTimer}: one timer per
- * connection whose deadline depends on what the connection is waiting for; the request path only notes
- * times there, and the timer asks this class ({@link ClientTimer.Connection}) what it waits for when it
+ * <p>The client's timeouts ({@code server.client_timeouts}) are a {@link ClientTimer}: the request path only
+ * notes times there, and the timer asks this class ({@link ClientTimer.Connection}) what it waits for when it
  * fires. An h2 stream is timed for request_body and send only (a stalled body, a client that never opens
- * the stream's window); its connection's idle handler covers the rest.
+ * the stream's window); its connection's idle handler covers the rest. The same timer parks an HTTP/1.1
+ * connection that has waited {@link #PARK_AFTER_NANOS} for its next request: this handler and the codec give
+ * way to a small {@link ParkedConnection} (see there why).
  *
- * <p>Parking: an HTTP/1.1 connection that has waited {@link #PARK_AFTER_NANOS} for its next request, with
- * nothing of it read and nothing of the last response still on its way, gives up its decoder, its encoder
- * and this handler, and a small {@link ParkedConnection} takes their place until the next bytes come (the
- * way nginx frees a keep-alive connection's buffers): the codec and this handler were most of what an
- * idle connection held besides the channel itself, and the decoder's line buffer grows with the longest
- * header line it has seen. Waiting a little before parking keeps a busy connection from building a new
- * codec per request; the same timer looks after it.
+ * <p>Everything here is per connection (per stream on h2, where a handler serves one request), so what is
+ * split out of it is static or made only when its feature is used: nothing is allocated per request for it.
  */
 public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         implements Downstream, FilterRun.Gate, ClientTimer.Connection {
@@ -120,8 +110,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private long discarded;
     private boolean closing;
     private boolean upgradeRequested;
-    private boolean drainScheduled;
-    private Runnable drainPending;
 
     // client timeouts and parking
     private final ClientTimer timer;
@@ -196,9 +184,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         }
         if (closing) {
             ReferenceCountUtil.release(msg);
-        } else if ((exchange != null && exchange.requestComplete()) || drainScheduled) {
+        } else if ((exchange != null && exchange.requestComplete()) || takeUpScheduled()) {
             if (pending == null) {
-                pending = new ReadAhead();
+                pending = new ReadAhead(this::takeUpReadAhead);
             }
             pending.add(msg); // pipelined: waits for the response in progress
         } else {
@@ -283,18 +271,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private void startExchange(HttpRequest request) {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
-            boolean tooLarge = cause instanceof TooLongFrameException;
             exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
             exchange.requestComplete(true);
             log.debug("bad request from {}: {}", clientIp, cause.toString());
-            if (!tooLarge && RequestChecks.unsupportedTransferEncoding(request.headers())
-                    && request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
-                // Netty refuses a coding list that does not end in chunked; answered as any unknown coding
-                replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
-                return;
-            }
-            replyLocal(exchange, tooLarge ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                    : HttpResponseStatus.BAD_REQUEST, tooLarge ? "request head too large" : cause.getMessage());
+            RequestChecks.Refusal refusal = RequestChecks.undecodable(request, cause);
+            replyLocal(exchange, refusal.status,
+                    refusal == RequestChecks.Refusal.MALFORMED ? cause.getMessage() : refusal.detail);
             return;
         }
         HttpHeaders headers = request.headers();
@@ -320,34 +302,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             replyLocal(exchange, HttpResponseStatus.BAD_REQUEST, problem);
             return;
         }
-        if (request.protocolVersion().majorVersion() != 1) {
-            // "HTTP/2.1" in a request line (found by fuzzing): this connection speaks HTTP/1.x only, as nginx
-            // answers it; an upstream must not be left to guess how such a request is framed
-            exchange.closeAfterResponse();
-            replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version not supported");
+        RequestChecks.Refusal refusal = RequestChecks.refusal(request, forwardProxy != null);
+        if (refusal != null) {
+            if (refusal.close) {
+                exchange.closeAfterResponse();
+            }
+            replyLocal(exchange, refusal.status, refusal.detail);
             return;
         }
         if (path != rawPath) {
             request.setUri(path + uri.substring(rawPath.length())); // the upstream gets what the route matched
-        }
-        if (RequestChecks.unsupportedTransferEncoding(headers)) {
-            exchange.closeAfterResponse(); // the body's framing is unknown: nothing after it can be read
-            replyLocal(exchange, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding");
-            return;
-        }
-        if (request.protocolVersion() != HttpVersion.HTTP_1_1 && request.protocolVersion() != HttpVersion.HTTP_1_0) {
-            exchange.closeAfterResponse();
-            replyLocal(exchange, HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, null);
-            return;
-        }
-        if (request.method() == HttpMethod.CONNECT && forwardProxy == null) {
-            replyLocal(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported");
-            return;
-        }
-        String expect = headers.get(HttpHeaderNames.EXPECT);
-        if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
-            replyLocal(exchange, HttpResponseStatus.EXPECTATION_FAILED, null);
-            return;
         }
         if (forwardProxy != null) { // a forward proxy: the client names the destination (io.sluice.forward)
             if (tunnel) {
@@ -368,11 +332,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         }
         String acme = AcmeChallenges.http01(path);
         if (acme != null) { // an ACME HTTP-01 validation: before the redirect and the routes
-            replyAcme(acme);
+            answerLocally(LocalAnswers.acmeChallenge(ctx.alloc(), acme));
             return;
         }
         if (listener.httpsRedirectPort() > 0) {
-            redirectToHttps(request);
+            answerLocally(LocalAnswers.httpsRedirect(request, ctx.channel(), listener.httpsRedirectPort()));
             return;
         }
         RouteTable routes = listener.routes();
@@ -417,7 +381,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         HttpRequest request = exchange.request();
         switch (route.action()) {
             case FORWARD -> forward(request, route, request.headers().contains(HttpHeaderNames.EXPECT));
-            case RESPOND -> respond(route);
+            case RESPOND -> answerLocally(LocalAnswers.respond(ctx.alloc(), route.respond()));
             case STATIC -> serveStatic(request, route);
             default -> throw new IllegalStateException(route.action().toString());
         }
@@ -447,51 +411,20 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     @Override
     public void answer(Reply reply) {
         releaseHeldBody();
+        answerLocally(LocalReplies.create(ctx.alloc(), reply, exchange.requestId()));
+    }
+
+    /** A whole answer of the proxy's own ({@link LocalAnswers}, a filter's): counted, finished, written, done. */
+    private void answerLocally(FullHttpResponse response) {
         Exchange ex = exchange;
-        FullHttpResponse response = LocalReplies.create(ctx.alloc(), reply, ex.requestId());
-        listener.localReplies().record(reply.status(), System.nanoTime() - ex.startNanos());
+        listener.localReplies().record(response.status().code(), System.nanoTime() - ex.startNanos());
         writeFull(response);
         responseFinished(ex);
     }
 
-    /** The key authorization of a pending ACME HTTP-01 challenge (io.sluice.tls.AcmeChallenges). */
-    private void replyAcme(String keyAuthorization) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                ByteBufUtil.writeAscii(ctx.alloc(), keyAuthorization));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        writeFull(response);
-        listener.localReplies().record(200, System.nanoTime() - exchange.startNanos());
-        responseFinished(exchange);
-    }
-
-    /** {@code redirect_to_https}: 308 (method and body kept) to the same host, path and query over https. */
-    private void redirectToHttps(HttpRequest request) {
-        String host = request.headers().get(HttpHeaderNames.HOST, "");
-        if (host.isEmpty()) {
-            InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
-            host = io.netty.util.NetUtil.toAddressString(local.getAddress());
-            host = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-        } else {
-            int colon = host.lastIndexOf(':');
-            if (colon > host.lastIndexOf(']')) {
-                host = host.substring(0, colon); // the http port says nothing about the https one
-            }
-        }
-        int port = listener.httpsRedirectPort();
-        String location = "https://" + host + (port == 443 ? "" : ":" + port) + request.uri();
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.PERMANENT_REDIRECT, Unpooled.EMPTY_BUFFER);
-        response.headers().set(HttpHeaderNames.LOCATION, location).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        writeFull(response);
-        listener.localReplies().record(308, System.nanoTime() - exchange.startNanos());
-        responseFinished(exchange);
-    }
-
     private void forward(HttpRequest request, Route route, boolean expectContinue) {
         HttpHeaders headers = request.headers();
-        boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE)
-                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+        boolean upgrade = Upgrades.requested(headers);
         boolean chunked = HttpUtil.isTransferEncodingChunked(request) || (filters != null && filters.bodyLengthRemoved());
         upgradeRequested = upgrade; // no read-ahead: what follows may not be HTTP
         if (!upgrade) {
@@ -507,20 +440,6 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         }
         call = new ProxyCall(this, exchange, route, request);
         call.start();
-    }
-
-    private void respond(Route route) {
-        RespondConfig respond = route.respond();
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(respond.status()), ByteBufUtil.writeUtf8(ctx.alloc(), respond.body()));
-        HttpHeaders headers = response.headers();
-        for (Map.Entry<String, String> h : respond.headers().entrySet()) {
-            headers.set(h.getKey(), h.getValue());
-        }
-        headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        listener.localReplies().record(respond.status(), System.nanoTime() - exchange.startNanos());
-        writeFull(response);
-        responseFinished(exchange);
     }
 
     private void serveStatic(HttpRequest request, Route route) {
@@ -761,25 +680,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             timer.responseDone();
         }
         if (!noPending()) {
-            // The next request was read ahead. Take it up in a task, not here inside the previous
-            // response's last read: the rest of this loop turn's I/O comes first, so an upstream that
-            // closed the connection just released to the pool is noticed before the request could
-            // pick that connection.
-            if (!drainScheduled) {
-                drainScheduled = true;
-                if (drainPending == null) {
-                    drainPending = this::drainPending;
-                }
-                ctx.executor().execute(drainPending);
-            }
+            pending.scheduleTakeUp(ctx.executor()); // the next request was read ahead (see there why a task)
             return;
         }
         maybeRead();
     }
 
-    /** Handles requests that were read ahead, in order, until one is in progress. */
-    private void drainPending() {
-        drainScheduled = false;
+    /** Handles requests that were read ahead, in order, until one is in progress (the {@link ReadAhead}'s task). */
+    private void takeUpReadAhead() {
         while (!closing && !noPending() && (exchange == null || !exchange.requestComplete())) {
             handle(pending.poll());
         }
@@ -810,20 +718,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     public void switchToTunnel(Exchange ex, Channel upstream, Runnable onClose) {
         closing = true;
         call = null;
-        if (ex.status() == 101) {
-            // The encoder waits for the end of the 101 it wrote; the upstream's bytes go through the relay now.
-            // (A forward proxy's CONNECT answer was written whole.)
-            ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
-        }
-        ctx.flush();
         Channel client = ctx.channel();
-        ChannelPipeline up = upstream.pipeline();
-        up.replace("proxy", "relay", new RelayHandler(client, onClose));
-        ChannelPipeline down = client.pipeline();
-        down.replace(this, "relay", new RelayHandler(upstream, null));
-        down.remove("encoder");
-        up.remove("http");      // bytes the upstream sent after the 101 go to the client now
-        down.remove("decoder"); // and bytes the client sent after its request go upstream
+        Upgrades.switchToTunnel(ctx, ex.status() == 101, upstream, onClose); // this handler is gone after it
         releasePending();
         client.read();
         upstream.read();
@@ -893,7 +789,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             return ClientTimer.SENDING;
         }
         if (exchange == null) {
-            return drainScheduled ? ClientTimer.READ_AHEAD : http1() ? ClientTimer.NEXT_REQUEST : ClientTimer.NOTHING;
+            return takeUpScheduled() ? ClientTimer.READ_AHEAD : http1() ? ClientTimer.NEXT_REQUEST : ClientTimer.NOTHING;
         }
         return exchange.requestComplete() ? ClientTimer.UPSTREAM : ClientTimer.REQUEST_BODY;
     }
@@ -968,22 +864,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
      */
     @Override
     public boolean park() {
-        if (!noPending() || !decoder.idle() || !ctx.channel().isWritable()
-                || (staticBody != null && !staticBody.isDone())) {
-            return false;
-        }
-        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        if (out != null && !out.isEmpty()) {
-            return false;
-        }
-        ChannelPipeline p = ctx.pipeline();
-        p.remove(decoder);
-        p.remove("encoder");
-        if (p.get("h2c") != null) {
-            p.remove("h2c"); // an h2c request that was not upgraded left it
-        }
-        p.replace(this, "downstream", new ParkedConnection(pipelines, timer.waitingSince(), timer.servedOne()));
-        return true;
+        return noPending() && (staticBody == null || staticBody.isDone())
+                && ParkedConnection.park(ctx, decoder, pipelines, timer.waitingSince(), timer.servedOne());
     }
 
     /** Response bytes not yet taken by the client: queued, unflushed, or a static file still streaming. */
@@ -993,18 +875,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
                 || (staticBody != null && !staticBody.isDone());
     }
 
-    /**
-     * Changes whenever the outbound side moves: the message being written, how far it got (a file region
-     * counts no pending bytes, only progress), the bytes queued. As Netty's IdleStateHandler observes output.
-     */
     @Override
     public long outputMark() {
-        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        if (out == null) {
-            return 0;
-        }
-        return System.identityHashCode(out.current()) * 31L + out.currentProgress() * 17 + out.totalPendingWriteBytes()
-                + (meter == null ? 0 : meter.written() * 13);
+        return ClientTimer.outputMark(ctx.channel(), meter);
     }
 
     @Override
@@ -1022,6 +895,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     /** Route metrics and the access log line of {@code ex}, once; the bytes are the connection's since the last one. */
     private void observe(Exchange ex) {
         listener.observer().finished(ex, meter == null ? 0 : meter.takeRead(), meter == null ? 0 : meter.takeWritten());
+    }
+
+    private boolean takeUpScheduled() {
+        return pending != null && pending.takeUpScheduled();
     }
 
     private boolean noPending() {

@@ -11,8 +11,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An HTTP/1.1 client connection parked between two requests: the decoder, the encoder and the
- * {@link DownstreamHandler} are gone (see there for when) and this stands in the handler's place, so an
- * idle keep-alive connection holds little more than its channel. It keeps the timeout the connection is
+ * {@link DownstreamHandler} are gone and this stands in the handler's place, so an idle keep-alive
+ * connection holds little more than its channel (the way nginx frees a keep-alive connection's buffers):
+ * the codec and the handler were most of what an idle connection held, and the decoder's line buffer grows
+ * with the longest header line it has seen. A connection is parked ({@link #park}) when it has waited
+ * {@link DownstreamHandler#PARK_AFTER_NANOS} for its next request with nothing of it read and nothing of
+ * the last response still on its way; waiting a little first keeps a busy connection from building a new
+ * codec per request. It keeps the timeout the connection is
  * under (keep-alive {@code idle}, or {@code request_head} before a first request) with one timer, closes
  * the connection on a drain, and when the next bytes come puts a new codec and handler back and hands the
  * bytes to the decoder. Owned by the connection's event loop.
@@ -31,6 +36,30 @@ final class ParkedConnection extends ChannelInboundHandlerAdapter implements Run
         this.pipelines = pipelines;
         this.waitingSince = waitingSince;
         this.servedOne = servedOne;
+    }
+
+    /**
+     * Parks the connection of {@code handler} (at {@code ctx}): its codec and the handler go, a
+     * ParkedConnection comes. False when a response is still on its way out (then nothing changed); the
+     * handler has checked that nothing of a next request was read.
+     */
+    static boolean park(ChannelHandlerContext ctx, StrictRequestDecoder decoder, HttpListenerInitializer pipelines,
+                        long waitingSince, boolean servedOne) {
+        if (!decoder.idle() || !ctx.channel().isWritable()) {
+            return false;
+        }
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out != null && !out.isEmpty()) {
+            return false;
+        }
+        ChannelPipeline p = ctx.pipeline();
+        p.remove(decoder);
+        p.remove("encoder");
+        if (p.get("h2c") != null) {
+            p.remove("h2c"); // an h2c request that was not upgraded left it
+        }
+        p.replace(ctx.handler(), "downstream", new ParkedConnection(pipelines, waitingSince, servedOne));
+        return true;
     }
 
     @Override

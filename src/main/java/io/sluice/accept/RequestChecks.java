@@ -1,10 +1,12 @@
 package io.sluice.accept;
 
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
@@ -58,6 +60,73 @@ final class RequestChecks {
             return "Transfer-Encoding repeated, or in an HTTP/1.0 request"; // as nginx
         }
         return null;
+    }
+
+    /**
+     * What the proxy will not take from a request head that {@link #validate} passed, in the order it is
+     * checked; each a fixed answer, so refusing costs no allocation. {@code close}: the connection closes
+     * after the answer, because what follows the head cannot be read as the client meant it.
+     */
+    enum Refusal {
+        // "HTTP/2.1" in a request line (found by fuzzing): this connection speaks HTTP/1.x only, as nginx
+        // answers it; an upstream must not be left to guess how such a request is framed
+        HTTP_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version not supported", true),
+        // the body's framing is unknown: nothing after it can be read
+        TRANSFER_ENCODING(HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding", true),
+        HTTP_MINOR_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, null, true),
+        CONNECT(HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported", false),
+        EXPECTATION(HttpResponseStatus.EXPECTATION_FAILED, null, false),
+        // heads the decoder could not read ({@link #undecodable}); the detail of MALFORMED is the decoder's
+        HEAD_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large", true),
+        MALFORMED(HttpResponseStatus.BAD_REQUEST, null, true);
+
+        final HttpResponseStatus status;
+        final String detail;
+        final boolean close;
+
+        Refusal(HttpResponseStatus status, String detail, boolean close) {
+            this.status = status;
+            this.detail = detail;
+            this.close = close;
+        }
+    }
+
+    /**
+     * The {@link Refusal} for a valid head the proxy still does not take (a version it does not speak, a
+     * Transfer-Encoding it cannot frame, CONNECT where no forward proxy is, an Expect other than
+     * 100-continue); null when it takes it.
+     */
+    static Refusal refusal(HttpRequest request, boolean forwardProxy) {
+        HttpVersion version = request.protocolVersion();
+        if (version.majorVersion() != 1) {
+            return Refusal.HTTP_VERSION;
+        }
+        if (unsupportedTransferEncoding(request.headers())) {
+            return Refusal.TRANSFER_ENCODING;
+        }
+        if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+            return Refusal.HTTP_MINOR_VERSION;
+        }
+        if (request.method() == HttpMethod.CONNECT && !forwardProxy) {
+            return Refusal.CONNECT;
+        }
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
+            return Refusal.EXPECTATION;
+        }
+        return null;
+    }
+
+    /** The answer to a head the decoder failed on with {@code cause}. */
+    static Refusal undecodable(HttpRequest request, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            return Refusal.HEAD_TOO_LARGE;
+        }
+        if (unsupportedTransferEncoding(request.headers())
+                && request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
+            return Refusal.TRANSFER_ENCODING; // Netty refuses a coding list that does not end in chunked
+        }
+        return Refusal.MALFORMED;
     }
 
     /**
