@@ -66,6 +66,7 @@ public final class OtlpSpanExport implements AutoCloseable {
     private static final AttributeKey<String> ENDPOINT = AttributeKey.stringKey("sluice.endpoint");
     private static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("sluice.attempts");
     private static final AttributeKey<String> REQUEST_ID = AttributeKey.stringKey("sluice.request_id");
+    private static final AttributeKey<String> UPSTREAM_ERROR = AttributeKey.stringKey("sluice.upstream_error");
 
     private final TracingConfig config;
     private final SdkTracerProvider provider;
@@ -165,6 +166,10 @@ public final class OtlpSpanExport implements AutoCloseable {
         b.setAttribute(ENDPOINT, ex.endpoint());
         b.setAttribute(ATTEMPTS, (long) ex.attempts());
         b.setAttribute(REQUEST_ID, ex.requestId().toString());
+        String upstreamError = ex.upstreamError(); // the access log's upstream_error; set only when the upstream failed
+        if (upstreamError != null) {
+            b.setAttribute(UPSTREAM_ERROR, upstreamError);
+        }
         int status = ex.status();
         if (status > 0) {
             b.setAttribute(STATUS, (long) status);

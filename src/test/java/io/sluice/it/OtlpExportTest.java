@@ -129,10 +129,17 @@ class OtlpExportTest {
                       - name: api
                         match: { path_prefix: /api/ }
                         upstream: app
+                      - name: down
+                        match: { path_prefix: /down/ }
+                        upstream: down
                 upstreams:
                   app:
                     endpoints:
                       - { address: "${UP1}" }
+                  down:   # nothing listens there (a test that asks sets DOWN to a port just given back)
+                    endpoints:
+                      - { address: "${DOWN:-127.0.0.1:1}" }
+                    retry: { attempts: 0 }
                 admin:
                   address: 127.0.0.1:0
                 """ + tracing;
@@ -160,6 +167,19 @@ class OtlpExportTest {
         return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private static Map<String, String> env(TestUpstream up, String down) {
+        Map<String, String> env = TestUpstream.env(up);
+        env.put("DOWN", down);
+        return env;
+    }
+
+    /** An address nothing listens on: a port taken and given back. */
+    private static String closedPort() throws Exception {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return "127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
     private static long metric(String text, String line) {
         return text.lines().filter(l -> l.startsWith(line + " ")).findFirst()
                 .map(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(-1L);
@@ -173,7 +193,7 @@ class OtlpExportTest {
                        otlp_endpoint: %s
                        service_name: sluice-test
                        export_timeout: 2s
-                     """.formatted(receiver.endpoint())), TestUpstream.env(up))) {
+                     """.formatted(receiver.endpoint())), env(up, closedPort()))) {
             long before = System.currentTimeMillis() * 1_000_000L;
             // 1. a client's sampled trace: the proxy's span is its child
             assertThat(get(sluice.uri("main", "/api/ok?x=1"),
@@ -183,6 +203,8 @@ class OtlpExportTest {
             // 2. no traceparent: the proxy starts the trace; the upstream answers 500
             assertThat(get(sluice.uri("main", "/api/fail")).statusCode()).isEqualTo(500);
             String sent2 = up.next().header("traceparent");
+            // 2b. the upstream cannot be reached: the proxy answers 502, the span says why, as the access log does
+            assertThat(get(sluice.uri("main", "/down/x")).statusCode()).isEqualTo(502);
             // 3. a local answer: no trace, no span
             assertThat(get(sluice.uri("main", "/hello")).statusCode()).isEqualTo(200);
             // 4. a client's trace not sampled: passed on, not exported
@@ -198,10 +220,10 @@ class OtlpExportTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> receiver.spans.stream()
                     .anyMatch(r -> "/api/marker".equals(r.attr("url.path"))));
             await().atMost(Duration.ofSeconds(60)).until(() ->
-                    metric(get(sluice.adminUri("/metrics")).body(), "sluice_tracing_spans_total{result=\"exported\"}") == 3);
+                    metric(get(sluice.adminUri("/metrics")).body(), "sluice_tracing_spans_total{result=\"exported\"}") == 4);
             String metrics = get(sluice.adminUri("/metrics")).body();
             assertThat(receiver.spans).extracting(r -> r.attr("url.path"))
-                    .containsExactlyInAnyOrder("/api/ok", "/api/fail", "/api/marker"); // nothing of /hello, /api/unsampled
+                    .containsExactlyInAnyOrder("/api/ok", "/api/fail", "/down/x", "/api/marker"); // nothing of /hello, /api/unsampled
             assertThat(metric(metrics, "sluice_tracing_spans_total{result=\"dropped\"}")).isZero();
             assertThat(receiver.contentTypes).allMatch("application/x-protobuf"::equals);
 
@@ -234,7 +256,8 @@ class OtlpExportTest {
                     .containsEntry("sluice.endpoint", up.address())
                     .containsEntry("sluice.attempts", "1")
                     .containsKey("sluice.request_id")
-                    .doesNotContainKey("error.type");
+                    .doesNotContainKey("error.type")
+                    .doesNotContainKey("sluice.upstream_error");
             assertThat(ok.resourceAttr("service.name")).isEqualTo("sluice-test");
 
             Received fail = receiver.byPath("/api/fail");
@@ -245,6 +268,15 @@ class OtlpExportTest {
             assertThat(fail.span().getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
             assertThat(fail.attr("http.response.status_code")).isEqualTo("500");
             assertThat(fail.attr("error.type")).isEqualTo("500");
+            assertThat(fail.attr("sluice.upstream_error")).isNull(); // the upstream answered, with a 500
+
+            Received down = receiver.byPath("/down/x");
+            assertThat(down.span().getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
+            assertThat(down.attr("http.response.status_code")).isEqualTo("502");
+            assertThat(down.attr("error.type")).isEqualTo("502");
+            assertThat(down.attr("sluice.upstream")).isEqualTo("down");
+            assertThat(down.attr("sluice.attempts")).isEqualTo("1");
+            assertThat(down.attr("sluice.upstream_error")).isEqualTo("connect_failed");
 
         }
     }
