@@ -29,7 +29,9 @@ final class RawServer implements AutoCloseable {
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
     RawServer(ConnectionHandler handler) throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        // A deep backlog: tests open hundreds of connections at once, and a full accept queue drops SYNs,
+        // which the kernel retries only after a second or more, long after the proxy's connect timeout.
+        server = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
         threads.execute(() -> {
             while (!server.isClosed()) {
                 Socket s;

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +32,7 @@ class SlowReadersTest {
     private static final int STALLED = 200;
     private static final long BODY = 16L * 1024 * 1024; // far more than the sockets' buffers hold
     private static final String YAML = """
-            server: { buffer_budget: "${BUDGET}" }
+            server: { buffer_budget: "${BUDGET}", workers: 2 }
             listeners:
               - name: main
                 address: 127.0.0.1:0
@@ -74,12 +75,18 @@ class SlowReadersTest {
     /** Until every exchange is stuck: all upstream requests arrived and the upstream writes no more. */
     private static void awaitStalled(RawServer up, AtomicLong written) {
         long[] last = {-1};
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            long now = written.get();
-            boolean still = up.accepted() >= STALLED && now == last[0];
-            last[0] = now;
-            return still;
-        });
+        try {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                long now = written.get();
+                boolean still = up.accepted() >= STALLED && now == last[0];
+                last[0] = now;
+                return still;
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("not all " + STALLED + " exchanges got stuck: the upstream accepted "
+                    + up.accepted() + " connections and wrote " + written.get() + " bytes; its failures: "
+                    + up.failures, e);
+        }
     }
 
     private static void closeAll(List<Socket> sockets) throws IOException {
@@ -101,7 +108,10 @@ class SlowReadersTest {
                 System.out.println("direct memory per stalled exchange: " + perExchange + " bytes");
                 // The window: the client connection's write buffer up to its high water mark (32 KiB) and one
                 // upstream read (64 KiB at most). Before the fix: about 260 KiB (reads of up to 256 KiB).
-                assertThat(perExchange).as("direct memory per stalled exchange").isLessThan(112 * 1024);
+                // Netty counts whole chunks its arenas hold, not the bytes in use, so the figure moves with the
+                // machine: 63 KiB on a 2-core host, 124 KiB once on CI's. The bound sits between the window and
+                // the old behaviour, with two workers so the count of per-loop arenas does not follow the cores.
+                assertThat(perExchange).as("direct memory per stalled exchange").isLessThan(176 * 1024);
             } finally {
                 closeAll(clients);
             }
