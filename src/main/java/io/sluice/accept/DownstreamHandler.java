@@ -910,9 +910,4 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             pending.release();
         }
     }
-
-    /** Fired on every client connection when the proxy stops: idle ones close, busy ones close after their response. */
-    public enum DrainEvent {
-        INSTANCE
-    }
 }

@@ -114,7 +114,7 @@ final class Http2Pipeline {
                 }
                 return;
             }
-            if (evt == DownstreamHandler.DrainEvent.INSTANCE) {
+            if (evt == DrainEvent.INSTANCE) {
                 // Close (GOAWAY) once the streams in flight are done, not before: some clients (the JDK 17
                 // HttpClient) fail every open stream on a GOAWAY, whatever its last stream id says.
                 Http2Connection connection = codec.connection();

@@ -104,7 +104,7 @@ final class ParkedConnection extends ChannelInboundHandlerAdapter implements Run
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == DownstreamHandler.DrainEvent.INSTANCE) {
+        if (evt == DrainEvent.INSTANCE) {
             ctx.close(); // the proxy stops: an idle connection closes at once
             return;
         }

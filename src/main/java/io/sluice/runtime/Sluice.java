@@ -10,7 +10,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.sluice.accept.DownstreamHandler;
+import io.sluice.accept.DrainEvent;
 import io.sluice.accept.HttpListenerInitializer;
 import io.sluice.accept.ListenerContext;
 import io.sluice.admin.AdminServer;
@@ -565,7 +565,7 @@ public final class Sluice implements AutoCloseable {
             }
         }
         for (Channel ch : connections) {
-            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(DownstreamHandler.DrainEvent.INSTANCE));
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE));
         }
         // Wait for each connection that was open when the drain began (new ones cannot arrive: the
         // listeners are closed), up to the deadline.
