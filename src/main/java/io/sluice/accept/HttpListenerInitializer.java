@@ -30,6 +30,7 @@ import java.util.ArrayDeque;
  *             chunked (ChunkedWriteHandler)    https only: static files in chunks (no zero-copy through TLS)
  *             downstream (DownstreamHandler)   route → forward / respond / static; the client timeouts
  *   addHttp2: see {@link Http2Pipeline}: per stream Http2RequestCheck, frames ⇄ HttpObjects, DownstreamHandler
+ *             (and a ChunkedWriteHandler, added by StaticFiles, on a stream that serves a file)
  * </pre>
  * An HTTP/1.1 connection that waits a second between requests is parked: its decoder, encoder and
  * DownstreamHandler give way to a {@link ParkedConnection}, which puts new ones back with the next bytes,
@@ -114,8 +115,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         stream.config().setAllocator(stream.parent().config().getAllocator());
         stream.pipeline()
                 .addLast("h2check", new Http2RequestCheck()) // malformed pseudo-headers: PROTOCOL_ERROR
-                .addLast("codec", Http2ToHttp1Codec.INSTANCE)
-                .addLast("chunked", new ChunkedWriteHandler())
+                .addLast("codec", Http2ToHttp1Codec.INSTANCE) // a static file adds "chunked" after it (StaticFiles)
                 .addLast("downstream", new DownstreamHandler(listener, null));
     }
 

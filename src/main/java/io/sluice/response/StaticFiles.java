@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -222,6 +223,11 @@ public final class StaticFiles {
             } catch (RuntimeException e) {
                 channel.close();
                 throw e;
+            }
+            if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+                // h2 streams get it only when they serve a file: on every other stream it would be one more
+                // handler to create and one more hop for each write and flush
+                ctx.pipeline().addBefore(ctx.name(), "chunked", new ChunkedWriteHandler());
             }
             ctx.write(response);
             return ctx.writeAndFlush(new HttpChunkedInput(chunks));
