@@ -30,7 +30,7 @@ final class RawServer implements AutoCloseable {
 
     RawServer(ConnectionHandler handler) throws IOException {
         // A deep backlog: tests open hundreds of connections at once, and a full accept queue drops SYNs,
-        // which the kernel retries only after a second or more, long after the proxy's connect timeout.
+        // which the kernel retries only after a second or more.
         server = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
         threads.execute(() -> {
             while (!server.isClosed()) {
