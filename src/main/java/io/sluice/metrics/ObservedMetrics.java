@@ -72,10 +72,11 @@ public final class ObservedMetrics {
                 .unit(Unit.SECONDS).labelNames("upstream", "endpoint").classicOnly()
                 .classicUpperBounds(ProxyMetrics.DURATION_BUCKETS).withoutExemplars().register(registry);
         downstreamOpen = Gauge.builder().name("sluice_downstream_connections_open")
-                .help("Client connections open, by listener").labelNames("listener").register(registry);
+                .help("Client connections open, by listener").labelNames("listener").withoutExemplars()
+                .register(registry);
         downstreamParked = Gauge.builder().name("sluice_downstream_connections_parked")
                 .help("Idle HTTP/1.1 client connections parked (their codec and handler given up until their next"
-                        + " bytes come), by listener").labelNames("listener").register(registry);
+                        + " bytes come), by listener").labelNames("listener").withoutExemplars().register(registry);
         downstreamTotal = Counter.builder().name("sluice_downstream_connections_total")
                 .help("Client connections accepted, by listener").labelNames("listener").withoutExemplars()
                 .register(registry);
@@ -85,7 +86,7 @@ public final class ObservedMetrics {
                 .labelNames("listener", "timeout").withoutExemplars().register(registry);
         upstreamOpen = Gauge.builder().name("sluice_upstream_connections_open")
                 .help("Connections to an endpoint open (busy or pooled)").labelNames("upstream", "endpoint")
-                .register(registry);
+                .withoutExemplars().register(registry);
         upstreamConnects = Counter.builder().name("sluice_upstream_connects_total")
                 .help("Connections to an endpoint attempted").labelNames("upstream", "endpoint")
                 .withoutExemplars().register(registry);

@@ -49,7 +49,7 @@ import java.util.function.Supplier;
  *   <li>{@code sluice_endpoint_effective_weight{upstream,endpoint}} (in units of the configured weight)
  *       and {@code sluice_endpoint_state_changes_total{upstream,endpoint,state}} (how often an endpoint entered
  *       a state), read at scrape time like the two above.</li>
- *   <li>The JVM metrics of {@link JvmMetrics} (see {@link #registerJvmMetrics}).</li>
+ *   <li>The JVM metrics of {@link JvmMetrics}, once an admin server exports them (see {@link #exportJvmMetrics}).</li>
  *   <li>Beside those, the ones of {@link ObservedMetrics}: per route, per listener, upstream connections,
  *       retries, ejections, pools, Netty memory, the access log; docs/observability.md lists them all.</li>
  * </ul>
@@ -80,8 +80,9 @@ public final class ProxyMetrics {
     private Gauge buildInfo;
     private String[] buildInfoValues;
     private final Gauge lastReloadTimestamp;
+    private boolean jvmMetricsExported;
 
-    /** Registers the proxy's metrics and the JVM metrics in a registry of its own. */
+    /** Registers the proxy's metrics in a registry of its own; the JVM metrics come with {@link #exportJvmMetrics}. */
     public ProxyMetrics() {
         // No exemplars: without a tracer they carry nothing, and sampling them costs on the hot path.
         requestsTotal = Counter.builder()
@@ -133,11 +134,13 @@ public final class ProxyMetrics {
         lastReloadSuccess = Gauge.builder()
                 .name("sluice_config_last_reload_success")
                 .help("1 when the last configuration load (the start or a reload) succeeded, 0 when it was refused")
+                .withoutExemplars()
                 .register(registry);
         lastReloadTimestamp = Gauge.builder()
                 .name("sluice_config_last_reload_timestamp_seconds")
                 .help("When the configuration was last loaded or a reload was attempted (Unix time)")
                 .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .withoutExemplars()
                 .register(registry);
         CounterWithCallback.builder()
                 .name("sluice_health_checks_total")
@@ -175,7 +178,6 @@ public final class ProxyMetrics {
                 .register(registry);
         registerCircuitMetrics();
         registerMirrorMetrics();
-        registerJvmMetrics(registry);
         observed = new ObservedMetrics(registry, this);
     }
 
@@ -235,6 +237,18 @@ public final class ProxyMetrics {
             if (upstream.breaker() != null) {
                 visitor.accept(upstream.name(), upstream.breaker());
             }
+        }
+    }
+
+    /**
+     * Adds the JVM metrics to the registry; the admin server calls it, since only its {@code /metrics} reads
+     * them. Without an admin address the proxy never loads them: they are about 300 classes (the JMX beans,
+     * the library's JVM instrumentation) and 2 MiB of a proxy's idle RSS (docs/benchmarks.md). Idempotent.
+     */
+    public synchronized void exportJvmMetrics() {
+        if (!jvmMetricsExported) {
+            registerJvmMetrics(registry);
+            jvmMetricsExported = true;
         }
     }
 
@@ -330,6 +344,7 @@ public final class ProxyMetrics {
                     .name("sluice_build_info")
                     .help("Always 1; the labels say which build runs on what")
                     .labelNames(labels.keySet().toArray(new String[0]))
+                    .withoutExemplars()
                     .register(registry);
         } else if (java.util.Arrays.equals(values, buildInfoValues)) {
             return;

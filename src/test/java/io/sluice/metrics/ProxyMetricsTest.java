@@ -95,7 +95,10 @@ class ProxyMetricsTest {
     }
 
     @Test
-    void registersJvmMetrics() throws IOException {
+    void exportsJvmMetricsOnlyWhenAsked() throws IOException {
+        assertThat(lines()).noneMatch(line -> line.startsWith("jvm_"));
+        metrics.exportJvmMetrics();
+        metrics.exportJvmMetrics(); // a second admin server (a reload) registers nothing twice
         assertThat(lines()).anyMatch(line -> line.startsWith("jvm_memory_used_bytes{"));
     }
 
