@@ -82,10 +82,10 @@ public final class AdminServer implements AutoCloseable {
                        Function<String, InetSocketAddress> boundAddress, long startMillis, Reloads reloads) {
         this.address = Objects.requireNonNull(admin, "admin").address();
         this.group = Objects.requireNonNull(group, "group");
-        metrics.exportJvmMetrics();
         this.handler = new AdminHandler(new AdminApi(Objects.requireNonNull(metrics, "metrics"),
                 Objects.requireNonNull(upstreams, "upstreams"), Objects.requireNonNull(config, "config"),
                 Objects.requireNonNull(boundAddress, "boundAddress"), startMillis, reloads), new AdminGuard(admin));
+        metrics.exportJvmMetrics(); // only /metrics reads them: a proxy without an admin server never loads them
     }
 
     /** Binds, waiting until the socket is listening. */
