@@ -110,6 +110,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private long discarded;
     private boolean closing;
     private boolean upgradeRequested;
+    private boolean readInProgress; // between channelRead and channelReadComplete (see Downstream#readInProgress)
 
     // client timeouts and parking
     private final ClientTimer timer;
@@ -173,6 +174,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readInProgress = true; // until channelReadComplete, which flushes the upstream request
         if (msg instanceof FullHttpRequest full) {
             // h2 streams (a HEADERS frame that ends the stream, an h2c upgrade) come whole: split them into
             // the head and body the rest of the path expects, so that neither is written twice.
@@ -204,8 +206,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         if (call != null) {
             call.flushRequest();
         }
+        readInProgress = false;
         ctx.flush();
         maybeRead();
+    }
+
+    @Override
+    public boolean readInProgress() {
+        return readInProgress;
     }
 
     private void handle(Object msg) {

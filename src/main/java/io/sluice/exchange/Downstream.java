@@ -26,6 +26,13 @@ public interface Downstream {
     void resumeReading();
 
     /**
+     * Whether a read of the client's bytes is being handled now. It ends by flushing what was written upstream
+     * meanwhile, so a request head written now can wait for its body parts from the same read and go out in
+     * one write with them.
+     */
+    boolean readInProgress();
+
+    /**
      * The final response head: finished on the one path every response takes (response_headers, filters in
      * reverse, X-Request-ID, framing, Connection) and written, not flushed.
      */

@@ -270,7 +270,9 @@ public final class ProxyCall implements PickContext {
         } else {
             held.clear(); // ownership went to the channel
         }
-        a.channel.flush();
+        if (!downstream.readInProgress()) {
+            a.channel.flush();
+        } // else the read's end flushes it (flushRequest), with the body parts of that read: one write, not two
         a.channel.read();
         if (!requestComplete) {
             downstream.resumeReading();
