@@ -112,6 +112,11 @@ public final class ConfigLoader {
         } catch (YamlEngineException e) {
             r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
             throw new ConfigException(r.errors());
+        } catch (IllegalArgumentException e) { // snakeyaml-engine's check of a tag's value (found by fuzzing)
+            r.error(badTagMark(yaml.startsWith("\uFEFF") ? yaml.substring(1) : yaml, name),
+                    "bad YAML: a tag (the '!' and what follows it) that is not valid: " + e.getMessage()
+                            + " (Sluice's configuration needs no tags: remove it)");
+            throw new ConfigException(r.errors());
         }
         if (root == null) {
             r.error((org.snakeyaml.engine.v2.exceptions.Mark) null,
@@ -140,6 +145,10 @@ public final class ConfigLoader {
         } catch (YamlEngineException e) {
             r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
             throw new ConfigException(r.errors());
+        } catch (IllegalArgumentException e) { // a tag's value snakeyaml-engine refuses (see parse)
+            r.error(badTagMark(yaml, "<filter settings>"), "bad YAML: a tag (the '!' and what follows it) that is"
+                    + " not valid: " + e.getMessage());
+            throw new ConfigException(r.errors());
         }
         Fields f = r.fields(node, factory.type(), "in " + factory.type(), factory.keys());
         C settings = f == null ? null : factory.configure(new YamlFilterSettings(r, f, factory.type()));
@@ -154,6 +163,33 @@ public final class ConfigLoader {
 
     private static ConfigException fileError(String file, String message) {
         return new ConfigException(List.of(new ConfigError(file, 1, 1, message)));
+    }
+
+    /**
+     * Where the tag is that snakeyaml-engine refused with an {@link IllegalArgumentException} (which carries
+     * no position): the first one whose value ends or starts with a space or a control character once its
+     * escapes are decoded, else the first tag; null when the text has none to show.
+     */
+    private static org.snakeyaml.engine.v2.exceptions.Mark badTagMark(String text, String name) {
+        LoadSettings settings = LoadSettings.builder().setLabel(name).setUseMarks(true).build();
+        org.snakeyaml.engine.v2.exceptions.Mark first = null;
+        try {
+            var scanner = new org.snakeyaml.engine.v2.scanner.ScannerImpl(settings,
+                    new org.snakeyaml.engine.v2.scanner.StreamReader(settings, text));
+            while (scanner.hasNext()) {
+                if (scanner.next() instanceof org.snakeyaml.engine.v2.tokens.TagToken tag) {
+                    var mark = tag.getStartMark().orElse(null);
+                    String value = tag.getValue().getHandle().orElse("") + tag.getValue().getSuffix();
+                    if (value.trim().length() != value.length()) {
+                        return mark;
+                    }
+                    first = first == null ? mark : first;
+                }
+            }
+        } catch (RuntimeException e) {
+            // the text fails further on; the tags seen so far are all there is to point at
+        }
+        return first;
     }
 
     private static String syntaxMessage(MarkedYamlEngineException e) {

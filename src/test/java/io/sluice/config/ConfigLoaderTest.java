@@ -407,6 +407,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aTagTheYamlLibraryRefusesIsABadYamlErrorAtTheTag() {
+        // snakeyaml-engine throws IllegalArgumentException for these, not its own exception (found by fuzzing)
+        assertThat(errors("!?%+0")).singleElement().asString()
+                .startsWith("test.yaml:1:1: bad YAML: a tag ").contains("remove it");
+        assertThat(errors("listeners:\n  - address: !x%20 127.0.0.1:8080\n")).singleElement().asString()
+                .startsWith("test.yaml:2:14: bad YAML: a tag ");
+    }
+
+    @Test
     void topLevelMustBeAMapping() {
         assertThat(errors("- a\n- b\n")).containsExactly(
                 "test.yaml:1:1: 'configuration' must be a mapping, not a list");
