@@ -113,10 +113,7 @@ public final class ConfigLoader {
             r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
             throw new ConfigException(r.errors());
         } catch (IllegalArgumentException e) { // snakeyaml-engine's check of a tag's value (found by fuzzing)
-            r.error(badTagMark(yaml.startsWith("\uFEFF") ? yaml.substring(1) : yaml, name),
-                    "bad YAML: a tag (the '!' and what follows it) that is not valid: " + e.getMessage()
-                            + " (Sluice's configuration needs no tags: remove it)");
-            throw new ConfigException(r.errors());
+            throw badTag(r, yaml.startsWith("\uFEFF") ? yaml.substring(1) : yaml, name, e);
         }
         if (root == null) {
             r.error((org.snakeyaml.engine.v2.exceptions.Mark) null,
@@ -146,9 +143,7 @@ public final class ConfigLoader {
             r.error((org.snakeyaml.engine.v2.exceptions.Mark) null, "bad YAML: " + e.getMessage());
             throw new ConfigException(r.errors());
         } catch (IllegalArgumentException e) { // a tag's value snakeyaml-engine refuses (see parse)
-            r.error(badTagMark(yaml, "<filter settings>"), "bad YAML: a tag (the '!' and what follows it) that is"
-                    + " not valid: " + e.getMessage());
-            throw new ConfigException(r.errors());
+            throw badTag(r, yaml, "<filter settings>", e);
         }
         Fields f = r.fields(node, factory.type(), "in " + factory.type(), factory.keys());
         C settings = f == null ? null : factory.configure(new YamlFilterSettings(r, f, factory.type()));
@@ -163,6 +158,13 @@ public final class ConfigLoader {
 
     private static ConfigException fileError(String file, String message) {
         return new ConfigException(List.of(new ConfigError(file, 1, 1, message)));
+    }
+
+    /** The error for a tag snakeyaml-engine refused with {@code e}, at that tag when it can be found. */
+    private static ConfigException badTag(YamlReader r, String text, String name, IllegalArgumentException e) {
+        r.error(badTagMark(text, name), "bad YAML: a tag (the '!' and what follows it) that is not valid: "
+                + e.getMessage() + " (Sluice's configuration needs no tags: remove it)");
+        return new ConfigException(r.errors());
     }
 
     /**
