@@ -176,8 +176,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readInProgress = true; // until channelReadComplete, which flushes the upstream request
         if (msg instanceof FullHttpRequest full) {
-            // h2 streams (a HEADERS frame that ends the stream, an h2c upgrade) come whole: split them into
-            // the head and body the rest of the path expects, so that neither is written twice.
+            // the request of an h2c upgrade comes whole: split it into the head and body the rest of the path
+            // expects, so that neither is written twice (h2 streams come split already: Http2ToHttp1Codec)
             HttpRequest head = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
             head.setDecoderResult(full.decoderResult());
             channelRead(ctx, head);

@@ -57,6 +57,30 @@ class Http2CleartextTest {
     }
 
     @Test
+    void largeResponsesOnConcurrentStreamsAllArriveWholeThroughSmallWindows() throws Exception {
+        Tools.assumeInstalled("h2load");
+        byte[] body = new byte[300 * 1024];
+        java.util.Arrays.fill(body, (byte) 'x');
+        try (TestUpstream up = TestUpstream.start("big", exchange -> {
+                exchange.sendResponseHeaders(200, body.length);
+                try (var out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up))) {
+            // 64 KiB windows for each stream and for the connection: the proxy's share-out of the connection
+            // window among ten streams that all have more to send is what is exercised
+            Tools.Result r = Tools.run("h2load", "-n", "30", "-c", "1", "-m", "10", "-w", "16", "-W", "16",
+                    sluice.uri("main", "/big").toString());
+            assertThat(r.exit()).as(r.out()).isZero();
+            assertThat(r.out()).as(r.out()).contains("30 succeeded, 0 failed, 0 errored, 0 timeout");
+            java.util.regex.Matcher data = java.util.regex.Pattern.compile("\\((\\d+)\\) data").matcher(r.out());
+            assertThat(data.find()).as(r.out()).isTrue();
+            assertThat(Long.parseLong(data.group(1))).isEqualTo(30L * body.length);
+        }
+    }
+
+    @Test
     void nghttpManyStreamsOnOneConnection() throws Exception {
         Tools.assumeInstalled("nghttp");
         try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up))) {

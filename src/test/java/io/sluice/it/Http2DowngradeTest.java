@@ -127,6 +127,25 @@ class Http2DowngradeTest {
             }
         }
 
+        /** Reads frames until the HEADERS of {@code stream}, and returns its fields. */
+        Http2Headers responseHead(int stream) throws Exception {
+            while (true) {
+                int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+                int type = in.readUnsignedByte();
+                in.readUnsignedByte(); // flags
+                int id = in.readInt() & 0x7fffffff;
+                byte[] payload = new byte[length];
+                in.readFully(payload);
+                if (type == HEADERS) {
+                    Http2Headers h = hpack.decodeHeaders(id, Unpooled.wrappedBuffer(payload));
+                    if (id == stream) {
+                        return h;
+                    }
+                }
+                assertThat(type == RST_STREAM && id == stream).as("stream %d reset", stream).isFalse();
+            }
+        }
+
         @Override
         public void close() throws IOException {
             socket.close();
@@ -168,6 +187,32 @@ class Http2DowngradeTest {
             String expected = forwardedGet("/a?b=%61", "r1");
             await().atMost(Duration.ofSeconds(60)).until(() -> up.wire().length() >= expected.length());
             assertThat(up.wire()).isEqualTo(expected).doesNotContain("x-http2");
+        }
+    }
+
+    @Test
+    void aResponseHeadArrivesWithLowerCaseNamesAndWithoutConnectionFields() throws Exception {
+        String response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Custom-Thing: v1\r\nx-lower: v2\r\n"
+                + "Set-Cookie: a=b; Path=/\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n"
+                + "Connection: X-Drop\r\nX-Drop: secret\r\nCACHE-CONTROL: no-store\r\nContent-Length: 2\r\n\r\nok";
+        try (RawUpstream up = RawUpstream.answering(response);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             H2 h2 = new H2(sluice.port("main"))) {
+            for (int stream : new int[] {1, 3}) { // the second on a pooled upstream connection
+                Http2Headers head = h2.send(getHeaders(stream, "/a", "r" + stream)).responseHead(stream);
+                assertThat(head.status()).hasToString("200");
+                assertThat(head.get("content-type")).hasToString("text/plain");
+                assertThat(head.get("x-custom-thing")).hasToString("v1");
+                assertThat(head.get("x-lower")).hasToString("v2");
+                assertThat(head.get("set-cookie")).hasToString("a=b; Path=/");
+                assertThat(head.get("cache-control")).hasToString("no-store");
+                assertThat(head.get("content-length")).hasToString("2");
+                for (String gone : new String[] {"keep-alive", "proxy-connection", "connection", "x-drop"}) {
+                    assertThat(head.contains(gone)).as(gone).isFalse();
+                }
+                head.forEach(field -> assertThat(field.getKey().toString())
+                        .isEqualTo(field.getKey().toString().toLowerCase(java.util.Locale.ROOT)));
+            }
         }
     }
 

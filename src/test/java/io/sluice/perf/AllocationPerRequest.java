@@ -2,6 +2,8 @@ package io.sluice.perf;
 
 import io.sluice.it.SluiceUnderTest;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -19,7 +21,8 @@ import java.util.Map;
  * <p>One keep-alive client sends GETs through Sluice to a tiny upstream; after a warm-up the allocation
  * of the sluice-worker threads is read before and after {@code N} requests. A second argument puts filters
  * on the route: {@code none}, {@code noop3} (three filters that do nothing) or {@code rate_limit} (one that
- * never refuses).
+ * never refuses). A third chooses the client's protocol: {@code h1} (HTTP/1.1, the default) or {@code h2c}
+ * (HTTP/2 by prior knowledge, one stream after another on one connection, the upstream still HTTP/1.1).
  */
 public final class AllocationPerRequest {
 
@@ -33,6 +36,10 @@ public final class AllocationPerRequest {
             case "rate_limit" -> ", filters: [ { rate_limit: { rate: 1000000000/s } } ]";
             default -> throw new IllegalArgumentException("filters: " + chain + " (expected none, noop3 or rate_limit)");
         };
+        String protocol = args.length > 2 ? args[2] : "h1";
+        if (!protocol.equals("h1") && !protocol.equals("h2c")) {
+            throw new IllegalArgumentException("protocol: " + protocol + " (expected h1 or h2c)");
+        }
         byte[] answer = "hello world, this is a small response body of about a hundred bytes......\n"
                 .getBytes(StandardCharsets.US_ASCII);
         // A minimal upstream that answers each request with one write (the JDK's HttpServer writes head
@@ -59,27 +66,117 @@ public final class AllocationPerRequest {
             socket.setTcpNoDelay(true);
             OutputStream out = socket.getOutputStream();
             InputStream in = new BufferedInputStream(socket.getInputStream());
-            byte[] request = ("GET /small?x=1 HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: alloc\r\n"
-                    + "Accept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-            run(out, in, request, requests / 2); // warm-up: JIT, pools, caches
+            Client client;
+            if (protocol.equals("h2c")) {
+                client = new H2cClient(out, in);
+            } else {
+                byte[] request = ("GET /small?x=1 HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: alloc\r\n"
+                        + "Accept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                client = () -> {
+                    out.write(request);
+                    out.flush();
+                    readResponse(in);
+                };
+            }
+            run(client, requests / 2); // warm-up: JIT, pools, caches
             long before = workerAllocatedBytes();
             long start = System.nanoTime();
-            run(out, in, request, requests);
+            run(client, requests);
             long nanos = System.nanoTime() - start;
             long after = workerAllocatedBytes();
-            System.out.printf("filters: %s%nrequests: %d%nallocated by event loops: %.0f bytes/request%n"
+            System.out.printf("protocol: %s%nfilters: %s%nrequests: %d%nallocated by event loops: %.0f bytes/request%n"
                             + "single-connection latency: %.1f us/request (includes the JDK test upstream)%n",
-                    chain, requests, (after - before) / (double) requests, nanos / 1000.0 / requests);
+                    protocol, chain, requests, (after - before) / (double) requests, nanos / 1000.0 / requests);
         } finally {
             upstream.close();
         }
     }
 
-    private static void run(OutputStream out, InputStream in, byte[] request, int n) throws Exception {
+    /** Sends one request and reads its whole response. */
+    private interface Client {
+        void exchange() throws Exception;
+    }
+
+    private static void run(Client client, int n) throws Exception {
         for (int i = 0; i < n; i++) {
-            out.write(request);
+            client.exchange();
+        }
+    }
+
+    /**
+     * A minimal HTTP/2 client (prior knowledge): the preface, empty SETTINGS and a connection window opened
+     * wide once, then one GET stream at a time, its header block HPACK-encoded without the dynamic table (the
+     * same bytes every time) and the response read frame by frame until END_STREAM. Enough to measure the
+     * proxy; not a general client.
+     */
+    private static final class H2cClient implements Client {
+        private static final int DATA = 0, HEADERS = 1, RST_STREAM = 3, SETTINGS = 4, PING = 6, GOAWAY = 7;
+        private static final int END_STREAM = 0x1, END_HEADERS = 0x4, ACK = 0x1;
+        private final OutputStream out;
+        private final DataInputStream in;
+        private final byte[] headerBlock;
+        private int streamId = 1;
+
+        H2cClient(OutputStream out, InputStream in) throws Exception {
+            this.out = out;
+            this.in = new DataInputStream(in);
+            ByteArrayOutputStream block = new ByteArrayOutputStream();
+            block.write(0x82); // :method GET (static table 2)
+            block.write(0x86); // :scheme http (6)
+            literal(block, 4, "/small?x=1"); // :path
+            literal(block, 1, "bench.local"); // :authority
+            literal(block, 58, "alloc"); // user-agent
+            literal(block, 19, "*/*"); // accept
+            headerBlock = block.toByteArray();
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            frame(SETTINGS, 0, 0, new byte[0]);
+            frame(8, 0, 0, new byte[] {0x7f, (byte) 0xff, 0, 0}); // WINDOW_UPDATE: the connection window ~2 GiB
             out.flush();
-            readResponse(in);
+        }
+
+        /** A literal field without indexing, its name from the static table (RFC 7541 §6.2.2). */
+        private static void literal(ByteArrayOutputStream block, int nameIndex, String value) {
+            if (nameIndex < 15) {
+                block.write(nameIndex);
+            } else {
+                block.write(0x0f);
+                block.write(nameIndex - 15);
+            }
+            block.write(value.length()); // short values: a 7-bit length, no Huffman coding
+            block.writeBytes(value.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        private void frame(int type, int flags, int stream, byte[] payload) throws Exception {
+            out.write(new byte[] {(byte) (payload.length >>> 16), (byte) (payload.length >>> 8), (byte) payload.length,
+                    (byte) type, (byte) flags,
+                    (byte) (stream >>> 24), (byte) (stream >>> 16), (byte) (stream >>> 8), (byte) stream});
+            out.write(payload);
+        }
+
+        @Override
+        public void exchange() throws Exception {
+            int stream = streamId;
+            streamId += 2;
+            frame(HEADERS, END_STREAM | END_HEADERS, stream, headerBlock);
+            out.flush();
+            while (true) {
+                int length = in.readUnsignedShort() << 8 | in.readUnsignedByte();
+                int type = in.readUnsignedByte();
+                int flags = in.readUnsignedByte();
+                int id = in.readInt() & 0x7fffffff;
+                byte[] payload = in.readNBytes(length);
+                if (type == SETTINGS && (flags & ACK) == 0) {
+                    frame(SETTINGS, ACK, 0, new byte[0]);
+                    out.flush();
+                } else if (type == PING && (flags & ACK) == 0) {
+                    frame(PING, ACK, 0, payload);
+                    out.flush();
+                } else if (type == RST_STREAM || type == GOAWAY) {
+                    throw new IllegalStateException("the proxy sent frame type " + type + " on stream " + id);
+                } else if ((type == DATA || type == HEADERS) && id == stream && (flags & END_STREAM) != 0) {
+                    return;
+                }
+            }
         }
     }
 
