@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.CharsetUtil;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -43,8 +44,38 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
     }
 
     final class Decoder extends HttpResponseDecoder {
+        /** The status code of the status line being split (its reason phrase comes next), or -1. */
+        private int statusCode = -1;
+
         Decoder(HttpDecoderConfig config) {
             super(config);
+        }
+
+        // The four hooks below share the words most responses repeat instead of copying them (KnownResponseWords).
+
+        @Override
+        protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
+            String version = KnownResponseWords.version(line, start, length);
+            return version != null ? version : super.splitFirstWordInitialLine(line, start, length);
+        }
+
+        @Override
+        protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
+            statusCode = KnownResponseWords.statusCode(line, start, length);
+            return statusCode >= 0 ? KnownResponseWords.codeText(statusCode)
+                    : super.splitSecondWordInitialLine(line, start, length);
+        }
+
+        @Override
+        protected String splitThirdWordInitialLine(byte[] line, int start, int length) {
+            String reason = KnownResponseWords.reasonPhrase(statusCode, line, start, length);
+            return reason != null ? reason : super.splitThirdWordInitialLine(line, start, length);
+        }
+
+        @Override
+        protected AsciiString splitHeaderName(byte[] line, int start, int length) {
+            AsciiString name = KnownResponseWords.fieldName(line, start, length);
+            return name != null ? name : super.splitHeaderName(line, start, length);
         }
 
         @Override

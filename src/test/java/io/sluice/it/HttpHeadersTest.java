@@ -2,6 +2,7 @@ package io.sluice.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -80,6 +81,37 @@ class HttpHeadersTest {
             assertThat(response.headers().getOrDefault("connection", java.util.List.of()))
                     .noneMatch(v -> v.toLowerCase().contains("x-secret"));
             assertThat(response.header("X-Request-ID")).matches("[0-9a-f]{32}");
+        }
+    }
+
+    @Test
+    void responseFieldNamesAndReasonPhrasesArriveAsTheUpstreamWroteThem() throws Exception {
+        // common names in their usual case, in lower case and in an unusual case; a usual and an unusual reason
+        for (String statusLine : new String[] {"HTTP/1.1 404 Not Found", "HTTP/1.1 200 Fine Thanks", "HTTP/1.0 200 OK"}) {
+            String answer = statusLine + "\r\n"
+                    + "content-type: text/plain\r\n"
+                    + "ETag: \"v1\"\r\n"
+                    + "CACHE-CONTROL: no-store\r\n"
+                    + "X-Custom: 1\r\n"
+                    + "Content-Length: 3\r\n\r\nok\n";
+            try (RawUpstream up = RawUpstream.answering(answer);
+                 SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+                 java.net.Socket socket = new java.net.Socket("127.0.0.1", sluice.port("main"))) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write("GET /n HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                java.io.InputStream in = socket.getInputStream();
+                StringBuilder head = new StringBuilder();
+                while (!head.toString().endsWith("\r\n\r\n")) {
+                    int b = in.read();
+                    assertThat(b).as(head.toString()).isNotNegative();
+                    head.append((char) b);
+                }
+                String reason = statusLine.substring(13);
+                assertThat(head.toString()).as(statusLine)
+                        .startsWith("HTTP/1.1 " + statusLine.substring(9, 12) + " " + reason + "\r\n")
+                        .contains("\r\ncontent-type: text/plain\r\n", "\r\nETag: \"v1\"\r\n",
+                                "\r\nCACHE-CONTROL: no-store\r\n", "\r\nX-Custom: 1\r\n", "\r\nContent-Length: 3\r\n");
+            }
         }
     }
 
