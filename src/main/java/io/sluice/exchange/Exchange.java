@@ -3,6 +3,7 @@ package io.sluice.exchange;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 
 /**
  * One request and its response as the downstream connection sees it: the facts every stage needs
@@ -29,8 +30,8 @@ public final class Exchange {
     private long upstreamConnectNanos = -1;
     private long upstreamHeaderNanos = -1;
     private String upstreamError; // set only when the upstream failed: nothing on the normal path
-    private CharSequence traceId = "";
-    private CharSequence spanId = "";
+    /** The traceparent sent upstream (its ids are read from it when asked for), null when tracing is off. */
+    private AsciiString traceparent;
     private CharSequence clientTraceparent;
     private boolean traceSampled;
     private boolean observed;
@@ -171,24 +172,21 @@ public final class Exchange {
 
     /** The W3C trace id (32 hex digits) and the proxy's own span id (16), "" when tracing is off. */
     public CharSequence traceId() {
-        return traceId;
+        return traceparent == null ? "" : traceparent.subSequence(3, 35, false);
     }
 
     public CharSequence spanId() {
-        return spanId;
-    }
-
-    public void trace(CharSequence traceId, CharSequence spanId) {
-        trace(traceId, spanId, null, true);
+        return traceparent == null ? "" : traceparent.subSequence(36, 52, false);
     }
 
     /**
-     * The ids sent upstream; {@code clientTraceparent} is the client's valid {@code traceparent} the trace
-     * continues (null when the proxy started it), {@code sampled} the flag sent on.
+     * The {@code traceparent} sent upstream (version 00: {@code 00-TRACEID-SPANID-FLAGS});
+     * {@code clientTraceparent} is the client's valid {@code traceparent} the trace continues (null when the
+     * proxy started it), {@code sampled} the flag sent on. The ids are views of it made only when asked for
+     * (the access log's trace_id, a span exported): most requests need neither.
      */
-    public void trace(CharSequence traceId, CharSequence spanId, CharSequence clientTraceparent, boolean sampled) {
-        this.traceId = traceId;
-        this.spanId = spanId;
+    public void trace(AsciiString traceparent, CharSequence clientTraceparent, boolean sampled) {
+        this.traceparent = traceparent;
         this.clientTraceparent = clientTraceparent;
         this.traceSampled = sampled;
     }

@@ -47,7 +47,7 @@ public final class TraceContext {
      */
     public static void apply(HttpHeaders headers, Exchange exchange, long sampleBound) {
         String incoming = headers.get(TRACEPARENT);
-        if (headers.getAll(TRACEPARENT).size() > 1) {
+        if (incoming != null && headers.getAll(TRACEPARENT).size() > 1) {
             incoming = null; // more than one: invalid
         }
         byte[] out = new byte[55];
@@ -76,8 +76,7 @@ public final class TraceContext {
         }
         AsciiString value = new AsciiString(out, false);
         headers.set(TRACEPARENT, value);
-        exchange.trace(value.subSequence(3, 35, false), value.subSequence(36, 52, false), keep ? incoming : null,
-                (hexValue(out[54]) & 1) != 0);
+        exchange.trace(value, keep ? incoming : null, (hexValue(out[54]) & 1) != 0);
     }
 
     private static long parseHex(byte[] out, int at) {
