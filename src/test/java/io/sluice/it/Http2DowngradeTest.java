@@ -107,28 +107,19 @@ class Http2DowngradeTest {
 
         /** Reads frames until one on {@code stream} is a RST_STREAM (its error code) or a HEADERS (-1 - status). */
         int outcome(int stream) throws Exception {
-            while (true) {
-                int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
-                int type = in.readUnsignedByte();
-                in.readUnsignedByte(); // flags
-                int id = in.readInt() & 0x7fffffff;
-                byte[] payload = new byte[length];
-                in.readFully(payload);
-                if (type == HEADERS) {
-                    Http2Headers h = hpack.decodeHeaders(id, Unpooled.wrappedBuffer(payload));
-                    if (id == stream) {
-                        return -Integer.parseInt(h.status().toString());
-                    }
-                }
-                if (type == RST_STREAM && id == stream) {
-                    return ((payload[0] & 0xff) << 24) | ((payload[1] & 0xff) << 16) | ((payload[2] & 0xff) << 8)
-                            | (payload[3] & 0xff);
-                }
-            }
+            Object last = next(stream);
+            return last instanceof Http2Headers head ? -Integer.parseInt(head.status().toString()) : (Integer) last;
         }
 
         /** Reads frames until the HEADERS of {@code stream}, and returns its fields. */
         Http2Headers responseHead(int stream) throws Exception {
+            Object last = next(stream);
+            assertThat(last).as("stream %d reset", stream).isInstanceOf(Http2Headers.class);
+            return (Http2Headers) last;
+        }
+
+        /** Reads frames until a HEADERS (its fields) or a RST_STREAM (its error code) on {@code stream}. */
+        private Object next(int stream) throws Exception {
             while (true) {
                 int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
                 int type = in.readUnsignedByte();
@@ -142,7 +133,10 @@ class Http2DowngradeTest {
                         return h;
                     }
                 }
-                assertThat(type == RST_STREAM && id == stream).as("stream %d reset", stream).isFalse();
+                if (type == RST_STREAM && id == stream) {
+                    return ((payload[0] & 0xff) << 24) | ((payload[1] & 0xff) << 16) | ((payload[2] & 0xff) << 8)
+                            | (payload[3] & 0xff);
+                }
             }
         }
 
