@@ -68,8 +68,9 @@ final class Http2Pipeline {
     /**
      * Netty's server codec, with the response bytes of the streams shared out evenly (UniformStreamByteDistributor)
      * rather than by the priority tree of RFC 7540 (WeightedFairQueueByteDistributor, Netty's default): RFC 9113
-     * deprecated that scheme, clients have stopped sending it, and HAProxy and nginx do without it. Netty's
-     * default kept per-stream tree state and spent about 4% of the proxy's CPU on scenario f (docs/benchmarks.md).
+     * deprecated that scheme, and HAProxy and nginx do without it. Netty's default keeps tree state for every
+     * stream: about 200 bytes allocated per stream (bench/alloc h2c), for the same CPU spent sharing out
+     * (docs/benchmarks.md, "Morning of 2026-12-06").
      */
     private static final class ServerCodecBuilder extends Http2FrameCodecBuilder {
         ServerCodecBuilder() {
