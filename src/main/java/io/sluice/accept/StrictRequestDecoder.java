@@ -15,7 +15,9 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
+import io.sluice.exchange.FieldNameTable;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -30,6 +32,17 @@ import java.util.List;
  * and, on an http listener, shows each request head to {@link H2cUpgrade}.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
+    /**
+     * Field names browsers and API clients send, handed out as shared constants instead of a copy per request
+     * (Netty's decoder knows Host, Accept, Connection, Content-Type and Content-Length itself).
+     */
+    private static final FieldNameTable FIELD_NAMES = new FieldNameTable(
+            "User-Agent", "Accept-Encoding", "Accept-Language", "Cookie", "Referer", "Origin", "Authorization",
+            "Cache-Control", "Pragma", "If-None-Match", "If-Modified-Since", "Range", "Upgrade-Insecure-Requests",
+            "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
+            "Sec-Ch-Ua-Platform", "Priority", "DNT", "TE", "Upgrade", "Expect", "Transfer-Encoding", "Keep-Alive",
+            "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP", "X-Request-ID", "Traceparent",
+            "Tracestate", "X-Requested-With");
     private final int maxHead;
     private final ArrayDeque<HttpMethod> methods;
     private final H2cUpgrade h2c;
@@ -49,6 +62,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         this.maxHead = maxHead;
         this.methods = methods;
         this.h2c = h2c;
+    }
+
+    @Override
+    protected AsciiString splitHeaderName(byte[] line, int start, int length) {
+        AsciiString name = FIELD_NAMES.find(line, start, length);
+        return name != null ? name : super.splitHeaderName(line, start, length);
     }
 
     @Override

@@ -2,11 +2,7 @@ package io.sluice.upstream;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AsciiString;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
+import io.sluice.exchange.FieldNameTable;
 
 /**
  * The words of an upstream's response head that nearly every response repeats (the version, the status code
@@ -16,17 +12,15 @@ import java.util.Locale;
  * proxied request (docs/benchmarks.md, "Morning of 2026-12-06"). Hand-written for that reason.
  *
  * <p>A word is shared only when its bytes are the constant's exactly, case included, so what is forwarded is
- * byte for byte what came. Anything else gets Netty's copy as before.
+ * byte for byte what came ({@link FieldNameTable} for the names). Anything else gets Netty's copy as before.
  */
 final class KnownResponseWords {
-    /** Field names as servers write them: each in its usual form and in lower case (h2-minded servers). */
-    private static final String[] FIELD_NAMES = {
-        "Server", "Date", "Content-Type", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding",
-        "Cache-Control", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Expires", "Set-Cookie", "Location",
-        "Content-Encoding", "Age", "Pragma", "X-Content-Type-Options", "X-Frame-Options",
-        "Strict-Transport-Security", "Access-Control-Allow-Origin", "X-Request-ID", "Via"};
-    /** By length: the names of that many bytes. */
-    private static final AsciiString[][] NAMES_BY_LENGTH = namesByLength();
+    /** Field names as servers write them (each also in lower case, as h2-minded servers write them). */
+    private static final FieldNameTable FIELD_NAMES = new FieldNameTable(
+            "Server", "Date", "Content-Type", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding",
+            "Cache-Control", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Expires", "Set-Cookie", "Location",
+            "Content-Encoding", "Age", "Pragma", "X-Content-Type-Options", "X-Frame-Options",
+            "Strict-Transport-Security", "Access-Control-Allow-Origin", "X-Request-ID", "Via");
     private static final String HTTP_1_1 = "HTTP/1.1";
     private static final String HTTP_1_0 = "HTTP/1.0";
     /** "100" to "599", each made the first time it is seen (a race makes two equal strings: harmless). */
@@ -37,15 +31,7 @@ final class KnownResponseWords {
 
     /** The shared constant for a field name of these bytes, or null. */
     static AsciiString fieldName(byte[] line, int start, int length) {
-        if (length >= NAMES_BY_LENGTH.length) {
-            return null;
-        }
-        for (AsciiString name : NAMES_BY_LENGTH[length]) {
-            if (Arrays.equals(line, start, start + length, name.array(), name.arrayOffset(), name.arrayOffset() + length)) {
-                return name;
-            }
-        }
-        return null;
+        return FIELD_NAMES.find(line, start, length);
     }
 
     /** "HTTP/1.1" or "HTTP/1.0" when the bytes are one of them, else null. */
@@ -99,25 +85,5 @@ final class KnownResponseWords {
             }
         }
         return true;
-    }
-
-    private static AsciiString[][] namesByLength() {
-        int longest = 0;
-        for (String name : FIELD_NAMES) {
-            longest = Math.max(longest, name.length());
-        }
-        List<List<AsciiString>> byLength = new ArrayList<>();
-        for (int i = 0; i <= longest; i++) {
-            byLength.add(new ArrayList<>());
-        }
-        for (String name : FIELD_NAMES) {
-            byLength.get(name.length()).add(new AsciiString(name.getBytes(StandardCharsets.US_ASCII), false));
-            byLength.get(name.length()).add(new AsciiString(name.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII), false));
-        }
-        AsciiString[][] table = new AsciiString[longest + 1][];
-        for (int i = 0; i <= longest; i++) {
-            table[i] = byLength.get(i).toArray(AsciiString[]::new);
-        }
-        return table;
     }
 }

@@ -58,6 +58,8 @@ class HttpHeadersTest {
                     + "TE: trailers, deflate\r\n"
                     + "Upgrade: websocket\r\n"
                     + "x-MiXeD-CaSe: kept\r\n"
+                    + "User-Agent: tester\r\n"
+                    + "accept-encoding: gzip\r\n"
                     + "X-Keep: 3\r\n\r\n");
             RawHttp.Response response = client.read();
             String raw = up.next();
@@ -67,7 +69,8 @@ class HttpHeadersTest {
             assertThat(lower).doesNotContain("\r\nx-foo:", "\r\nx-bar:", "\r\nkeep-alive:", "\r\nproxy-connection:",
                     "\r\nupgrade:", "deflate");
             assertThat(lower).doesNotContain("x-foo", "x-bar");
-            assertThat(raw).contains("\r\nx-MiXeD-CaSe: kept\r\n", "\r\nX-Keep: 3\r\n", "\r\nHost: example.test\r\n");
+            assertThat(raw).contains("\r\nx-MiXeD-CaSe: kept\r\n", "\r\nX-Keep: 3\r\n", "\r\nHost: example.test\r\n",
+                    "\r\nUser-Agent: tester\r\n", "\r\naccept-encoding: gzip\r\n");
             assertThat(lower).containsOnlyOnce("\r\nte:");
             assertThat(raw).containsIgnoringCase("\r\nTE: trailers\r\n");
 

@@ -21,8 +21,9 @@ import java.util.Map;
  * <p>One keep-alive client sends GETs through Sluice to a tiny upstream; after a warm-up the allocation
  * of the sluice-worker threads is read before and after {@code N} requests. A second argument puts filters
  * on the route: {@code none}, {@code noop3} (three filters that do nothing) or {@code rate_limit} (one that
- * never refuses). A third chooses the client's protocol: {@code h1} (HTTP/1.1, the default) or {@code h2c}
- * (HTTP/2 by prior knowledge, one stream after another on one connection, the upstream still HTTP/1.1).
+ * never refuses). A third chooses the client: {@code h1} (HTTP/1.1, three fields, the default), {@code browser}
+ * (HTTP/1.1, the fifteen fields a desktop browser sends) or {@code h2c} (HTTP/2 by prior knowledge, one stream
+ * after another on one connection, the upstream still HTTP/1.1).
  */
 public final class AllocationPerRequest {
 
@@ -37,8 +38,8 @@ public final class AllocationPerRequest {
             default -> throw new IllegalArgumentException("filters: " + chain + " (expected none, noop3 or rate_limit)");
         };
         String protocol = args.length > 2 ? args[2] : "h1";
-        if (!protocol.equals("h1") && !protocol.equals("h2c")) {
-            throw new IllegalArgumentException("protocol: " + protocol + " (expected h1 or h2c)");
+        if (!protocol.equals("h1") && !protocol.equals("h2c") && !protocol.equals("browser")) {
+            throw new IllegalArgumentException("protocol: " + protocol + " (expected h1, browser or h2c)");
         }
         byte[] answer = "hello world, this is a small response body of about a hundred bytes......\n"
                 .getBytes(StandardCharsets.US_ASCII);
@@ -70,8 +71,9 @@ public final class AllocationPerRequest {
             if (protocol.equals("h2c")) {
                 client = new H2cClient(out, in);
             } else {
-                byte[] request = ("GET /small?x=1 HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: alloc\r\n"
-                        + "Accept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                byte[] request = (protocol.equals("browser") ? BROWSER_GET
+                        : "GET /small?x=1 HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: alloc\r\nAccept: */*\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII);
                 client = () -> {
                     out.write(request);
                     out.flush();
@@ -91,6 +93,25 @@ public final class AllocationPerRequest {
             upstream.close();
         }
     }
+
+    /** A GET as a desktop browser sends it over HTTP/1.1 (its fields, their case and order). */
+    private static final String BROWSER_GET = "GET /small?x=1 HTTP/1.1\r\n"
+            + "Host: bench.local\r\n"
+            + "Connection: keep-alive\r\n"
+            + "sec-ch-ua: \"Chromium\";v=\"131\", \"Not_A Brand\";v=\"24\"\r\n"
+            + "sec-ch-ua-mobile: ?0\r\n"
+            + "sec-ch-ua-platform: \"Linux\"\r\n"
+            + "Upgrade-Insecure-Requests: 1\r\n"
+            + "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n"
+            + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+            + "Sec-Fetch-Site: none\r\n"
+            + "Sec-Fetch-Mode: navigate\r\n"
+            + "Sec-Fetch-User: ?1\r\n"
+            + "Sec-Fetch-Dest: document\r\n"
+            + "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+            + "Accept-Language: en-US,en;q=0.9\r\n"
+            + "Cookie: session=0123456789abcdef\r\n"
+            + "\r\n";
 
     /** Sends one request and reads its whole response. */
     private interface Client {

@@ -18,16 +18,12 @@ class KnownResponseWordsTest {
     }
 
     @Test
-    void aCommonFieldNameIsSharedInItsUsualCaseAndInLowerCaseOnly() {
+    void theCommonResponseFieldNamesAreShared() {
         assertThat(name("Content-Type")).hasToString("Content-Type").isSameAs(name("Content-Type"));
-        assertThat(name("content-type")).hasToString("content-type");
+        assertThat(name("server")).hasToString("server");
         assertThat(name("ETag")).hasToString("ETag");
-        assertThat(name("Content-Length")).hasToString("Content-Length");
         assertThat(name("CONTENT-TYPE")).isNull(); // would change the case forwarded
-        assertThat(name("Content-Typo")).isNull();
         assertThat(name("X-Unknown")).isNull();
-        assertThat(name("An-Unusually-Long-Field-Name-Beyond-The-Table")).isNull();
-        assertThat(name("")).isNull();
     }
 
     @Test
