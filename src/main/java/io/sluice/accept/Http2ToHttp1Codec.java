@@ -106,7 +106,7 @@ final class Http2ToHttp1Codec extends Http2StreamFrameToHttpObjectCodec {
         return out;
     }
 
-    static AsciiString lowerCase(CharSequence name) {
+    private static AsciiString lowerCase(CharSequence name) {
         AsciiString known = LOWER_CASE.get(name);
         return known != null ? known : AsciiString.of(name).toLowerCase();
     }

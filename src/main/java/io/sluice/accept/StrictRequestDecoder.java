@@ -27,8 +27,8 @@ import java.util.List;
  * Netty's request decoder, stricter where a proxy must be (RFC 9112): the whole head (request line plus
  * fields) is held to {@code server.max_request_head}; obsolete line folding (in the head and in a chunked
  * body's trailers) and a Content-Length beside Transfer-Encoding are errors rather than repaired, because a
- * repaired request may be read differently by the upstream (request smuggling). After the first bad message it decodes nothing more: the connection
- * is answered and closed.
+ * repaired request may be read differently by the upstream (request smuggling). After the first bad message
+ * it decodes nothing more: the connection is answered and closed.
  *
  * <p>It also tells {@link ServerResponseEncoder} each request's method, so HEAD responses get no body,
  * and, on an http listener, shows each request head to {@link H2cUpgrade}.
