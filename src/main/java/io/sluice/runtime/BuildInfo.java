@@ -30,8 +30,7 @@ public final class BuildInfo {
                 + System.getProperty("java.vendor") + ")");
         d.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                 + System.getProperty("os.arch"));
-        d.put("netty", io.netty.util.Version.identify().values().stream()
-                .map(io.netty.util.Version::artifactVersion).findFirst().orElse("unknown"));
+        d.put("netty", netty());
         d.put("transport", Transport.detect().name() + " (what server.transport: auto takes here)");
         d.put("tls", OpenSsl.isAvailable() ? "openssl (" + OpenSsl.versionString() + ")"
                 : "jdk (BoringSSL unavailable: " + OpenSsl.unavailabilityCause() + ")");
@@ -44,8 +43,7 @@ public final class BuildInfo {
         d.put("version", version());
         d.put("commit", commit());
         d.put("java", System.getProperty("java.version"));
-        d.put("netty", io.netty.util.Version.identify().values().stream()
-                .map(io.netty.util.Version::artifactVersion).findFirst().orElse("unknown"));
+        d.put("netty", netty());
         d.put("transport", transport);
         d.put("tls", TlsLibrary.label()); // not OpenSsl: its check loads 7 MiB a proxy without TLS never uses
         return d;
@@ -53,14 +51,27 @@ public final class BuildInfo {
 
     /** The commit the jar was built from ({@code -Dsluice.commit=...} at build time), else "unknown". */
     public static String commit() {
+        return buildProperty("commit");
+    }
+
+    /**
+     * The Netty version the build was made with. Not {@code io.netty.util.Version.identify()}: it parses dates
+     * with {@code SimpleDateFormat}, which loads the JDK's calendar and locale data (about a thousand
+     * {@code Locale} objects) into every proxy for one label.
+     */
+    public static String netty() {
+        return buildProperty("netty");
+    }
+
+    private static String buildProperty(String key) {
         try (InputStream in = BuildInfo.class.getResourceAsStream("/sluice-build.properties")) {
             if (in == null) {
                 return "unknown";
             }
             Properties p = new Properties();
             p.load(in);
-            String c = p.getProperty("commit", "").trim();
-            return c.isEmpty() || c.startsWith("${") ? "unknown" : c;
+            String v = p.getProperty(key, "").trim();
+            return v.isEmpty() || v.startsWith("${") ? "unknown" : v;
         } catch (IOException e) {
             return "unknown";
         }
