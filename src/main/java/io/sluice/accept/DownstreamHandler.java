@@ -891,6 +891,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         timer.cancel(); // an upgrade (h2c, a tunnel) replaced this handler
+        releasePending(); // nothing is read ahead then (see idle()); should anything be, it is not left unreleased
+    }
+
+    /**
+     * No request in progress and none read ahead: only then may an h2c upgrade take the connection over, as
+     * the HTTP/1.1 answers to earlier requests must come first (found by fuzzing: an upgrade pipelined behind
+     * an unfinished request dropped the request read ahead between them, unreleased).
+     */
+    boolean idle() {
+        return exchange == null && noPending();
     }
 
     /** The exchange is over for its filters: their end callbacks run (a concurrency slot is given back). */

@@ -15,7 +15,8 @@ import io.netty.util.AsciiString;
 /**
  * h2c by Upgrade (RFC 7540 §3.2) on an http listener: a bodiless request with {@code Upgrade: h2c} and
  * {@code HTTP2-Settings} gets a 101, the HTTP/1.1 handlers go, the HTTP/2 ones come, and the request is
- * answered as stream 1. Every other request, WebSocket upgrades included, passes through untouched.
+ * answered as stream 1. Every other request, WebSocket upgrades included, passes through untouched; so does
+ * one pipelined behind a request still in progress, whose HTTP/1.1 answer must come first.
  *
  * <p>One instance per listener, shared by its connections. Netty's upgrade handler is an aggregator, too
  * heavy to sit in every connection's pipeline for a request that almost never comes, so the decoder
@@ -53,6 +54,9 @@ final class H2cUpgrade {
                     // two Host fields were forwarded over the upgraded stream)
         }
         ChannelPipeline p = decoder.pipeline();
+        if (p.get("downstream") instanceof DownstreamHandler d && !d.idle()) {
+            return; // pipelined behind a request still in progress: answered as HTTP/1.1, in its turn
+        }
         if (p.get("h2c") == null) {
             p.addAfter("encoder", "h2c", new HttpServerUpgradeHandler(http1, factory, 0,
                     DefaultHttpHeadersFactory.headersFactory(), DefaultHttpHeadersFactory.trailersFactory(),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -166,6 +167,26 @@ class HttpFramingTest {
             assertThat(client.read().bodyText()).isEqualTo("/three");
             assertThat(up.next()).startsWith("GET /one ");
             assertThat(up.next()).startsWith("POST /three ").endsWith("\r\n\r\nabc");
+        }
+    }
+
+    @Test
+    void anH2cUpgradePipelinedBehindARequestInProgressIsAnsweredAsHttp11InItsTurn() throws Exception {
+        try (RawUpstream up = RawUpstream.start(HttpFramingTest::echoTarget);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
+                    + "GET /two HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+                    + "GET /three HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response one = client.read();
+            RawHttp.Response two = client.read();
+            RawHttp.Response three = client.read();
+            assertThat(List.of(one.status(), two.status(), three.status())).containsExactly(200, 200, 200);
+            assertThat(List.of(one.bodyText(), two.bodyText(), three.bodyText())).containsExactly("/one", "/two", "/three");
+            assertThat(up.next()).startsWith("GET /one ");
+            assertThat(up.next()).startsWith("GET /two ");
+            assertThat(up.next()).startsWith("GET /three ");
         }
     }
 
