@@ -3,6 +3,10 @@ package io.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.sluice.runtime.Sluice;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -15,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** A graceful stop refuses new connections at once and lets requests in flight finish, up to the timeout. */
 class FlowShutdownTest {
@@ -113,8 +118,18 @@ class FlowShutdownTest {
 
             // An idle keep-alive connection is not waited for: with a 10-minute stop window, only closing
             // it at once lets stop end within the test's safety net.
-            CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(10))).get(60, TimeUnit.SECONDS);
+            ListAppender<ILoggingEvent> logged = new ListAppender<>();
+            Logger sluiceLog = (Logger) LoggerFactory.getLogger(Sluice.class);
+            logged.start();
+            sluiceLog.addAppender(logged);
+            try {
+                CompletableFuture.runAsync(() -> sluice.stop(Duration.ofMinutes(10))).get(60, TimeUnit.SECONDS);
+            } finally {
+                sluiceLog.detachAppender(logged);
+            }
             assertThat(client.closedByServer()).isTrue();
+            assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .noneMatch(m -> m.startsWith("shutdown timeout")); // nothing was busy
         }
     }
 
