@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,21 +65,14 @@ class SignalsTest {
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
+        // a bounded wait: a request that hangs fails as itself, not as the await around it
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private SluiceProcess startProxy(Path file, int port) throws Exception {
         SluiceProcess p = SluiceProcess.start("run", file.toString());
-        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+        p.awaitServing(port);
         return p;
     }
 
@@ -151,7 +143,7 @@ class SignalsTest {
         int port = SluiceProcess.freePort();
         Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(1)).until(() -> SluiceProcess.accepts(port));
             p.signal("HUP"); // the instant the listener accepts
             assertThat(get(port, "/").statusCode()).isEqualTo(200);
             assertThat(p.waitForExit(0)).isFalse();
@@ -159,7 +151,7 @@ class SignalsTest {
         int port2 = SluiceProcess.freePort();
         Files.writeString(file, config(port2, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = SluiceProcess.start("run", file.toString())) {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port2));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(1)).until(() -> SluiceProcess.accepts(port2));
             p.signal("TERM");
             assertThat(p.waitForExit(30)).isTrue();
             assertThat(p.exitValue()).as(p.output()).isEqualTo(0);
@@ -177,7 +169,7 @@ class SignalsTest {
                 ? SluiceProcess.startWrapped(List.of("env", "--default-signal=INT"), "run", file.toString())
                 : SluiceProcess.start("run", file.toString());
         try (SluiceProcess p = started) {
-            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+            p.awaitServing(port);
             org.junit.jupiter.api.Assumptions.assumeFalse(p.output().contains("SIGINT is ignored"),
                     "this test run ignores SIGINT and `env --default-signal` is missing");
             p.signal("INT");
@@ -192,7 +184,7 @@ class SignalsTest {
         int port = SluiceProcess.freePort();
         Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
         try (SluiceProcess p = SluiceProcess.startWrapped(List.of("nohup"), "run", file.toString())) {
-            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+            p.awaitServing(port);
             assertThat(p.output()).contains("SIGHUP is ignored by this process").contains("sluice reload");
         }
     }
@@ -238,7 +230,7 @@ class SignalsTest {
         Path processLog = dir.resolve("logs/sluice.log");
         try (SluiceProcess p = SluiceProcess.startWith(List.of(), java.util.Map.of("SLUICE_LOG_FILE", processLog.toString(),
                 "SLUICE_LOG_FORMAT", "json"), "run", file.toString())) {
-            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> get(port, "/").statusCode() > 0);
+            p.awaitServing(port);
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(processLog).contains("sluice started"));
             Files.move(processLog, dir.resolve("logs/sluice.log.1"));
             p.signal("USR1");
