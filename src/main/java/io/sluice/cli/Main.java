@@ -29,33 +29,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        // `sluice run FILE`, the form a long-running proxy is started with, is read without picocli: picocli's
-        // command model (176 classes and the reflection over their annotations) would stay loaded for the life of
-        // the process, about 3 MiB of the RSS after start (docs/benchmarks.md, "Afternoon of 2026-12-06"). Any
-        // other form, `run` with an option among them, goes through picocli.
-        Path runFile = args.length == 2 && args[0].equals("run") && !args[1].startsWith("-") ? pathOrNull(args[1]) : null;
-        if (runFile != null) {
-            System.exit(runOrStackTrace(runFile));
-        }
         System.exit(new CommandLine(new Main()).execute(args));
-    }
-
-    private static Path pathOrNull(String arg) {
-        try {
-            return Path.of(arg);
-        } catch (java.nio.file.InvalidPathException e) {
-            return null; // picocli reports it as a bad FILE
-        }
-    }
-
-    /** {@link Run#call} for {@code file}; an exception it throws ends it as picocli would: its trace, exit code 1. */
-    private static int runOrStackTrace(Path file) {
-        try {
-            return run(file);
-        } catch (Exception e) {
-            e.printStackTrace();
-            return 1;
-        }
     }
 
     @Override
@@ -116,21 +90,17 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return run(file);
+            SluiceConfig config;
+            // parsed from the text read once, so /api/config shows exactly what is in force
+            String text = Sluice.readOrNull(file);
+            try {
+                config = text == null ? ConfigLoader.load(file) : ConfigLoader.parse(text, file);
+            } catch (ConfigException e) {
+                printErrors(e.errors());
+                return 1;
+            }
+            return serve(config, file, text);
         }
-    }
-
-    private static int run(Path file) throws Exception {
-        SluiceConfig config;
-        // parsed from the text read once, so /api/config shows exactly what is in force
-        String text = Sluice.readOrNull(file);
-        try {
-            config = text == null ? ConfigLoader.load(file) : ConfigLoader.parse(text, file);
-        } catch (ConfigException e) {
-            printErrors(e.errors());
-            return 1;
-        }
-        return serve(config, file, text);
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
