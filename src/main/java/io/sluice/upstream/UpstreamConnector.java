@@ -28,6 +28,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.sluice.exchange.PerMessageFields;
 import io.sluice.config.UpstreamConfig;
 import java.util.HashMap;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -217,6 +218,7 @@ public final class UpstreamConnector {
                         ch.pipeline()
                                 .addLast("h2", Http2FrameCodecBuilder.forClient()
                                         .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
+                                        .headerSensitivityDetector(PerMessageFields.INSTANCE)
                                         .build())
                                 .addLast("h2idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast("h2mux", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()))
