@@ -466,8 +466,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
 
     /** Every final response head passes here: see {@link ResponseHeads#finish}. */
     private void finishHead(HttpResponse response) {
+        // ResponseHeads reads mayDiscardBody only while the request body is still arriving: the Expect lookup is
+        // skipped for the usual response, which comes after the whole request (0.4 µs of an h2 request on the rig)
         ResponseHeads.finish(response, exchange, route == null ? HeaderOps.NONE : route.responseHeaders(), filters,
-                mayDiscardBody());
+                exchange.requestComplete() || mayDiscardBody());
     }
 
     /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
