@@ -5,9 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Removes the headers that describe one connection rather than the message (RFC 9110 §7.6.1), in both
@@ -74,57 +72,34 @@ public final class HopByHopHeaders {
     }
 
     /**
-     * Every field {@link #strip} removes by name, whatever {@code Connection} lists: the framing and connection fields,
-     * and the {@code x-http2-*} fields of Netty's HTTP/2-to-HTTP/1 conversion ({@code x-http2-scheme},
-     * {@code x-http2-stream-id}, ...), which describe this hop's stream and are never forwarded (nor may a client that
-     * sends them steer the conversion on the upstream side). {@code Connection} is first: see {@link #CONNECTION_BIT}.
+     * Netty's HTTP/2-to-HTTP/1 conversion adds these ({@code x-http2-scheme}, {@code x-http2-stream-id}, ...);
+     * they describe this hop's stream and are never forwarded, and a client that sends them must not steer
+     * the conversion on the upstream side either.
      */
-    private static final AsciiString[] HOP_BY_HOP = {
-        HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TRANSFER_ENCODING,
-        HttpHeaderNames.TE, HttpHeaderNames.UPGRADE,
+    private static final AsciiString[] HTTP2_EXTENSION = {
         HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(), HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
         HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
         HttpConversionUtil.ExtensionHeaderNames.STREAM_PROMISE_ID.text(),
         HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text(),
         HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text(),
     };
-    private static final int CONNECTION_BIT = 1;
 
-    /**
-     * Runs on every request and every response. One pass over the message's names finds which of {@link #HOP_BY_HOP}
-     * are there, and only those are removed: a usual message has none, or only {@code Connection}, and twelve
-     * lookups by name each way were 0.4 µs of an h2 request (docs/benchmarks.md, "Evening of 2026-12-06").
-     */
     private static void strip(HttpHeaders headers) {
-        int present = 0;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-            present |= hopByHopBit(it.next().getKey());
+        for (AsciiString name : HTTP2_EXTENSION) {
+            headers.remove(name);
         }
-        if (present == 0) {
-            return;
-        }
-        if ((present & CONNECTION_BIT) != 0) {
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
             List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
             for (int i = 0; i < connection.size(); i++) {
                 removeNamed(headers, connection.get(i));
             }
+            headers.remove(HttpHeaderNames.CONNECTION);
         }
-        for (int i = 0; i < HOP_BY_HOP.length; i++) {
-            if ((present & (1 << i)) != 0) {
-                headers.remove(HOP_BY_HOP[i]);
-            }
-        }
-    }
-
-    /** The bit of {@code name} in {@link #HOP_BY_HOP} (any case), or 0. */
-    private static int hopByHopBit(CharSequence name) {
-        int length = name.length();
-        for (int i = 0; i < HOP_BY_HOP.length; i++) {
-            if (HOP_BY_HOP[i].length() == length && HOP_BY_HOP[i].contentEqualsIgnoreCase(name)) {
-                return 1 << i;
-            }
-        }
-        return 0;
+        headers.remove(HttpHeaderNames.KEEP_ALIVE);
+        headers.remove(PROXY_CONNECTION);
+        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        headers.remove(HttpHeaderNames.TE);
+        headers.remove(HttpHeaderNames.UPGRADE);
     }
 
     private static void removeNamed(HttpHeaders headers, String connectionValue) {
