@@ -14,6 +14,7 @@ import io.netty.util.AsciiString;
  */
 public final class PerMessageFields implements Http2HeadersEncoder.SensitivityDetector {
     public static final PerMessageFields INSTANCE = new PerMessageFields();
+    /** TraceContext.TRACEPARENT, named here too: observe builds on exchange, not the other way. */
     private static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
 
     private PerMessageFields() {

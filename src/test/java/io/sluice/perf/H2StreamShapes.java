@@ -219,70 +219,91 @@ public final class H2StreamShapes {
         };
     }
 
-    /** A stream's request as an HttpRequest, its response written as HTTP/1.1 objects. */
-    static final class ObjectStream extends ChannelInboundHandlerAdapter implements ResponseSink {
+    /** One stream's handler in its child channel: takes the request's head, writes the response as it comes. */
+    abstract static class ChildStream extends ChannelInboundHandlerAdapter implements ResponseSink {
         private final Upstreams upstreams;
         private ChannelHandlerContext ctx;
 
-        ObjectStream(Upstreams upstreams) {
+        ChildStream(Upstreams upstreams) {
             this.upstreams = upstreams;
         }
 
+        /** The path the request asks for when {@code msg} is its head, else null. */
+        abstract String path(Object msg);
+
+        /** What goes into the stream's pipeline for the upstream's response head. */
+        abstract Object headToWrite(HttpResponse head);
+
+        /** What goes into the stream's pipeline for a part of the upstream's body; takes its reference. */
+        abstract Object partToWrite(HttpContent part, boolean last);
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest request) {
+            String path = path(msg);
+            if (path != null) {
                 this.ctx = ctx;
-                upstreams.get(ctx.channel().eventLoop(), request.uri(), this);
+                upstreams.get(ctx.channel().eventLoop(), path, this);
             }
             ReferenceCountUtil.release(msg);
         }
 
         @Override
         public void head(HttpResponse head) {
-            ctx.write(head, ctx.voidPromise());
+            ctx.write(headToWrite(head), ctx.voidPromise());
         }
 
         @Override
         public void part(HttpContent part, boolean last) {
+            Object out = partToWrite(part, last);
             if (last) {
-                ctx.writeAndFlush(part, ctx.voidPromise());
+                ctx.writeAndFlush(out, ctx.voidPromise());
             } else {
-                ctx.write(part, ctx.voidPromise());
+                ctx.write(out, ctx.voidPromise());
             }
         }
     }
 
-    /** A stream's request and response as h2 frames, in its child channel. */
-    static final class FrameStream extends ChannelInboundHandlerAdapter implements ResponseSink {
-        private final Upstreams upstreams;
-        private ChannelHandlerContext ctx;
+    /** A stream's request as an HttpRequest, its response written as HTTP/1.1 objects. */
+    static final class ObjectStream extends ChildStream {
+        ObjectStream(Upstreams upstreams) {
+            super(upstreams);
+        }
 
+        @Override
+        String path(Object msg) {
+            return msg instanceof HttpRequest request ? request.uri() : null;
+        }
+
+        @Override
+        Object headToWrite(HttpResponse head) {
+            return head;
+        }
+
+        @Override
+        Object partToWrite(HttpContent part, boolean last) {
+            return part;
+        }
+    }
+
+    /** A stream's request and response as h2 frames. */
+    static final class FrameStream extends ChildStream {
         FrameStream(Upstreams upstreams) {
-            this.upstreams = upstreams;
+            super(upstreams);
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof Http2HeadersFrame headers) {
-                this.ctx = ctx;
-                upstreams.get(ctx.channel().eventLoop(), headers.headers().path().toString(), this);
-            }
-            ReferenceCountUtil.release(msg);
+        String path(Object msg) {
+            return msg instanceof Http2HeadersFrame headers ? headers.headers().path().toString() : null;
         }
 
         @Override
-        public void head(HttpResponse head) {
-            ctx.write(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(head, true)), ctx.voidPromise());
+        Object headToWrite(HttpResponse head) {
+            return new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(head, true));
         }
 
         @Override
-        public void part(HttpContent part, boolean last) {
-            DefaultHttp2DataFrame data = new DefaultHttp2DataFrame(part.content(), last);
-            if (last) {
-                ctx.writeAndFlush(data, ctx.voidPromise());
-            } else {
-                ctx.write(data, ctx.voidPromise());
-            }
+        Object partToWrite(HttpContent part, boolean last) {
+            return new DefaultHttp2DataFrame(part.content(), last);
         }
     }
 
