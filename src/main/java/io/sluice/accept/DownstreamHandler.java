@@ -466,10 +466,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
 
     /** Every final response head passes here: see {@link ResponseHeads#finish}. */
     private void finishHead(HttpResponse response) {
-        // ResponseHeads reads mayDiscardBody only while the request body is still arriving: the Expect lookup is
-        // skipped for the usual response, which comes after the whole request (0.4 µs of an h2 request on the rig)
         ResponseHeads.finish(response, exchange, route == null ? HeaderOps.NONE : route.responseHeaders(), filters,
-                exchange.requestComplete() || mayDiscardBody());
+                mayDiscardBody());
     }
 
     /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
@@ -535,9 +533,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
-    /** A body the client is still sending may be read and dropped, unless it was told to wait for a 100. */
+    /**
+     * A body the client is still sending may be read and dropped, unless it was told to wait for a 100. Asked for every
+     * response head; the usual one comes after the whole request, which needs no Expect lookup (0.4 µs of an h2
+     * request on the rig).
+     */
     private boolean mayDiscardBody() {
-        return !exchange.request().headers().contains(HttpHeaderNames.EXPECT) || continueAnswered;
+        return exchange.requestComplete() || continueAnswered
+                || !exchange.request().headers().contains(HttpHeaderNames.EXPECT);
     }
 
     // ---------------------------------------------------------------- the request body
