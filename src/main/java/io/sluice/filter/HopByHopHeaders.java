@@ -61,14 +61,24 @@ public final class HopByHopHeaders {
         }
     }
 
-    /** Strips a response's hop-by-hop headers; a 101 keeps {@code Upgrade} and {@code Connection: upgrade}. */
-    public static void stripResponse(HttpHeaders headers, boolean switchingProtocols) {
+    /**
+     * Strips a response's hop-by-hop headers; a 101 keeps {@code Upgrade} and {@code Connection: upgrade}.
+     *
+     * @param keepAliveByDefault whether the response's HTTP version keeps a connection open unless told to
+     *                           close it (1.1), rather than only when asked to (1.0)
+     * @return whether the connection the response came on may carry another exchange (RFC 9112 §9.3), as
+     *         {@code HttpUtil.isKeepAlive} would have said of the head before it was stripped. The
+     *         {@code Connection} field is read once for both: reading it a second time for that cost about
+     *         0.5 µs per proxied response (docs/benchmarks.md, "Night of 2026-12-06")
+     */
+    public static boolean stripResponse(HttpHeaders headers, boolean switchingProtocols, boolean keepAliveByDefault) {
         CharSequence upgradeValue = switchingProtocols ? headers.get(HttpHeaderNames.UPGRADE) : null;
-        strip(headers);
+        int options = strip(headers);
         if (upgradeValue != null) {
             headers.set(HttpHeaderNames.UPGRADE, upgradeValue);
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
+        return (options & CLOSE) == 0 && (keepAliveByDefault || (options & KEEP_ALIVE) != 0);
     }
 
     /**
@@ -84,14 +94,20 @@ public final class HopByHopHeaders {
         HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text(),
     };
 
-    private static void strip(HttpHeaders headers) {
+    /** The connection options {@link #strip} reports: {@code close} and {@code keep-alive} were listed. */
+    private static final int CLOSE = 1;
+    private static final int KEEP_ALIVE = 2;
+
+    /** @return the {@link #CLOSE} and {@link #KEEP_ALIVE} options its {@code Connection} field listed */
+    private static int strip(HttpHeaders headers) {
         for (AsciiString name : HTTP2_EXTENSION) {
             headers.remove(name);
         }
+        int options = 0;
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
             List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
             for (int i = 0; i < connection.size(); i++) {
-                removeNamed(headers, connection.get(i));
+                options |= removeNamed(headers, connection.get(i));
             }
             headers.remove(HttpHeaderNames.CONNECTION);
         }
@@ -100,20 +116,29 @@ public final class HopByHopHeaders {
         headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
         headers.remove(HttpHeaderNames.TE);
         headers.remove(HttpHeaderNames.UPGRADE);
+        return options;
     }
 
-    private static void removeNamed(HttpHeaders headers, String connectionValue) {
+    /** Removes the fields one {@code Connection} value names; returns the options it listed (see {@link #strip}). */
+    private static int removeNamed(HttpHeaders headers, String connectionValue) {
+        int options = 0;
         int start = 0;
         int length = connectionValue.length();
         while (start < length) {
             int comma = connectionValue.indexOf(',', start);
             int end = comma < 0 ? length : comma;
             String name = connectionValue.substring(start, end).trim();
+            if (HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(name)) {
+                options |= CLOSE;
+            } else if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(name)) {
+                options |= KEEP_ALIVE;
+            }
             if (!name.isEmpty() && !isProtected(name)) {
                 headers.remove(name);
             }
             start = end + 1;
         }
+        return options;
     }
 
     /** Whether {@code name} is one the proxy keeps whatever {@code Connection} says. */

@@ -451,7 +451,7 @@ public final class ProxyCall implements PickContext {
         if (code < 200 && code != 101) {
             a.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
-                HopByHopHeaders.stripResponse(response.headers(), false);
+                HopByHopHeaders.stripResponse(response.headers(), false, true);
                 downstream.ctx().write(response, downstream.ctx().voidPromise());
                 // The encoder waits for the end of every head it writes, even a bodiless one; the
                 // upstream's empty end of this 1xx is dropped below, so end it here.
@@ -480,10 +480,9 @@ public final class ProxyCall implements PickContext {
         }
         status = code;
         exchange.status(code);
-        a.keepAlive = HttpUtil.isKeepAlive(response);
         a.switching = code == 101 && upgradeRequest;
         HttpHeaders headers = response.headers();
-        HopByHopHeaders.stripResponse(headers, a.switching);
+        a.keepAlive = HopByHopHeaders.stripResponse(headers, a.switching, response.protocolVersion().isKeepAliveDefault());
         if (upstream.sticky() != null) {
             upstream.stickyResponse(headers, a.endpoint, this, secureClient()); // sees the endpoint's own answer
         }

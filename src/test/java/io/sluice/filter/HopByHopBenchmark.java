@@ -62,7 +62,7 @@ public class HopByHopBenchmark {
     public HttpHeaders build_and_strip() {
         HttpHeaders h = build();
         if (head.equals("nginx_response")) {
-            HopByHopHeaders.stripResponse(h, false);
+            HopByHopHeaders.stripResponse(h, false, true);
         } else {
             HopByHopHeaders.stripRequest(h, false);
         }
