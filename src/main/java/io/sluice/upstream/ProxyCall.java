@@ -451,7 +451,7 @@ public final class ProxyCall implements PickContext {
         if (code < 200 && code != 101) {
             a.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
-                HopByHopHeaders.stripResponse(response.headers(), false, true);
+                HopByHopHeaders.stripResponse(response.headers(), false, true); // reuse is the final head's to say
                 downstream.ctx().write(response, downstream.ctx().voidPromise());
                 // The encoder waits for the end of every head it writes, even a bodiless one; the
                 // upstream's empty end of this 1xx is dropped below, so end it here.
