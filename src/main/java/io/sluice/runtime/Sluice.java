@@ -10,6 +10,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sluice.accept.ClientReadSizes;
 import io.sluice.accept.DrainEvent;
 import io.sluice.accept.HttpListenerInitializer;
 import io.sluice.accept.ListenerContext;
@@ -242,7 +243,7 @@ public final class Sluice implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false) // TCP_NODELAY is Netty's default for sockets
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.CLIENT_RECEIVE_BUFFERS);
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, ClientReadSizes.SHARED);
         RunningListener running = new RunningListener(listener);
         if (listener.protocol() == Protocol.TCP) {
             running.tcp = new TcpListenerContext(listener.name(), upstreams.get(listener.upstream()),

@@ -1,9 +1,7 @@
 package io.sluice.runtime;
 
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -42,13 +40,6 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends SocketChannel> socketChannelClass,
                         Class<? extends DatagramChannel> datagramChannelClass,
                         ChannelOption<Boolean> reusePortOption) {
-
-    /**
-     * Client connections: Netty's default sizes (64 B to 64 KiB, 2 KiB first), in one instance for all of
-     * them; left to itself Netty makes one per connection (32 bytes each, held as long as the connection).
-     * Upstream connections size their reads by {@link io.sluice.upstream.UpstreamReadSizes}.
-     */
-    public static final RecvByteBufAllocator CLIENT_RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator();
 
     /** What {@code auto} takes on this machine. */
     public static Transport detect() {
