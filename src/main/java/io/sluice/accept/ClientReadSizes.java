@@ -43,7 +43,11 @@ public final class ClientReadSizes implements RecvByteBufAllocator {
         return new Capped((ExtendedHandle) adaptive.newHandle());
     }
 
-    /** Netty's adaptive handle, its guess cut to {@link #LOOPBACK_SEGMENT}. */
+    /**
+     * Netty's adaptive handle, its guess cut to {@link #LOOPBACK_SEGMENT}: the adaptive allocator itself rounds a
+     * maximum down to its size table (65,464 would become 32 KiB, which measured slower), so the cap wraps it, at
+     * one small object per connection.
+     */
     private static final class Capped extends DelegatingHandle implements ExtendedHandle {
         Capped(ExtendedHandle delegate) {
             super(delegate);
