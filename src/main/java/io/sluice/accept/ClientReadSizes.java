@@ -19,8 +19,8 @@ import io.netty.util.UncheckedBooleanSupplier;
  * per upload fell by about half and the upstream's CPU by a third (docs/benchmarks.md, "Night of 2026-12-06,
  * later"). A proxy in front of an application on the same host, or beside it as a sidecar, talks over
  * loopback; on other networks a 64 KiB write is many segments either way, and 72 bytes fewer per read change
- * nothing. Upstream reads keep their 64 KiB ({@link io.sluice.upstream.UpstreamReadSizes}): the same cap there was not shown to
- * help the reference harness's 100 KiB responses.
+ * nothing. Upstream reads keep their 64 KiB ({@link io.sluice.upstream.UpstreamReadSizes}): the same cap
+ * there was not shown to help the reference harness's 100 KiB responses.
  */
 public final class ClientReadSizes implements RecvByteBufAllocator {
     /**

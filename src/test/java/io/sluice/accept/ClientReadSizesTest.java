@@ -17,7 +17,8 @@ class ClientReadSizesTest {
         assertThat(largestAfterFullReads(reads)).isEqualTo(ClientReadSizes.LOOPBACK_SEGMENT).isEqualTo(65_464);
         ByteBuf buffer = reads.allocate(UnpooledByteBufAllocator.DEFAULT);
         try {
-            assertThat(buffer.writableBytes()).isEqualTo(65_464); // what one receive may take: one segment over ::1 or 127.0.0.1
+            // what one receive may take: one segment over ::1 or 127.0.0.1
+            assertThat(buffer.writableBytes()).isEqualTo(65_464);
         } finally {
             buffer.release();
         }
