@@ -49,6 +49,7 @@ final class SluiceProcess implements AutoCloseable {
                 .filter(entry -> !entry.endsWith("test-classes"))
                 .collect(java.util.stream.Collectors.joining(File.pathSeparator)));
         command.add("-Dio.netty.leakDetection.level=disabled");
+        command.add("-Dio.netty.allocator.type=pooled"); // as bin/sluice
         command.add(Main.class.getName());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
