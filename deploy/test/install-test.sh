@@ -25,7 +25,8 @@ deb="$(ls target/dist/sluice_*_amd64.deb)"
 if command -v dpkg-deb >/dev/null; then
   contents="$(dpkg-deb --contents "$deb")"
   for f in ./usr/bin/sluice ./usr/share/sluice/lib/sluice.jar ./etc/sluice/sluice.yaml \
-           ./lib/systemd/system/sluice.service ./etc/logrotate.d/sluice ./usr/share/doc/sluice/copyright; do
+           ./lib/systemd/system/sluice.service ./etc/logrotate.d/sluice ./usr/share/doc/sluice/copyright \
+           ./usr/share/sluice/lib/native/libnetty_transport_native_io_uring42_x86_64.so; do
     grep -q " $f" <<<"$contents" || fail "$deb lacks $f"
   done
   dpkg-deb --field "$deb" Package Version Depends | sed 's/^/install-test: deb: /'
@@ -55,6 +56,8 @@ if [[ "$(id -u)" = 0 && -d /run/systemd/system ]] && command -v systemctl >/dev/
   systemctl restart sluice
   wait_for 60 http_get 8080 / || fail "the service does not answer on :8080"
   http_get 8080 /first | grep -q "sluice is running" || fail "unexpected answer"
+  grep -q /usr/share/sluice/lib/native/libnetty_transport_native_ "/proc/$(systemctl show -p MainPID --value sluice)/maps" \
+    || fail "the native transport library was not loaded from /usr/share/sluice/lib/native"
   systemctl reload sluice || fail "systemctl reload"
   wait_for 10 grep -q '/first' /var/log/sluice/access.log || fail "no access log line"
   logrotate -f /etc/logrotate.d/sluice || fail "logrotate"
@@ -74,6 +77,7 @@ home="$work/sluice-$version"
 [[ -x "$home/bin/sluice" && -f "$home/lib/sluice.jar" && -f "$home/conf/sluice.yaml" && -f "$home/LICENSE" ]] \
   || fail "the tarball lacks bin/sluice, lib/sluice.jar, conf/sluice.yaml or LICENSE"
 [[ ! -e "$home/pom.xml" && ! -e "$home/src" ]] || fail "the tarball carries sources"
+ls "$home"/lib/native/libnetty_transport_native_*.so >/dev/null 2>&1 || fail "the tarball lacks lib/native"
 "$home/bin/sluice" check "$home/conf/sluice.yaml" >/dev/null || fail "conf/sluice.yaml does not check"
 
 conf="$work/sluice.yaml"
@@ -93,6 +97,9 @@ wait_for 60 grep -q "sluice started" "$log" || fail "did not start"
 port="$(sed -n 's/.*public http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)"
 admin="$(sed -n 's/.*admin http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)"
 http_get "$port" /one | grep -q "^first" || fail "unexpected answer"
+# the transport's native library comes from lib/native, not from a copy unpacked into /tmp
+grep -q "$(readlink -f "$home")/lib/native/libnetty_transport_native_" "/proc/$pid/maps" \
+  || fail "the native transport library was not loaded from lib/native: $(grep -o '/[^ ]*libnetty[^ ]*' "/proc/$pid/maps" | sort -u)"
 
 sed -i 's/first/second/' "$conf"
 "$home/bin/sluice" reload --admin "127.0.0.1:$admin" | grep -q "reloaded at" || fail "sluice reload"
