@@ -30,7 +30,7 @@ public final class Main implements Runnable {
 
     /**
      * picocli registers, at every start, converters for the {@code java.time} and {@code java.sql} types by
-     * reflection, which loads about 70 JDK classes and {@code java.sql}'s {@code DriverManager}; no option of
+     * reflection, which loads those classes and {@code java.sql}'s {@code DriverManager} with them; no option of
      * Sluice's takes one of them. Leaving them out is 1.4 MiB less memory after start (docs/benchmarks.md,
      * "Morning of 2026-12-07"). A value set with {@code -D} is kept.
      */
