@@ -54,6 +54,8 @@ public final class ServerTls {
     private final AcmeClient acme;
     private volatile TlsConfig config;
     private volatile Contexts current;
+    /** The files' times a poll saw differ from the current contexts' (null: none), taken once seen twice. */
+    private Map<Path, FileTime> changed;
 
     /** The contexts of one configuration and the file times they were built from. */
     private record Contexts(Mapping<String, SslContext> byName, SslContext fallback, Map<Path, FileTime> stamps,
@@ -165,13 +167,21 @@ public final class ServerTls {
     }
 
     /**
-     * Rebuilds when a file changed since the contexts were built. Called every {@code reload_interval}
-     * from the TLS reload thread; a failure (a half-written file, a key that does not match) is logged and
-     * tried again on the next call.
+     * Rebuilds when a file changed since the contexts were built and has stayed as it is since the call
+     * before. Called every {@code reload_interval} from the TLS reload thread. Waiting one interval keeps a
+     * pair replaced in two steps (the key, then the certificate) from being taken half-way: the OpenSSL
+     * provider accepts a key that does not match its certificate, and every handshake would then fail (CI
+     * saw "internal_error" once). A failure to load is logged and tried again on the next call.
      */
     public synchronized void poll() {
         Contexts c = current;
-        if (stamps(config).equals(c.stamps)) {
+        Map<Path, FileTime> now = stamps(config);
+        if (now.equals(c.stamps)) {
+            changed = null;
+            return;
+        }
+        if (!now.equals(changed)) {
+            changed = now; // still being written, perhaps: taken if it is the same on the next call
             return;
         }
         try {
