@@ -512,6 +512,7 @@ public final class ConfigLoader {
             java.nio.file.Path key = existingFile(r, c, "key", "key");
             if (both && cert != null && key != null) {
                 certs.add(new TlsConfig.Certificate(cert, key));
+                checkPair(r, c, "cert", cert, "certificate", "key", key, "key");
             }
         }
         String provider = f.value("provider", null, ConfigLoader::tlsProvider);
@@ -525,7 +526,7 @@ public final class ConfigLoader {
             r.error(f.node("protocols"), "'protocols' is empty (expected TLSv1.2 and/or TLSv1.3)");
         }
         List<String> ciphers = f.strings("ciphers");
-        Path clientCa = existingFile(r, f, "client_ca", "client CA");
+        Path clientCa = existingCertificates(r, f, "client_ca", "client CA");
         TlsConfig.ClientAuth clientAuth = f.value("client_auth", null, ConfigLoader::clientAuth);
         if (clientAuth != null && clientCa == null && f.has("client_auth")) {
             r.error(f.node("client_auth"), "'client_auth' needs 'client_ca' (the CA that signs client certificates)");
@@ -565,7 +566,7 @@ public final class ConfigLoader {
         }
         TlsConfig.Challenge challenge = f.value("challenge", null, ConfigLoader::acmeChallenge);
         java.time.Duration renewBefore = f.duration("renew_before", TlsConfig.Acme.DEFAULT_RENEW_BEFORE, true);
-        java.nio.file.Path trustCa = existingFile(r, f, "trust_ca", "trust_ca");
+        java.nio.file.Path trustCa = existingCertificates(r, f, "trust_ca", "trust_ca");
         java.time.Duration check = f.duration("check_interval", TlsConfig.Acme.DEFAULT_CHECK_INTERVAL, true);
         if (!complete || directory == null || domains.isEmpty() || storage == null) {
             return null;
@@ -622,6 +623,38 @@ public final class ConfigLoader {
             default -> throw new IllegalArgumentException("unknown client_auth '" + s
                     + "' (expected require, optional or none)");
         };
+    }
+
+    private static boolean readable(Path p) {
+        return Files.isRegularFile(p) && Files.isReadable(p);
+    }
+
+    /** {@link #existingFile} for a file of PEM certificates (a CA): also reports one that holds none. */
+    static Path existingCertificates(YamlReader r, Fields f, String key, String what) {
+        Path p = existingFile(r, f, key, what);
+        if (p != null && readable(p)) {
+            String problem = CertificateFiles.certificates(p);
+            if (problem != null) {
+                r.error(f.node(key), what + " file '" + f.name(key, null) + "' " + problem);
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Reports a certificate and key file (both given and readable) that do not load or do not pair, at the
+     * value of the key the problem is in; the TLS context would otherwise fail at start or on every handshake.
+     */
+    static void checkPair(YamlReader r, Fields f, String certKey, Path cert, String certWhat, String keyKey, Path key,
+                          String keyWhat) {
+        if (cert == null || key == null || !readable(cert) || !readable(key)) {
+            return;
+        }
+        CertificateFiles.Problem p = CertificateFiles.check(cert, key);
+        if (p != null) {
+            String at = p.inKey() ? keyKey : certKey;
+            r.error(f.node(at), (p.inKey() ? keyWhat : certWhat) + " file '" + f.name(at, null) + "' " + p.message());
+        }
     }
 
     static Path existingFile(YamlReader r, Fields f, String key, String what) {

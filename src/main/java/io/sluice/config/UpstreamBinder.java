@@ -283,12 +283,13 @@ final class UpstreamBinder {
         if (f == null) {
             return UpstreamTlsConfig.DEFAULTS;
         }
-        java.nio.file.Path ca = ConfigLoader.existingFile(r, f, "ca", "CA");
+        java.nio.file.Path ca = ConfigLoader.existingCertificates(r, f, "ca", "CA");
         java.nio.file.Path cert = ConfigLoader.existingFile(r, f, "client_cert", "client certificate");
         java.nio.file.Path key = ConfigLoader.existingFile(r, f, "client_key", "client key");
         if ((cert == null) != (key == null)) {
             r.error(f.at(), "'client_cert' and 'client_key' go together (one of them is missing)");
         }
+        ConfigLoader.checkPair(r, f, "client_cert", cert, "client certificate", "client_key", key, "client key");
         boolean verify = f.value("verify", Boolean.TRUE, UpstreamBinder::bool);
         String serverName = f.name("server_name", null);
         return new UpstreamTlsConfig(ca, cert, key, verify, serverName);

@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
+import io.sluice.config.CertificateFiles;
 import io.sluice.config.TlsConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -169,9 +170,10 @@ public final class ServerTls {
     /**
      * Rebuilds when a file changed since the contexts were built and has stayed as it is since the call
      * before. Called every {@code reload_interval} from the TLS reload thread. Waiting one interval keeps a
-     * pair replaced in two steps (the key, then the certificate) from being taken half-way: the OpenSSL
-     * provider accepts a key that does not match its certificate, and every handshake would then fail (CI
-     * saw "internal_error" once). A failure to load is logged and tried again on the next call.
+     * file still being written from being read; a key that is not its certificate's (a pair replaced in two
+     * steps, read between them) is refused by {@link CertificateFiles#check}, since the OpenSSL provider would
+     * accept it and fail every handshake (CI saw "internal_error" once). A failure to load is logged and
+     * tried again on the next call.
      */
     public synchronized void poll() {
         Contexts c = current;
@@ -252,6 +254,11 @@ public final class ServerTls {
     }
 
     private SslContext context(TlsConfig cfg, TlsConfig.Certificate cert, SslProvider provider) {
+        CertificateFiles.Problem problem = CertificateFiles.check(cert.cert(), cert.key());
+        if (problem != null) { // also files replaced since the configuration was checked
+            throw new IllegalStateException("listener '" + listener + "': " + (problem.inKey() ? "key " + cert.key()
+                    : "certificate " + cert.cert()) + " " + problem.message());
+        }
         try {
             return context(cfg, SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile()), provider,
                     "certificate " + cert.cert() + " with key " + cert.key());

@@ -19,7 +19,7 @@ class AcmeConfigLoaderTest {
 
     @BeforeEach
     void files() throws Exception {
-        Files.writeString(dir.resolve("ca.crt"), "x");
+        Files.copy(new io.sluice.tls.TestPki(dir, "acme").caFile(), dir.resolve("ca.crt"));
         env = Map.of("D", dir.toString());
     }
 

@@ -123,8 +123,7 @@ class ConfigLoaderTest {
     @Test
     void theContractExampleParses() throws Exception {
         Files.createDirectories(dir.resolve("certs"));
-        Files.writeString(dir.resolve("certs/site.crt"), "placeholder");
-        Files.writeString(dir.resolve("certs/site.key"), "placeholder");
+        new io.sluice.tls.TestPki(dir.resolve("certs"), "example").issue("site", "example.org"); // site.crt, site.key
         Path file = dir.resolve("sluice.yaml");
 
         SluiceConfig c = ConfigLoader.parse(EXAMPLE, file, Map.of());

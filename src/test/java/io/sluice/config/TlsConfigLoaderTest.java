@@ -2,6 +2,7 @@ package io.sluice.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.tls.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +20,9 @@ class TlsConfigLoaderTest {
 
     @BeforeEach
     void files() throws Exception {
-        for (String f : List.of("a.crt", "a.key", "ca.crt")) {
-            Files.writeString(dir.resolve(f), "x");
-        }
+        TestPki pki = new TestPki(dir, "loader");
+        pki.issue("a", "a.test"); // a.crt and its key a.key
+        Files.copy(pki.caFile(), dir.resolve("ca.crt"));
         env = Map.of("D", dir.toString());
     }
 
@@ -113,5 +114,55 @@ class TlsConfigLoaderTest {
                 "test.yaml:9:20: 'client_auth' needs 'client_ca' (the CA that signs client certificates)",
                 "test.yaml:13:15: unknown upstream protocol 'h3' (did you mean 'h2'?)",
                 "test.yaml:15:10: 'client_cert' and 'client_key' go together (one of them is missing)");
+    }
+
+    @Test
+    void aCertificateAndKeyThatDoNotLoadOrDoNotPairAreReportedWhereTheyAre() throws Exception {
+        new TestPki(dir, "other").issue("b", "b.test"); // b.key is not a.crt's key
+        Files.writeString(dir.resolve("junk.crt"), "not a certificate\n");
+        List<String> errors = ConfigLoaderTest.errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    protocol: https
+                    tls:
+                      certificates:
+                        - { cert: "${D}/a.crt", key: "${D}/b.key" }
+                        - { cert: "${D}/junk.crt", key: "${D}/a.key" }
+                        - { cert: "${D}/a.crt", key: "${D}/a.crt" }
+                    routes: [ { upstream: u } ]
+                upstreams:
+                  u: { endpoints: [ { address: "127.0.0.1:9001" } ] }
+                """, env);
+        assertThat(errors).hasSize(3);
+        assertThat(errors.get(0)).startsWith("test.yaml:6:38: key file '" + dir.resolve("b.key")
+                + "' is not the key of certificate a.crt (CN=a.test): use the key the certificate was issued for");
+        assertThat(errors.get(1)).startsWith("test.yaml:7:19: certificate file '" + dir.resolve("junk.crt")
+                + "' holds no PEM certificate");
+        assertThat(errors.get(2)).isEqualTo("test.yaml:8:38: key file '" + dir.resolve("a.crt")
+                + "' holds no private key (expected PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' or 'EC PRIVATE KEY')");
+    }
+
+    @Test
+    void caFilesWithoutCertificatesAndUpstreamClientPairsThatDoNotMatchAreReported() throws Exception {
+        new TestPki(dir, "other").issue("b", "b.test");
+        Files.writeString(dir.resolve("junk.crt"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+        List<String> errors = ConfigLoaderTest.errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    protocol: https
+                    tls: { certificates: [ { cert: "${D}/a.crt", key: "${D}/a.key" } ], client_ca: "${D}/junk.crt" }
+                    routes: [ { upstream: u } ]
+                upstreams:
+                  u:
+                    endpoints: [ { address: "https://127.0.0.1:9443" } ]
+                    tls: { ca: "${D}/junk.crt", client_cert: "${D}/a.crt", client_key: "${D}/b.key" }
+                """, env);
+        assertThat(errors).hasSize(3);
+        assertThat(errors.get(0)).startsWith("test.yaml:4:84: client CA file '" + dir.resolve("junk.crt")
+                + "' holds no PEM certificate");
+        assertThat(errors.get(1)).startsWith("test.yaml:9:16: CA file '" + dir.resolve("junk.crt")
+                + "' holds no PEM certificate");
+        assertThat(errors.get(2)).startsWith("test.yaml:9:72: client key file '" + dir.resolve("b.key")
+                + "' is not the key of certificate a.crt (CN=a.test)");
     }
 }
