@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.exchange.ClientAddress;
 import io.sluice.config.HeaderOps;
@@ -118,7 +117,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private final boolean resumed;        // put back by a ParkedConnection: the connection was waiting already
     private ChannelFuture staticBody; // a static file still being sent (through ChunkedWriteHandler on TLS)
 
-    /** {@code pipelines} null on an h2 stream (no codec of its own to park). */
+    /** {@code pipelines} null on an h2 or h3 stream (no codec of its own to park). */
     DownstreamHandler(ListenerContext listener, HttpListenerInitializer pipelines) {
         this.listener = listener;
         this.pipelines = pipelines;
@@ -468,6 +467,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private void finishHead(HttpResponse response) {
         ResponseHeads.finish(response, exchange, route == null ? HeaderOps.NONE : route.responseHeaders(), filters,
                 mayDiscardBody());
+        String altSvc = listener.altSvc();
+        if (altSvc != null) { // http3: true; the client may move to HTTP/3 (RFC 9114 §3.1.1)
+            response.headers().set(HttpHeaderNames.ALT_SVC, altSvc);
+        }
     }
 
     /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
@@ -660,7 +663,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         responseDone = true;
         if (!ex.keepAlive()) {
             closing = true;
-            if (ctx.channel() instanceof Http2StreamChannel) {
+            if (pipelines == null) { // an h2 or h3 stream
                 // One stream, one request: it ends with the response. Only a request still coming is reset.
                 ctx.flush();
                 if (!ex.requestComplete()) {

@@ -55,7 +55,11 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
 
     /** What makes a request's pseudo-header fields malformed (RFC 9113 §8.3.1); null when they are fine. */
     static String problem(Http2Headers headers) {
-        CharSequence method = headers.method();
+        return problem(headers.method(), headers.scheme(), headers.path(), headers.authority());
+    }
+
+    /** The same for the pseudo-header fields' values, whichever version of HTTP they came in (HTTP/3 too). */
+    static String problem(CharSequence method, CharSequence scheme, CharSequence path, CharSequence authority) {
         if (method == null || method.length() == 0) {
             return "no :method";
         }
@@ -64,14 +68,11 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         }
         if (HttpMethod.CONNECT.asciiName().contentEquals(method)) {
             // :authority only (RFC 9113 §8.5); the proxy answers CONNECT with 405
-            CharSequence authority = headers.authority();
             return authority == null || authority.length() == 0 ? "CONNECT without :authority" : null;
         }
-        CharSequence scheme = headers.scheme();
         if (scheme == null || scheme.length() == 0) {
             return "no :scheme";
         }
-        CharSequence path = headers.path();
         if (path == null || path.length() == 0) {
             return "no :path";
         }

@@ -67,6 +67,17 @@ public final class ListenerContext {
         this.httpsRedirectPort = port;
     }
 
+    /** {@code Alt-Svc} for every response while the listener also serves HTTP/3 ({@code h3=":PORT"}); else null. */
+    private volatile String altSvc;
+
+    public String altSvc() {
+        return altSvc;
+    }
+
+    public void altSvc(String value) {
+        this.altSvc = value;
+    }
+
     public int maxRequestHead() {
         return maxRequestHead;
     }

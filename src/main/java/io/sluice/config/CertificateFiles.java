@@ -81,6 +81,28 @@ public final class CertificateFiles {
         }
     }
 
+    /** The private key of a key file {@link #check} accepted (for contexts built from objects: QUIC's). */
+    public static PrivateKey key(Path file) throws IOException {
+        PrivateKey key = privateKey(file);
+        if (key == null) {
+            throw new IOException(file + " holds no private key");
+        }
+        return key;
+    }
+
+    /** The certificates of a PEM file, in order (the chain a certificate file {@link #check} accepted holds). */
+    public static java.util.List<X509Certificate> chain(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            java.util.List<X509Certificate> out = new java.util.ArrayList<>();
+            for (java.security.cert.Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                out.add((X509Certificate) c);
+            }
+            return out;
+        } catch (CertificateException e) {
+            throw new IOException(file + ": " + reason(e), e);
+        }
+    }
+
     /** A key file holding an encrypted key: Sluice has no key passwords. */
     private static final class EncryptedKey extends IOException {
         EncryptedKey() {

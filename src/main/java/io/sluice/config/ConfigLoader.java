@@ -39,7 +39,7 @@ public final class ConfigLoader {
     static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
     static final List<String> CLIENT_TIMEOUT_KEYS = List.of("idle", "request_head", "request_body", "send");
     static final List<String> LISTENER_KEYS = List.of("name", "address", "protocol", "routes", "tls", "upstream",
-            "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy",
+            "redirect_to_https", "https_port", "idle_timeout", "proxy_protocol", "proxy_protocol_from", "forward_proxy", "http3",
             "filters");
     static final List<String> FORWARD_PROXY_KEYS = List.of("allow", "deny", "auth");
     static final List<String> FORWARD_PROXY_AUTH_KEYS = List.of("users_file", "realm");
@@ -468,6 +468,14 @@ public final class ConfigLoader {
                 r.error(f.keyNode("proxy_protocol_from"), "'proxy_protocol_from' needs 'proxy_protocol: true'");
             }
         }
+        boolean http3 = f.value("http3", Boolean.FALSE, UpstreamBinder::bool);
+        if (http3 && protocol != Protocol.HTTPS) {
+            r.error(f.keyNode("http3"), "'http3' is only for https listeners (" + who + "): HTTP/3 is QUIC, which"
+                    + " is always TLS 1.3");
+        } else if (http3 && tls != null && tls.certificates().isEmpty()) {
+            r.error(f.keyNode("http3"), "'http3' needs tls.certificates (" + who + "): HTTP/3 does not serve the"
+                    + " ACME certificate yet");
+        }
         List<FilterConfig> filters = List.of();
         if (f.has("filters")) {
             if (protocol == Protocol.TCP || f.has("forward_proxy")) {
@@ -481,7 +489,7 @@ public final class ConfigLoader {
         }
         Node nameNode = f.has("name") ? f.node("name") : f.at();
         return new Bound(new ListenerConfig(name, address, protocol, routes, tls, upstream, redirect, httpsPort,
-                idleTimeout, proxyProtocol, proxyProtocolFrom, forwardProxy, filters),
+                idleTimeout, proxyProtocol, proxyProtocolFrom, forwardProxy, filters, http3),
                 address, nameNode, f.node("address"));
     }
 

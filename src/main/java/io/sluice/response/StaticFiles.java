@@ -6,7 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.HttpChunkedInput;
-import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.stream.ChunkedWriteHandler;
@@ -250,9 +250,9 @@ public final class StaticFiles {
         return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    /** A file region can go straight to the socket: plain TCP, no TLS, not an h2 stream. */
+    /** A file region can go straight to the socket: plain TCP, no TLS, not an h2 or h3 (QUIC) stream. */
     private static boolean zeroCopy(ChannelHandlerContext ctx) {
-        return ctx.pipeline().get(SslHandler.class) == null && !(ctx.channel() instanceof Http2StreamChannel);
+        return ctx.channel() instanceof SocketChannel && ctx.pipeline().get(SslHandler.class) == null;
     }
 
     /** 301 to the same request-target with a slash after the path, query kept. */

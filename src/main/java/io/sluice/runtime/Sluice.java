@@ -281,10 +281,39 @@ public final class Sluice implements AutoCloseable {
             throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
                     + listener.address() + ": " + e.getMessage(), e);
         }
+        if (listener.http3()) {
+            startHttp3(running);
+        }
         if (running.tls != null) {
             watchCertificates(running);
         }
         return running;
+    }
+
+    /** HTTP/3 beside an https listener's TCP socket, on the port it got; a failure closes the listener too. */
+    private void startHttp3(RunningListener running) throws InterruptedException {
+        try {
+            running.http3 = io.sluice.accept.Http3Listener.start(running.config.name(), running.http,
+                    running.config.tls(), workers.next(), transport.datagramChannelClass(),
+                    (java.net.InetSocketAddress) running.channel.localAddress(), config.server().clientTimeouts());
+        } catch (InterruptedException | RuntimeException e) {
+            running.sockets.forEach(Channel::close);
+            throw e;
+        }
+    }
+
+    /** A reload turned {@code http3} on or off for a listener that keeps its socket. */
+    private void updateHttp3(RunningListener r, ListenerConfig lc) throws InterruptedException {
+        if (lc.http3() && r.http3 == null) {
+            r.http3 = io.sluice.accept.Http3Listener.start(lc.name(), r.http, lc.tls(), workers.next(),
+                    transport.datagramChannelClass(), (java.net.InetSocketAddress) r.channel.localAddress(),
+                    config.server().clientTimeouts());
+        } else if (!lc.http3() && r.http3 != null) {
+            r.http3.close();
+            r.http3 = null;
+        } else if (r.http3 != null) {
+            r.http3.certificates(lc.tls());
+        }
     }
 
     /**
@@ -375,6 +404,13 @@ public final class Sluice implements AutoCloseable {
                     } catch (RuntimeException e) {
                         log.warn("listener '{}': new TLS settings do not load, keeping the previous ones: {}",
                                 lc.name(), e.getMessage());
+                    }
+                }
+                if (r.tls != null) {
+                    try {
+                        updateHttp3(r, lc);
+                    } catch (RuntimeException e) {
+                        log.warn("listener '{}': {}", lc.name(), e.getMessage());
                     }
                 }
                 r.http.httpsRedirectPort(lc.redirectToHttps() ? lc.httpsPort() : -1);
@@ -514,8 +550,11 @@ public final class Sluice implements AutoCloseable {
     /** Polls the listener's certificate files for changes, off the event loops; stops when the listener closes. */
     private void watchCertificates(RunningListener running) {
         long every = running.tls.config().reloadInterval().toMillis();
-        ScheduledFuture<?> task = tlsReloads.scheduleWithFixedDelay(running.tls::poll, every, every,
-                TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> task = tlsReloads.scheduleWithFixedDelay(() -> {
+            if (running.tls.poll() && running.http3 != null) {
+                running.http3.certificates(running.tls.config());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
         running.tls.startAcme(); // tls.acme: obtains and renews on its own thread
         running.channel.closeFuture().addListener(f -> {
             task.cancel(false);
@@ -644,6 +683,10 @@ public final class Sluice implements AutoCloseable {
      * and the port is free only then (a stop, then a new start on the same port).
      */
     private static void closeSockets(RunningListener r) {
+        if (r.http3 != null) {
+            r.http3.close(); // QUIC has no listening socket apart from its connections: they end with it
+            r.http3 = null;
+        }
         for (Channel socket : r.sockets) {
             socket.close();
         }
@@ -659,6 +702,7 @@ public final class Sluice implements AutoCloseable {
         List<Channel> sockets = List.of(); // all of them (one per worker with reuse_port)
         ListenerContext http;
         ServerTls tls;
+        io.sluice.accept.Http3Listener http3; // http3: true
         TcpListenerContext tcp;
 
         RunningListener(ListenerConfig config) {

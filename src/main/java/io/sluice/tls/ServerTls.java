@@ -173,25 +173,27 @@ public final class ServerTls {
      * file still being written from being read; a key that is not its certificate's (a pair replaced in two
      * steps, read between them) is refused by {@link CertificateFiles#check}, since the OpenSSL provider would
      * accept it and fail every handshake (CI saw "internal_error" once). A failure to load is logged and
-     * tried again on the next call.
+     * tried again on the next call. Returns whether new contexts were taken.
      */
-    public synchronized void poll() {
+    public synchronized boolean poll() {
         Contexts c = current;
         Map<Path, FileTime> now = stamps(config);
         if (now.equals(c.stamps)) {
             changed = null;
-            return;
+            return false;
         }
         if (!now.equals(changed)) {
             changed = now; // still being written, perhaps: taken if it is the same on the next call
-            return;
+            return false;
         }
         try {
             current = build(config);
             log.info("listener '{}': certificates reloaded", listener);
+            return true;
         } catch (RuntimeException e) {
             log.warn("listener '{}': certificate files changed but do not load, keeping the previous ones: {}",
                     listener, e.getMessage());
+            return false;
         }
     }
 
@@ -322,7 +324,7 @@ public final class ServerTls {
     }
 
     /** The DNS names of a certificate: its subject alternative names, else its subject's CN. */
-    static List<String> names(X509Certificate x509) throws CertificateParsingException {
+    public static List<String> names(X509Certificate x509) throws CertificateParsingException {
         Set<String> out = new LinkedHashSet<>();
         if (x509.getSubjectAlternativeNames() != null) {
             for (List<?> san : x509.getSubjectAlternativeNames()) {

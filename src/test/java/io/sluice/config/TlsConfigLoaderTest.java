@@ -165,4 +165,36 @@ class TlsConfigLoaderTest {
         assertThat(errors.get(2)).startsWith("test.yaml:9:72: client key file '" + dir.resolve("b.key")
                 + "' is not the key of certificate a.crt (CN=a.test)");
     }
+
+    @Test
+    void http3IsForHttpsListenersWithCertificates() throws Exception {
+        SluiceConfig c = ConfigLoader.parse("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    protocol: https
+                    http3: true
+                    tls: { certificates: [ { cert: "${D}/a.crt", key: "${D}/a.key" } ] }
+                    routes: [ { upstream: u } ]
+                upstreams:
+                  u: { endpoints: [ { address: "127.0.0.1:9001" } ] }
+                """, ConfigLoaderTest.FILE, env);
+        assertThat(c.listeners().get(0).http3()).isTrue();
+
+        List<String> errors = ConfigLoaderTest.errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    http3: true
+                    routes: [ { upstream: u } ]
+                  - address: 127.0.0.1:1
+                    protocol: https
+                    http3: yes
+                    tls: { certificates: [ { cert: "${D}/a.crt", key: "${D}/a.key" } ] }
+                    routes: [ { upstream: u } ]
+                upstreams:
+                  u: { endpoints: [ { address: "127.0.0.1:9001" } ] }
+                """, env);
+        assertThat(errors).hasSize(2);
+        assertThat(errors.get(0)).isEqualTo("test.yaml:3:5: 'http3' is only for https listeners (http listener 'listener-1'): HTTP/3 is QUIC, which is always TLS 1.3");
+        assertThat(errors.get(1)).startsWith("test.yaml:7:12: ");
+    }
 }

@@ -1,0 +1,48 @@
+package io.sluice.accept;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.http3.Http3Headers;
+import io.netty.handler.codec.http3.Http3HeadersFrame;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First on an HTTP/3 request stream, before Netty turns its frames into an HttpRequest: the same checks as
+ * {@link Http2RequestCheck} on the pseudo-header fields (RFC 9114 §4.3.1), a malformed request's stream
+ * closed with H3_MESSAGE_ERROR (§4.1.2) and nothing of it forwarded; framing and routing fields dropped from
+ * trailers, as on the other versions.
+ */
+final class Http3RequestCheck extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(Http3RequestCheck.class);
+    private boolean headSeen;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http3HeadersFrame frame) {
+            Http3Headers fields = frame.headers();
+            if (!headSeen) {
+                headSeen = true;
+                String problem = Http2RequestCheck.problem(fields.method(), fields.scheme(), fields.path(),
+                        fields.authority());
+                if (problem != null) {
+                    ReferenceCountUtil.release(msg);
+                    log.debug("malformed h3 request on {}: {}", ctx.channel(), problem);
+                    ((QuicStreamChannel) ctx.channel()).shutdown(Http3ErrorCode.H3_MESSAGE_ERROR.code())
+                            .addListener(f -> ctx.close());
+                    return;
+                }
+            } else { // trailers (RFC 9110 §6.5.1)
+                fields.remove(HttpHeaderNames.CONTENT_LENGTH);
+                fields.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                fields.remove(HttpHeaderNames.HOST);
+                fields.remove(HttpHeaderNames.TRAILER);
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+}
