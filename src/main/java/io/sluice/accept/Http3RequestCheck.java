@@ -4,8 +4,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.http3.Http3Exception;
+import io.netty.handler.codec.http3.Http3HeadersValidationException;
 import io.netty.handler.codec.http3.Http3Headers;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
+import io.netty.handler.codec.quic.QuicException;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -15,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * First on an HTTP/3 request stream, before Netty turns its frames into an HttpRequest: the same checks as
  * {@link Http2RequestCheck} on the pseudo-header fields (RFC 9114 §4.3.1), a malformed request's stream
  * closed with H3_MESSAGE_ERROR (§4.1.2) and nothing of it forwarded; framing and routing fields dropped from
- * trailers, as on the other versions.
+ * trailers, as on the other versions. Protocol errors Netty's codec has answered are logged at debug only.
  */
 final class Http3RequestCheck extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Http3RequestCheck.class);
@@ -44,5 +47,20 @@ final class Http3RequestCheck extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * A client's protocol error (a header section past max_request_head, a bad QPACK block, a field that fails
+     * validation): Netty's frame codec has already closed the stream or the connection with its error code.
+     * Logged at debug, as a client's bad request is; Netty's handler further on would log it as an error.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http3Exception || cause instanceof Http3HeadersValidationException
+                || cause instanceof QuicException) {
+            log.debug("h3 stream {} failed: {}", ctx.channel(), cause.toString());
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
     }
 }

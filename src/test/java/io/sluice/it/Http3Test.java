@@ -199,7 +199,14 @@ class Http3Test {
                 assertThat(bad.status).isNull(); // the stream was closed with an error, no response
                 assertThat(client.send("GET", "/fine", null).status).isEqualTo("200");
                 assertThat(up.next().uri()).isEqualTo("/fine"); // the malformed one never reached it
+                // a header section past Netty's 8 KiB and within max_request_head (64 KiB)
+                assertThat(client.send("GET", "/large-head", null, "x-big", "a".repeat(20_000)).status).isEqualTo("200");
+                assertThat(up.next().header("x-big")).hasSize(20_000);
             }
+            try (H3Client client = H3Client.connect(sluice.port("secure"))) {
+                assertThat(client.send("GET", "/too-large", null, "x-big", "a".repeat(70_000)).status).isNull();
+            }
+            assertThat(up.receivedCount()).isZero();
         }
     }
 
