@@ -91,6 +91,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private final ListenerContext listener;
     /** Builds an HTTP/1.1 connection's codec again after parking; null on an h2 stream. */
     private final HttpListenerInitializer pipelines;
+    private final HttpVersion streamVersion; // null: the request's own (HTTP/1.x)
     private ReadAhead pending; // made when a request is read ahead (pipelining): most connections never do
     private ChannelHandlerContext ctx;
     private String clientIp;
@@ -117,10 +118,19 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private final boolean resumed;        // put back by a ParkedConnection: the connection was waiting already
     private ChannelFuture staticBody; // a static file still being sent (through ChunkedWriteHandler on TLS)
 
-    /** {@code pipelines} null on an h2 or h3 stream (no codec of its own to park). */
+    /** An HTTP/1.x connection's handler. */
     DownstreamHandler(ListenerContext listener, HttpListenerInitializer pipelines) {
+        this(listener, pipelines, null);
+    }
+
+    /**
+     * {@code pipelines} null on an h2 or h3 stream (no codec of its own to park), whose version
+     * ({@link Exchange#HTTP_2}, {@link Exchange#HTTP_3}) is {@code streamVersion}, for logs and spans.
+     */
+    DownstreamHandler(ListenerContext listener, HttpListenerInitializer pipelines, HttpVersion streamVersion) {
         this.listener = listener;
         this.pipelines = pipelines;
+        this.streamVersion = streamVersion;
         this.resumed = false;
         this.timer = new ClientTimer(listener, PARK_AFTER_NANOS, 0, false);
     }
@@ -129,6 +139,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     DownstreamHandler(HttpListenerInitializer pipelines, long waitingSince, boolean servedOne) {
         this.listener = pipelines.listener();
         this.pipelines = pipelines;
+        this.streamVersion = null;
         this.resumed = true;
         this.timer = new ClientTimer(listener, PARK_AFTER_NANOS, waitingSince, servedOne);
     }
@@ -162,6 +173,10 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         if (!resumed) {
             ctx.read(); // resumed: the bytes that woke the connection are being read, and more are asked for after
         }
+    }
+
+    private HttpVersion clientVersion(HttpRequest request) {
+        return streamVersion != null ? streamVersion : request.protocolVersion();
     }
 
     /** A connection of its own (HTTP/1.1), not an h2 stream: timed for idle and request_head, parked when idle. */
@@ -278,7 +293,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private void startExchange(HttpRequest request) {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
-            exchange = new Exchange(request, RequestId.generate(), clientIp, "/", false, System.nanoTime());
+            exchange = new Exchange(request, clientVersion(request), RequestId.generate(), clientIp, "/", false,
+                    System.nanoTime());
             exchange.requestComplete(true);
             log.debug("bad request from {}: {}", clientIp, cause.toString());
             RequestChecks.Refusal refusal = RequestChecks.undecodable(request, cause);
@@ -301,7 +317,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             path = rawPath;
         }
         boolean keepAlive = problem == null && HttpUtil.isKeepAlive(request) && !listener.draining();
-        exchange = new Exchange(request, requestId, clientIp, path, keepAlive, System.nanoTime());
+        exchange = new Exchange(request, clientVersion(request), requestId, clientIp, path, keepAlive,
+                System.nanoTime());
         responseDone = false;
         continueAnswered = false;
         discarded = 0;

@@ -146,7 +146,7 @@ public final class Http3Listener {
                 .addLast("h3check", new Http3RequestCheck())
                 .addLast("codec", new Http3FrameToHttpObjectCodec(true, true)) // a static file adds "chunked" after it
                 .addLast("h3head", new Http3RequestHead())
-                .addLast("downstream", new DownstreamHandler(listener, null));
+                .addLast("downstream", new DownstreamHandler(listener, null, io.sluice.exchange.Exchange.HTTP_3));
     }
 
     /** One QUIC TLS context per certificate, by SNI; the first one for a client that sends no name. */

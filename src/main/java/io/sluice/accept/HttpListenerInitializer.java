@@ -116,7 +116,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         stream.pipeline()
                 .addLast("h2check", new Http2RequestCheck()) // malformed pseudo-headers: PROTOCOL_ERROR
                 .addLast("codec", Http2ToHttp1Codec.INSTANCE) // a static file adds "chunked" after it (StaticFiles)
-                .addLast("downstream", new DownstreamHandler(listener, null));
+                .addLast("downstream", new DownstreamHandler(listener, null, io.sluice.exchange.Exchange.HTTP_2));
     }
 
     void initStreamForUpgrade(Http2StreamChannel stream) {

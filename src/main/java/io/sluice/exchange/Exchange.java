@@ -36,13 +36,23 @@ public final class Exchange {
     private boolean traceSampled;
     private boolean observed;
 
+    /** HTTP/2 and HTTP/3 as logs and spans name them; their requests reach the proxy converted to HTTP/1.1 objects. */
+    public static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
+    public static final HttpVersion HTTP_3 = HttpVersion.valueOf("HTTP/3.0");
+
     public Exchange(HttpRequest request, CharSequence requestId, String clientIp, String path, boolean keepAlive,
                     long startNanos) {
+        this(request, request.protocolVersion(), requestId, clientIp, path, keepAlive, startNanos);
+    }
+
+    /** {@code clientVersion}: the version the client spoke ({@link #HTTP_2}, {@link #HTTP_3} on streams). */
+    public Exchange(HttpRequest request, HttpVersion clientVersion, CharSequence requestId, String clientIp, String path,
+                    boolean keepAlive, long startNanos) {
         this.request = request;
         this.requestId = requestId;
         this.clientIp = clientIp;
         this.path = path;
-        this.clientVersion = request.protocolVersion();
+        this.clientVersion = clientVersion;
         this.uri = request.uri();
         this.keepAlive = keepAlive;
         this.startNanos = startNanos;

@@ -75,6 +75,7 @@ class Http3Test {
                   - { upstream: app }
             upstreams:
               app: { endpoints: [ { address: "${UP1}" } ] }
+            access_log: { format: json, path: "${LOG}", fields: [protocol, uri] }
             """;
 
     static Map<String, String> env(TestUpstream up) {
@@ -82,6 +83,7 @@ class Http3Test {
         env.put("SITE_CRT", site.cert().toString());
         env.put("SITE_KEY", site.key().toString());
         env.put("ROOT", dir.resolve("www").toString());
+        env.put("LOG", dir.resolve("access-" + System.nanoTime() + ".log").toString());
         return env;
     }
 
@@ -159,7 +161,9 @@ class Http3Test {
 
     @Test
     void theOtherVersionsAdvertiseHttp3OnTheSamePort() throws Exception {
-        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up))) {
+        Map<String, String> env;
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env = env(up))) {
             int port = sluice.port("secure");
             for (HttpClient.Version version : HttpClient.Version.values()) {
                 HttpClient c = HttpClient.newBuilder().sslContext(pki.clientContext(null)).version(version).build();
@@ -168,6 +172,15 @@ class Http3Test {
                 assertThat(r.version()).isEqualTo(version);
                 assertThat(r.headers().firstValue("alt-svc")).hasValue("h3=\":" + port + "\"");
             }
+            try (H3Client client = H3Client.connect(port)) {
+                assertThat(client.send("GET", "/local", null).status).isEqualTo("201");
+            }
+            // the access log names the version each client spoke, as nginx's $server_protocol does
+            Path log = Path.of(env.get("LOG"));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(java.nio.file.Files.exists(log) ? java.nio.file.Files.readString(log) : "")
+                            .contains("\"protocol\":\"HTTP/1.1\"", "\"protocol\":\"HTTP/2.0\"",
+                                    "\"protocol\":\"HTTP/3.0\""));
         }
     }
 
