@@ -303,11 +303,11 @@ public final class Sluice implements AutoCloseable {
     }
 
     /** A reload turned {@code http3} on or off for a listener that keeps its socket. */
-    private void updateHttp3(RunningListener r, ListenerConfig lc) throws InterruptedException {
+    private void updateHttp3(RunningListener r, ListenerConfig lc, SluiceConfig next) throws InterruptedException {
         if (lc.http3() && r.http3 == null) {
             r.http3 = io.sluice.accept.Http3Listener.start(lc.name(), r.http, lc.tls(), workers.next(),
                     transport.datagramChannelClass(), (java.net.InetSocketAddress) r.channel.localAddress(),
-                    config.server().clientTimeouts());
+                    next.server().clientTimeouts());
         } else if (!lc.http3() && r.http3 != null) {
             r.http3.close();
             r.http3 = null;
@@ -408,7 +408,7 @@ public final class Sluice implements AutoCloseable {
                 }
                 if (r.tls != null) {
                     try {
-                        updateHttp3(r, lc);
+                        updateHttp3(r, lc, next);
                     } catch (RuntimeException e) {
                         log.warn("listener '{}': {}", lc.name(), e.getMessage());
                     }
@@ -702,7 +702,7 @@ public final class Sluice implements AutoCloseable {
         List<Channel> sockets = List.of(); // all of them (one per worker with reuse_port)
         ListenerContext http;
         ServerTls tls;
-        io.sluice.accept.Http3Listener http3; // http3: true
+        volatile io.sluice.accept.Http3Listener http3; // http3: true; read by the certificate watcher too
         TcpListenerContext tcp;
 
         RunningListener(ListenerConfig config) {
