@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -225,6 +226,60 @@ class GatewayFiltersTest {
             }
             assertThat(received.bodyText()).isEqualTo("hello");
         }
+    }
+
+    @Test
+    void apiKeyAndCorsInFrontOfAnUpstream(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("keys.txt"), "k-1\n");
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters:
+                          - cors: { allow_origins: ["https://app.example"], expose_headers: [X-Upstream] }
+                          - api_key: { keys_file: "${KEYS}" }
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        Map<String, String> env = new java.util.HashMap<>(Map.of("KEYS", dir.resolve("keys.txt").toString()));
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, merged(env, TestUpstream.env(app)))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                // a browser's preflight carries no key: cors, first in the chain, answers it
+                client.send("OPTIONS /orders HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n"
+                        + "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-api-key\r\n\r\n");
+                RawHttp.Response preflight = client.read();
+                assertThat(preflight.status()).isEqualTo(204);
+                assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("https://app.example");
+                assertThat(preflight.header("Access-Control-Allow-Headers")).isEqualTo("x-api-key");
+                assertThat(preflight.header("X-Request-ID")).isNotEmpty();
+
+                client.send("GET /orders HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n");
+                RawHttp.Response noKey = client.read();
+                assertThat(noKey.status()).isEqualTo(401);
+                assertThat(noKey.header("Access-Control-Allow-Origin")).isEqualTo("https://app.example"); // the page may read why
+
+                client.send("GET /orders HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\nX-API-Key: k-1\r\n\r\n");
+                RawHttp.Response ok = client.read();
+                assertThat(ok.status()).isEqualTo(200);
+                assertThat(ok.header("Access-Control-Allow-Origin")).isEqualTo("https://app.example");
+                assertThat(ok.header("Access-Control-Expose-Headers")).isEqualTo("X-Upstream");
+                assertThat(ok.header("Vary")).isEqualTo("Origin");
+            }
+            TestUpstream.Received got = app.next(); // the only request that reached it
+            assertThat(got.uri()).isEqualTo("/orders");
+            assertThat(got.header("X-API-Key")).isNull();
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
+    private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> all = new java.util.HashMap<>(a);
+        all.putAll(b);
+        return all;
     }
 
     @Test
