@@ -503,6 +503,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     }
 
     @Override
+    public String scheme() {
+        return listener.scheme().toString();
+    }
+
+    @Override
     public ChannelHandlerContext ctx() {
         return ctx;
     }

@@ -44,6 +44,11 @@ public final class FilterRun implements FilterContext, RequestHead {
 
         /** A filter answered (or failed: a 500): send {@code reply} as the response. */
         void answer(Reply reply);
+
+        /** {@code http} or {@code https}: the scheme the client used (its listener's). */
+        default String scheme() {
+            return "http";
+        }
     }
 
     private final FilterChain chain;
@@ -283,6 +288,11 @@ public final class FilterRun implements FilterContext, RequestHead {
     @Override
     public String listener() {
         return listener;
+    }
+
+    @Override
+    public String scheme() {
+        return gate.scheme();
     }
 
     @Override

@@ -276,6 +276,80 @@ class GatewayFiltersTest {
         }
     }
 
+    @Test
+    void forwardAuthAsksTheAuthServiceAndPassesItsAnswerOn() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /slow }
+                        filters: [ { forward_auth: { url: "http://${UP2}/slow-check", timeout: 300ms } } ]
+                        upstream: app
+                      - filters:
+                          - forward_auth: { url: "http://${UP2}/check", response_headers: [X-User] }
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             TestUpstream auth = TestUpstream.start("auth", exchange -> {
+                 if (exchange.getRequestURI().getPath().equals("/slow-check")) {
+                     try {
+                         never.await(20, TimeUnit.SECONDS); // answers only after the proxy gave up
+                     } catch (InterruptedException e) {
+                         Thread.currentThread().interrupt();
+                     }
+                 }
+                 boolean good = "Bearer good".equals(exchange.getRequestHeaders().getFirst("Authorization"));
+                 byte[] body = (good ? "" : "who are you?\n").getBytes(StandardCharsets.UTF_8);
+                 if (good) {
+                     exchange.getResponseHeaders().set("X-User", "alice");
+                 } else {
+                     exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"api\"");
+                 }
+                 exchange.sendResponseHeaders(good ? 200 : 401, body.length == 0 ? -1 : body.length);
+                 exchange.getResponseBody().write(body);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app, auth))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("GET /orders?id=7 HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer bad\r\n"
+                        + "X-User: mallory\r\n\r\n");
+                RawHttp.Response refused = client.read();
+                assertThat(refused.status()).isEqualTo(401);
+                assertThat(refused.header("WWW-Authenticate")).isEqualTo("Bearer realm=\"api\"");
+                assertThat(refused.bodyText()).isEqualTo("who are you?\n");
+                TestUpstream.Received asked = auth.next();
+                assertThat(asked.method()).isEqualTo("GET");
+                assertThat(asked.header("Authorization")).isEqualTo("Bearer bad");
+                assertThat(asked.header("X-Forwarded-Method")).isEqualTo("GET");
+                assertThat(asked.header("X-Forwarded-Uri")).isEqualTo("/orders?id=7");
+                assertThat(asked.header("X-Forwarded-Host")).isEqualTo("shop.example");
+                assertThat(asked.header("X-Forwarded-Proto")).isEqualTo("http");
+                assertThat(asked.header("X-Forwarded-For")).isEqualTo("127.0.0.1");
+
+                client.send("GET /orders HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer good\r\n"
+                        + "X-User: mallory\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+                auth.next();
+                TestUpstream.Received forwarded = app.next(); // the only request that reached the app
+                assertThat(forwarded.header("X-User")).isEqualTo("alice");
+                assertThat(forwarded.headerValues("X-User")).hasSize(1);
+
+                client.send("GET /slow HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer good\r\n\r\n");
+                RawHttp.Response late = client.read();
+                assertThat(late.status()).isEqualTo(503);
+                assertThat(late.bodyText()).contains("the auth service did not answer in time");
+            } finally {
+                never.countDown();
+            }
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
     private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
         Map<String, String> all = new java.util.HashMap<>(a);
         all.putAll(b);

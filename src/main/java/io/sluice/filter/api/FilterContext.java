@@ -20,6 +20,11 @@ public interface FilterContext {
     /** The {@code X-Request-ID} of the request (the client's when acceptable, else one Sluice made). */
     String requestId();
 
+    /** {@code http} or {@code https}: the scheme the client used. */
+    default String scheme() {
+        return "http";
+    }
+
     /** The listener's name. */
     String listener();
 
