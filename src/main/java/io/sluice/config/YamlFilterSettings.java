@@ -59,6 +59,24 @@ final class YamlFilterSettings implements FilterSettings {
     }
 
     @Override
+    public java.util.Map<String, String> stringMap(String key) {
+        if (!fields.has(key)) {
+            return java.util.Map.of();
+        }
+        java.util.Map<String, org.snakeyaml.engine.v2.nodes.NodeTuple> entries = reader.entries(fields.node(key), key);
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (entries != null) {
+            for (java.util.Map.Entry<String, org.snakeyaml.engine.v2.nodes.NodeTuple> e : entries.entrySet()) {
+                String v = reader.text(e.getValue().getValueNode(), key + "." + e.getKey());
+                if (v != null) {
+                    out.put(e.getKey(), v);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
     public <T> T value(String key, T fallback, Function<String, T> parse) {
         return fields.value(key, fallback, parse);
     }

@@ -350,6 +350,53 @@ class GatewayFiltersTest {
         }
     }
 
+    @Test
+    void jwtWithKeysFetchedFromAUrl() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_url: "http://${UP2}/jwks.json", claims_to_headers: { sub: X-User } } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        String token = jwt.serialize();
+        try (TestUpstream app = TestUpstream.start("app");
+             TestUpstream keys = TestUpstream.start("keys", exchange -> {
+                 exchange.getResponseHeaders().set("Content-Type", "application/json");
+                 exchange.sendResponseHeaders(200, jwks.length);
+                 exchange.getResponseBody().write(jwks);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app, keys))) {
+            assertThat(keys.next().uri()).isEqualTo("/jwks.json"); // fetched at load, in the background
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                }
+            });
+            assertThat(app.next().header("X-User")).isEqualTo("bob");
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "x\r\n\r\n");
+                RawHttp.Response bad = client.read();
+                assertThat(bad.status()).isEqualTo(401);
+                assertThat(bad.header("WWW-Authenticate")).isEqualTo("Bearer error=\"invalid_token\"");
+            }
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
     private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
         Map<String, String> all = new java.util.HashMap<>(a);
         all.putAll(b);

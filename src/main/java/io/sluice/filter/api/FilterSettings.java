@@ -29,6 +29,11 @@ public interface FilterSettings {
 
     boolean bool(String key, boolean fallback);
 
+    /** A mapping of names to strings ({@code { sub: X-User }}), in file order; empty when absent or after an error. */
+    default java.util.Map<String, String> stringMap(String key) {
+        return java.util.Map.of();
+    }
+
     /** A list of strings; empty when absent. */
     List<String> strings(String key);
 
