@@ -791,4 +791,27 @@ class ConfigLoaderTest {
                 "test.yaml:2:61: 'idle_timeout' is only for tcp listeners and forward proxies (http listener 'listener-1': see"
                         + " server.client_timeouts)");
     }
+
+    @Test
+    void partsOfTheGatewayContractNotBuiltYetAreNamedAsSuch() {
+        List<String> errors = errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { compress: {} }, { cache: { memory: 64MiB } } ]
+                        upstream: u
+                upstreams:
+                  u: { endpoints: [ { address: 127.0.0.1:1 } ], discovery: { zookeeper: { connect: x, path: /y } } }
+                redis: { address: redis://127.0.0.1:6379 }
+                """);
+        assertThat(errors).containsExactly(
+                "test.yaml:4:22: filter 'compress' of the gateway contract is not available in this version (README,"
+                        + " \"not yet\")",
+                "test.yaml:4:40: filter 'cache' of the gateway contract is not available in this version (README,"
+                        + " \"not yet\")",
+                "test.yaml:7:49: 'discovery' (ZooKeeper service discovery of the gateway contract) is not available in"
+                        + " this version (README, \"not yet\"): list the endpoints",
+                "test.yaml:8:1: 'redis' (the shared store of the gateway contract) is not available in this version"
+                        + " (README, \"not yet\")");
+    }
 }
