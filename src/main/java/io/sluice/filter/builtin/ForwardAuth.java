@@ -109,12 +109,12 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
                     }
                 }
                 String host = in.get("Host");
-                String forwardedFor = in.get("X-Forwarded-For");
+                List<String> forwardedFor = new java.util.ArrayList<>(in.getAll("X-Forwarded-For"));
+                forwardedFor.add(context.clientIp()); // as the upstream will get it (ForwardedHeaders)
                 ask.header("X-Forwarded-Method", context.request().method())
                         .header("X-Forwarded-Uri", context.request().uri())
                         .header("X-Forwarded-Proto", context.scheme())
-                        .header("X-Forwarded-For", forwardedFor == null || forwardedFor.isBlank() ? context.clientIp()
-                                : forwardedFor + ", " + context.clientIp());
+                        .header("X-Forwarded-For", String.join(", ", forwardedFor));
                 if (host != null) {
                     ask.header("X-Forwarded-Host", host);
                 }
