@@ -37,6 +37,7 @@ import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalAnswers;
 import io.sluice.response.LocalReplies;
 import io.sluice.response.ResponseHeads;
+import io.sluice.response.StaticFiles;
 import io.sluice.route.RequestPath;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
@@ -472,7 +473,19 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         String asked = exchange.uri();
         request.setUri(exchange.path() + asked.substring(RouteTable.pathOf(asked).length()));
         Exchange current = exchange;
-        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, this::finishHead);
+        FilterRun run = filters != null && filters.wantsResponseBody() ? filters : null;
+        StaticFiles.Decorator decorator = run == null ? this::finishHead : new StaticFiles.Decorator() {
+            @Override
+            public void accept(HttpResponse response) {
+                finishHead(response);
+            }
+
+            @Override
+            public java.util.function.UnaryOperator<HttpContent> body() {
+                return run::onResponseBody; // this request's run: the file's chunks may come after the next request began
+            }
+        };
+        ChannelFuture sent = route.staticFiles().serve(ctx, request, path, decorator);
         staticBody = sent.isDone() ? null : sent;
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);

@@ -57,6 +57,17 @@ import org.slf4j.LoggerFactory;
  * short blocking calls there, as in nginx. Instances are immutable and shared by all workers.
  */
 public final class StaticFiles {
+    /**
+     * What the caller does to a response on its way out: finishes its head ({@link #accept}, called just before
+     * it is written) and, when response body filters run ({@link #body} not null), passes each body part through
+     * them. Then the file goes in chunks through the pipeline, never straight from the file to the socket.
+     */
+    public interface Decorator extends Consumer<HttpResponse> {
+        default java.util.function.UnaryOperator<io.netty.handler.codec.http.HttpContent> body() {
+            return null;
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(StaticFiles.class);
 
     private static final String INDEX = "index.html";
@@ -82,7 +93,7 @@ public final class StaticFiles {
      * @return the future of the response's last write
      */
     public ChannelFuture serve(ChannelHandlerContext ctx, HttpRequest request, String path,
-                               Consumer<HttpResponse> decorate) {
+                               Decorator decorate) {
         Objects.requireNonNull(decorate, "decorate");
         HttpMethod method = request.method();
         boolean head = HttpMethod.HEAD.equals(method);
@@ -155,7 +166,7 @@ public final class StaticFiles {
     }
 
     private ChannelFuture serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head, Path file,
-                                    BasicFileAttributes attributes, Consumer<HttpResponse> decorate)
+                                    BasicFileAttributes attributes, Decorator decorate)
             throws IOException {
         long size = attributes.size();
         long modifiedMillis = attributes.lastModifiedTime().toMillis();
@@ -215,7 +226,8 @@ public final class StaticFiles {
         // Opened before anything is written, so a failure here still gets its own status. The region owns
         // the channel and closes it when it is released: after the transfer, or when the write fails.
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-        if (!zeroCopy(ctx)) {
+        java.util.function.UnaryOperator<io.netty.handler.codec.http.HttpContent> body = decorate.body();
+        if (body != null || !zeroCopy(ctx)) {
             // TLS or an h2 stream: the bytes must pass through the pipeline, in chunks (ChunkedWriteHandler)
             ChunkedNioFile chunks = new ChunkedNioFile(channel, first, length, 16 * 1024);
             try {
@@ -230,7 +242,8 @@ public final class StaticFiles {
                 ctx.pipeline().addBefore(ctx.name(), "chunked", new ChunkedWriteHandler());
             }
             ctx.write(response);
-            return ctx.writeAndFlush(new HttpChunkedInput(chunks));
+            HttpChunkedInput input = new HttpChunkedInput(chunks);
+            return ctx.writeAndFlush(body == null ? input : new FilteredChunks(input, body));
         }
         DefaultFileRegion region = new DefaultFileRegion(channel, first, length);
         try {
@@ -283,13 +296,62 @@ public final class StaticFiles {
     }
 
     private static ChannelFuture send(ChannelHandlerContext ctx, FullHttpResponse reply,
-                                      Consumer<HttpResponse> decorate) {
+                                      Decorator decorate) {
         try {
             decorate.accept(reply);
         } catch (RuntimeException e) {
             reply.release();
             throw e;
         }
-        return ctx.writeAndFlush(reply);
+        java.util.function.UnaryOperator<io.netty.handler.codec.http.HttpContent> body = decorate.body();
+        if (body == null) {
+            return ctx.writeAndFlush(reply);
+        }
+        ctx.write(new DefaultHttpResponse(reply.protocolVersion(), reply.status(), reply.headers()));
+        return ctx.writeAndFlush(body.apply(new io.netty.handler.codec.http.DefaultLastHttpContent(reply.content())));
+    }
+
+    /** A file's chunks through the response body filters, as the chunked writer pulls them. */
+    private static final class FilteredChunks implements io.netty.handler.stream.ChunkedInput<io.netty.handler.codec.http.HttpContent> {
+        private final HttpChunkedInput in;
+        private final java.util.function.UnaryOperator<io.netty.handler.codec.http.HttpContent> body;
+
+        FilteredChunks(HttpChunkedInput in, java.util.function.UnaryOperator<io.netty.handler.codec.http.HttpContent> body) {
+            this.in = in;
+            this.body = body;
+        }
+
+        @Override
+        public boolean isEndOfInput() throws Exception {
+            return in.isEndOfInput();
+        }
+
+        @Override
+        public void close() throws Exception {
+            in.close();
+        }
+
+        @Deprecated
+        @Override
+        public io.netty.handler.codec.http.HttpContent readChunk(ChannelHandlerContext ctx) throws Exception {
+            return readChunk(ctx.alloc());
+        }
+
+        @Override
+        public io.netty.handler.codec.http.HttpContent readChunk(io.netty.buffer.ByteBufAllocator allocator)
+                throws Exception {
+            io.netty.handler.codec.http.HttpContent part = in.readChunk(allocator);
+            return part == null ? null : body.apply(part);
+        }
+
+        @Override
+        public long length() {
+            return -1; // the filters may change it
+        }
+
+        @Override
+        public long progress() {
+            return in.progress();
+        }
     }
 }

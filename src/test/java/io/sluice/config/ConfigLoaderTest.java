@@ -798,16 +798,15 @@ class ConfigLoaderTest {
                 listeners:
                   - address: 127.0.0.1:0
                     routes:
-                      - filters: [ { compress: {} }, { cache: { memory: 64MiB } } ]
+                      - filters: [ { compress: { algorithms: [br] } }, { cache: { memory: 64MiB } } ]
                         upstream: u
                 upstreams:
                   u: { endpoints: [ { address: 127.0.0.1:1 } ], discovery: { zookeeper: { connect: x, path: /y } } }
                 redis: { address: redis://127.0.0.1:6379 }
                 """);
         assertThat(errors).containsExactly(
-                "test.yaml:4:22: filter 'compress' of the gateway contract is not available in this version (README,"
-                        + " \"not yet\")",
-                "test.yaml:4:40: filter 'cache' of the gateway contract is not available in this version (README,"
+                "test.yaml:4:46: 'br' is not available in this version (gzip is)",
+                "test.yaml:4:58: filter 'cache' of the gateway contract is not available in this version (README,"
                         + " \"not yet\")",
                 "test.yaml:7:49: 'discovery' (ZooKeeper service discovery of the gateway contract) is not available in"
                         + " this version (README, \"not yet\"): list the endpoints",

@@ -397,6 +397,82 @@ class GatewayFiltersTest {
         }
     }
 
+    @Test
+    void compressGzipsWhatTheClientAcceptsAndLeavesTheRest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String text = "Sluice streams bodies. ".repeat(200);
+        java.nio.file.Files.writeString(dir.resolve("page.txt"), text);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /files/ }
+                        strip_prefix: /files
+                        filters: [ { compress: {} } ]
+                        static: { root: "${ROOT}" }
+                      - filters: [ { compress: {} } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app", exchange -> {
+                 String path = exchange.getRequestURI().getPath();
+                 byte[] body = (path.equals("/small") ? "tiny" : text).getBytes(StandardCharsets.UTF_8);
+                 exchange.getResponseHeaders().set("Content-Type", path.equals("/png") ? "image/png"
+                         : "text/plain; charset=utf-8");
+                 exchange.getResponseHeaders().set("ETag", "\"v1\"");
+                 if (path.equals("/encoded")) {
+                     exchange.getResponseHeaders().set("Content-Encoding", "br");
+                 }
+                 if (path.equals("/stream")) { // chunked, in three writes
+                     exchange.sendResponseHeaders(200, 0);
+                     for (int i = 0; i < 3; i++) {
+                         exchange.getResponseBody().write(body, i * body.length / 3, body.length / 3 + (i == 2 ? body.length % 3 : 0));
+                         exchange.getResponseBody().flush();
+                     }
+                 } else {
+                     exchange.sendResponseHeaders(200, body.length);
+                     exchange.getResponseBody().write(body);
+                 }
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, merged(Map.of("ROOT", dir.toString()),
+                     TestUpstream.env(app)))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                for (String path : new String[] {"/text", "/stream", "/files/page.txt"}) {
+                    client.send("GET " + path + " HTTP/1.1\r\nHost: h\r\nAccept-Encoding: br;q=0, gzip, deflate\r\n\r\n");
+                    RawHttp.Response r = client.read();
+                    assertThat(r.status()).as(path).isEqualTo(200);
+                    assertThat(r.header("Content-Encoding")).as(path).isEqualTo("gzip");
+                    assertThat(r.header("Content-Length")).as(path).isNull();
+                    assertThat(r.header("Vary")).as(path).isEqualTo("Accept-Encoding");
+                    assertThat(r.body().length).as(path).isLessThan(text.length() / 4);
+                    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                            new java.io.ByteArrayInputStream(r.body()))) {
+                        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).as(path).isEqualTo(text);
+                    }
+                }
+                client.send("GET /text HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+                assertThat(client.read().header("ETag")).isEqualTo("W/\"v1\"");
+
+                // not compressed: not accepted, too small, not a listed type, already encoded, HEAD
+                String[][] plain = {
+                    {"GET /text", "identity"}, {"GET /small", "gzip"}, {"GET /png", "gzip"}, {"GET /encoded", "gzip"},
+                    {"HEAD /text", "gzip"}};
+                for (String[] c : plain) {
+                    client.send(c[0] + " HTTP/1.1\r\nHost: h\r\nAccept-Encoding: " + c[1] + "\r\n\r\n");
+                    RawHttp.Response r = client.read(c[0].startsWith("HEAD"));
+                    assertThat(r.header("Content-Encoding")).as(c[0]).isEqualTo(c[0].endsWith("/encoded") ? "br" : null);
+                    if (c[0].startsWith("GET")) {
+                        assertThat(r.header("Content-Length")).as(c[0]).isNotNull();
+                    }
+                }
+            }
+        }
+    }
+
     private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
         Map<String, String> all = new java.util.HashMap<>(a);
         all.putAll(b);
