@@ -33,7 +33,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 public final class ConfigLoader {
 
     static final List<String> TOP_KEYS = List.of("server", "listeners", "upstreams", "admin", "access_log",
-            "tracing", "plugins");
+            "tracing", "plugins", "redis");
     static final List<String> SERVER_KEYS = List.of("workers", "shutdown_timeout", "max_request_head",
             "client_timeouts", "resolver", "reuse_port", "buffer_budget", "transport");
     static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
@@ -217,8 +217,9 @@ public final class ConfigLoader {
         Map<String, UpstreamConfig> upstreams = top.has("upstreams")
                 ? new UpstreamBinder(r).bindAll(top.node("upstreams"), upstreamNames) : Map.of();
         ServerConfig server = top.has("server") ? server(r, top.node("server")) : ServerConfig.DEFAULTS;
+        RedisConfig redis = top.has("redis") ? redis(r, top.node("redis")) : null;
         FilterBinder filters = new FilterBinder(r, top.has("plugins") ? plugins(r, top.node("plugins"))
-                : io.sluice.filter.FilterTypes.classPath());
+                : io.sluice.filter.FilterTypes.classPath(), top.has("redis"));
         List<Bound> listeners = new ArrayList<>();
         if (top.require("listeners")) {
             List<Node> items = r.list(top.node("listeners"), "listeners");
@@ -241,7 +242,31 @@ public final class ConfigLoader {
             return null;
         }
         return new SluiceConfig(file, server, listeners.stream().map(b -> b.listener).toList(), upstreams,
-                admin == null ? null : adminConfig[0], accessLog, tracing);
+                admin == null ? null : adminConfig[0], accessLog, tracing, null, redis);
+    }
+
+    /** {@code redis: { address, timeout }}. */
+    private static RedisConfig redis(YamlReader r, Node node) {
+        Fields f = r.fields(node, "redis", "in redis", List.of("address", "timeout"));
+        if (f == null || !f.require("address")) {
+            return null;
+        }
+        String address = f.value("address", null, a -> {
+            String t = a.strip();
+            java.net.URI u;
+            try {
+                u = new java.net.URI(t);
+            } catch (java.net.URISyntaxException e) {
+                u = null;
+            }
+            if (u == null || !("redis".equals(u.getScheme()) || "rediss".equals(u.getScheme())) || u.getHost() == null) {
+                throw new IllegalArgumentException("bad redis address '" + a + "' (expected redis://[:password@]host:port[/db]"
+                        + " or rediss:// for TLS)");
+            }
+            return t;
+        });
+        Duration timeout = f.duration("timeout", RedisConfig.DEFAULT_TIMEOUT, true);
+        return address == null ? null : new RedisConfig(address, timeout);
     }
 
     /** A bound listener (or the admin block) with the nodes the cross checks point at. */

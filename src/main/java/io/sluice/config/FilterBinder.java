@@ -19,10 +19,17 @@ final class FilterBinder {
 
     private final YamlReader r;
     private final FilterTypes types;
+    private final boolean sharedStore;
 
     FilterBinder(YamlReader reader, FilterTypes types) {
+        this(reader, types, false);
+    }
+
+    /** {@code sharedStore}: the configuration has a {@code redis:} block (filters may use {@code store: redis}). */
+    FilterBinder(YamlReader reader, FilterTypes types, boolean sharedStore) {
         this.r = reader;
         this.types = types;
+        this.sharedStore = sharedStore;
     }
 
     List<FilterConfig> bind(Node node) {
@@ -72,7 +79,7 @@ final class FilterBinder {
         int errorsBefore = r.errors().size();
         Object settings;
         try {
-            settings = factory.configure(new YamlFilterSettings(r, f, type));
+            settings = factory.configure(new YamlFilterSettings(r, f, type, sharedStore));
         } catch (RuntimeException e) {
             r.error(only.getValue().getKeyNode(), "filter '" + type + "' could not read its settings: " + e);
             return null;

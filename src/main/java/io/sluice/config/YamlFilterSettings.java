@@ -11,11 +11,22 @@ final class YamlFilterSettings implements FilterSettings {
     private final YamlReader reader;
     private final Fields fields;
     private final String type;
+    private final boolean sharedStore;
 
     YamlFilterSettings(YamlReader reader, Fields fields, String type) {
+        this(reader, fields, type, false);
+    }
+
+    YamlFilterSettings(YamlReader reader, Fields fields, String type, boolean sharedStore) {
         this.reader = reader;
         this.fields = fields;
         this.type = type;
+        this.sharedStore = sharedStore;
+    }
+
+    @Override
+    public boolean sharedStore() {
+        return sharedStore;
     }
 
     @Override

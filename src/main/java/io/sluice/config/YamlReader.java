@@ -94,12 +94,9 @@ final class YamlReader {
      */
     /** Keys of the gateway contract that are not built yet, and where they belong: named as such, not as unknown. */
     private static final Map<String, String> NOT_YET = Map.of(
-            "redis", "'redis' (the shared store of the gateway contract) is not available in this version (README,"
-                    + " \"not yet\")",
             "discovery", "'discovery' (ZooKeeper service discovery of the gateway contract) is not available in this"
                     + " version (README, \"not yet\"): list the endpoints");
-    private static final Map<String, String> NOT_YET_WHERE = Map.of("redis", "at the top level", "discovery",
-            "in upstream");
+    private static final Map<String, String> NOT_YET_WHERE = Map.of("discovery", "in upstream");
 
     Fields fields(Node node, String key, String where, List<String> known) {
         Map<String, NodeTuple> entries = entries(node, key);

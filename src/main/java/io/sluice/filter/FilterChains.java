@@ -20,6 +20,12 @@ import java.util.function.Supplier;
 public final class FilterChains {
     private final Map<String, Object> kept = new ConcurrentHashMap<>();
     private final Set<String> used = new HashSet<>();
+    private volatile io.sluice.state.RedisStore redis;
+
+    /** The shared store the next builds hand to filters ({@link SharedStores}); null for none. */
+    public void redis(io.sluice.state.RedisStore store) {
+        this.redis = store;
+    }
 
     /** Builds the filters of one {@code filters:} list; {@code route} null for a listener's. */
     public synchronized FilterChain build(List<FilterConfig> configs, String listener, String route) {
@@ -57,7 +63,7 @@ public final class FilterChains {
         kept.keySet().retainAll(used);
     }
 
-    private final class Setup implements FilterSetup {
+    private final class Setup implements FilterSetup, SharedStores {
         private final String listener;
         private final String route;
         private final String place;
@@ -66,6 +72,11 @@ public final class FilterChains {
             this.listener = listener;
             this.route = route;
             this.place = place;
+        }
+
+        @Override
+        public io.sluice.state.RedisStore redis() {
+            return redis;
         }
 
         @Override

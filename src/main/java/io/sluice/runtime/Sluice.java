@@ -108,6 +108,8 @@ public final class Sluice implements AutoCloseable {
     private volatile SluiceConfig config;
     private volatile Map<String, Upstream> upstreams = Map.of();
     private Transport transport;
+    /** The shared store ({@code redis:}); null without one. */
+    private io.sluice.state.RedisStore redis;
 
     public Sluice(SluiceConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -128,6 +130,10 @@ public final class Sluice implements AutoCloseable {
             metrics.observed().bindBufferBudget(budget);
             connector = new UpstreamConnector(transport.socketChannelClass(), resolver, budget);
             observability.configure(config);
+            if (config.redis() != null) {
+                redis = io.sluice.state.RedisStore.start(config.redis()); // connects in the background
+                filterChains.redis(redis);
+            }
             upstreams = buildUpstreams(config, Map.of());
             health = new HealthService(workers, transport.socketChannelClass(), resolver, () -> upstreams.values());
             health.update(upstreams.values());
@@ -202,6 +208,12 @@ public final class Sluice implements AutoCloseable {
             resolver.prepare(); // here, on the control thread, not on the first connect's event loop
         }
         return built;
+    }
+
+    /** Whether the shared store ({@code redis:}) has a connection now; false without one. */
+    public boolean sharedStoreConnected() {
+        io.sluice.state.RedisStore r = redis;
+        return r != null && r.connected();
     }
 
     /** The process's endpoint resolver (tests). */
@@ -362,6 +374,11 @@ public final class Sluice implements AutoCloseable {
                     transport.name());
         }
         Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
+        io.sluice.state.RedisStore previousRedis = redis;
+        if (!Objects.equals(config.redis(), next.redis())) { // a new store for the filters built from here on
+            redis = next.redis() == null ? null : io.sluice.state.RedisStore.start(next.redis());
+            filterChains.redis(redis);
+        }
         filterChains.beginBuild();
         Map<String, RunningListener> kept = new LinkedHashMap<>();
         List<RunningListener> added = new ArrayList<>();
@@ -390,6 +407,13 @@ public final class Sluice implements AutoCloseable {
                 r.channel.close();
             }
             upstreams = previousUpstreams;
+            if (redis != previousRedis) {
+                if (redis != null) {
+                    redis.close();
+                }
+                redis = previousRedis;
+                filterChains.redis(redis);
+            }
             throw e;
         }
         for (Map.Entry<String, RunningListener> entry : kept.entrySet()) {
@@ -442,6 +466,9 @@ public final class Sluice implements AutoCloseable {
             startAdmin(next);
         }
         filterChains.retainOnly(); // state of filters the new configuration dropped
+        if (previousRedis != null && previousRedis != redis) {
+            previousRedis.close(); // requests in flight that wait on it fail over as on_store_error says
+        }
         config = next;
         connector.bufferBudget().limit(next.server().bufferBudget());
         log.info("configuration reloaded: {}", describeListeners());
@@ -640,6 +667,10 @@ public final class Sluice implements AutoCloseable {
             health = null;
         }
         tlsReloads.shutdownNow();
+        if (redis != null) {
+            redis.close();
+            redis = null;
+        }
         control.shutdown();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (resolver != null) {

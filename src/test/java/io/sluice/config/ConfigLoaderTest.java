@@ -809,8 +809,37 @@ class ConfigLoaderTest {
                 "test.yaml:4:58: filter 'cache' of the gateway contract is not available in this version (README,"
                         + " \"not yet\")",
                 "test.yaml:7:49: 'discovery' (ZooKeeper service discovery of the gateway contract) is not available in"
-                        + " this version (README, \"not yet\"): list the endpoints",
-                "test.yaml:8:1: 'redis' (the shared store of the gateway contract) is not available in this version"
-                        + " (README, \"not yet\")");
+                        + " this version (README, \"not yet\"): list the endpoints");
+    }
+
+    @Test
+    void theSharedStoreIsReadAndRateLimitsNeedItForStoreRedis() throws Exception {
+        SluiceConfig c = ConfigLoader.parse("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { rate_limit: { rate: 10/s, store: redis, on_store_error: deny } } ]
+                        respond: {}
+                redis: { address: "redis://:secret@10.0.0.5:6380/2", timeout: 100ms }
+                """, FILE, Map.of());
+        assertThat(c.redis()).isEqualTo(new RedisConfig("redis://:secret@10.0.0.5:6380/2", Duration.ofMillis(100)));
+        assertThat(c.redis().redacted()).isEqualTo("redis://[redacted]@10.0.0.5:6380/2");
+        assertThat(errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { rate_limit: { rate: 10/s, store: redis } } ]
+                        respond: {}
+                """)).containsExactly("test.yaml:4:55: store 'redis' needs the top-level 'redis' block"
+                + " (redis: { address: redis://host:6379 })");
+        assertThat(errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes: [ { respond: {} } ]
+                redis: { address: "http://10.0.0.5:6379", timeout: 0s }
+                """)).containsExactly(
+                "test.yaml:4:19: bad redis address 'http://10.0.0.5:6379' (expected redis://[:password@]host:port[/db]"
+                        + " or rediss:// for TLS)",
+                "test.yaml:4:52: timeout 0 out of range (expected more than 0, e.g. 1s)");
     }
 }

@@ -34,6 +34,11 @@ public interface FilterSettings {
         return java.util.Map.of();
     }
 
+    /** Whether the configuration has the shared store ({@code redis:}), which {@code store: redis} settings need. */
+    default boolean sharedStore() {
+        return false;
+    }
+
     /** A list of strings; empty when absent. */
     List<String> strings(String key);
 

@@ -1,5 +1,8 @@
 package io.sluice.filter.builtin;
 
+import io.sluice.filter.SharedStores;
+import io.sluice.state.RedisStore;
+
 import io.sluice.filter.api.Filter;
 import io.sluice.filter.api.FilterContext;
 import io.sluice.filter.api.FilterFactory;
@@ -21,8 +24,12 @@ import java.util.function.LongSupplier;
  */
 public final class RateLimit implements FilterFactory<RateLimit.Settings> {
 
-    /** {@code rate} as tokens per second. */
-    public record Settings(RequestKey key, double perSecond, String rateText, int burst, int status) {
+    /** {@code rate} as tokens per second; {@code redis}: the buckets live in the shared store. */
+    public record Settings(RequestKey key, double perSecond, String rateText, int burst, int status, boolean redis,
+                           boolean denyOnStoreError) {
+        public Settings(RequestKey key, double perSecond, String rateText, int burst, int status) {
+            this(key, perSecond, rateText, burst, status, false, false);
+        }
     }
 
     @Override
@@ -46,11 +53,10 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
             }
             return v;
         });
-        if ("redis".equals(store)) {
-            s.error("store", "store 'redis' is not available yet in this version (use store: local: each instance"
-                    + " then limits on its own)");
+        if ("redis".equals(store) && !s.sharedStore()) {
+            s.error("store", "store 'redis' needs the top-level 'redis' block (redis: { address: redis://host:6379 })");
         }
-        s.value("on_store_error", "allow", v -> {
+        String onError = s.value("on_store_error", "allow", v -> {
             if (!v.equals("allow") && !v.equals("deny")) {
                 throw new IllegalArgumentException("unknown on_store_error '" + v + "' (expected allow or deny)");
             }
@@ -62,7 +68,7 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
         }
         int defaultBurst = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.floor(rate)));
         int burst = s.integer("burst", defaultBurst, 1, Integer.MAX_VALUE);
-        return new Settings(key, rate, s.string("rate", ""), burst, status);
+        return new Settings(key, rate, s.string("rate", ""), burst, status, "redis".equals(store), "deny".equals(onError));
     }
 
     /** {@code N/s}, {@code N/m} or {@code N/h} as tokens per second. */
@@ -89,8 +95,57 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
 
     @Override
     public Filter create(Settings settings, FilterSetup setup) {
+        if (settings.redis()) {
+            RedisStore store = setup instanceof SharedStores shared ? shared.redis() : null;
+            if (store == null) {
+                throw new IllegalStateException("rate_limit store: redis without a redis store");
+            }
+            String place = "sluice:rl:" + setup.listener() + ":" + (setup.route() == null ? "" : setup.route()) + ":"
+                    + settings.key() + ":" + settings.rateText() + ":";
+            return new SharedLimiter(settings, store, place);
+        }
         Buckets buckets = setup.keep("buckets", Buckets.class, Buckets::new);
         return new Limiter(settings, buckets, System::nanoTime);
+    }
+
+    /**
+     * {@code store: redis}: the bucket of a key value lives in Redis, shared by every instance that uses the same
+     * store (and the same listener, route, key and rate); a request waits for Redis as a {@link Verdict#later},
+     * never holding its event loop. When Redis cannot answer within {@code redis.timeout} (down, slow, not yet
+     * connected), {@code on_store_error} decides: {@code allow} lets the request through, {@code deny} answers 503.
+     */
+    static final class SharedLimiter implements Filter {
+        private final Settings settings;
+        private final RedisStore store;
+        private final String place;
+        private final double perMs;
+
+        SharedLimiter(Settings settings, RedisStore store, String place) {
+            this.settings = settings;
+            this.store = store;
+            this.place = place;
+            this.perMs = settings.perSecond() / 1000;
+        }
+
+        @Override
+        public Verdict onRequest(FilterContext context) {
+            String value = settings.key().of(context);
+            if (value == null) {
+                return Verdict.next();
+            }
+            return Verdict.later(store.takeToken(place + value, perMs, settings.burst()).handle((waitMs, failure) -> {
+                if (failure != null) {
+                    return settings.denyOnStoreError() ? Verdict.answer(503, "the rate limit store cannot be reached")
+                            : Verdict.next();
+                }
+                if (waitMs == 0) {
+                    return Verdict.next();
+                }
+                long seconds = Math.max(1, (waitMs + 999) / 1000);
+                return Verdict.answer(Reply.text(settings.status(), "rate limit of " + settings.rateText() + " exceeded")
+                        .header("Retry-After", Long.toString(seconds)));
+            }));
+        }
     }
 
     /** The buckets of one filter, kept across reloads. */

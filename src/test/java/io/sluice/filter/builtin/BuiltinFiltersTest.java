@@ -34,7 +34,7 @@ class BuiltinFiltersTest {
         assertThat(FilterTester.errors(new RateLimit(), "{ rate: 1/s, key: 'head:X' }")).hasSize(1)
                 .first().asString().contains("bad key 'head:X'");
         assertThat(FilterTester.errors(new RateLimit(), "{ rate: 1/s, store: redis }")).hasSize(1)
-                .first().asString().contains("not available yet");
+                .first().asString().contains("needs the top-level 'redis' block");
         assertThat(FilterTester.errors(new RateLimit(), "{ rate: 1/s, brust: 3 }")).hasSize(1)
                 .first().asString().contains("did you mean 'burst'");
     }
