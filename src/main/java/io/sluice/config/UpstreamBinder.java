@@ -246,8 +246,8 @@ final class UpstreamBinder {
 
     private static String stickyStore(String s) {
         if (s.equals(StickyConfig.REDIS)) {
-            throw new IllegalArgumentException("sticky store 'redis' is not available yet (it comes with the other"
-                    + " Redis-backed features); use store: local");
+            throw new IllegalArgumentException("sticky store 'redis' is not available in this version (README, \"not"
+                    + " yet\"); use store: local");
         }
         if (!s.equals(StickyConfig.LOCAL)) {
             String hint = Suggestions.didYouMean(s, List.of(StickyConfig.LOCAL, StickyConfig.REDIS));

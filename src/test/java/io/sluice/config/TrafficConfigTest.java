@@ -132,8 +132,8 @@ class TrafficConfigTest {
     @Test
     void badStickySettingsAreErrorsAndRedisIsNotAvailableYet() {
         assertThat(errors(UPSTREAM + "    sticky: { learn: cookie:JSESSIONID, store: redis }\n")).containsExactly(
-                "test.yaml:9:48: sticky store 'redis' is not available yet (it comes with the other Redis-backed"
-                        + " features); use store: local");
+                "test.yaml:9:48: sticky store 'redis' is not available in this version (README, \"not yet\"); use"
+                        + " store: local");
         assertThat(errors(UPSTREAM + "    sticky: { cookie: S, learn: cookie:J }\n")).containsExactly(
                 "test.yaml:9:26: sticky needs exactly one of 'cookie' (insert mode: cookie: NAME) and 'learn'"
                         + " (learn: cookie:NAME)");
