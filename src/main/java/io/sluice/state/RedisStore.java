@@ -57,6 +57,7 @@ public final class RedisStore implements AutoCloseable {
     private final String tokenBucketSha;
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile boolean closed;
+    private int failuresInARow; // on the thread of the connect attempts' callbacks, one at a time
 
     private RedisStore(RedisConfig config) {
         if (System.getProperty("io.lettuce.core.iouring") == null) {
@@ -112,7 +113,10 @@ public final class RedisStore implements AutoCloseable {
         }
         client.connectAsync(StringCodec.UTF8, RedisURI.create(config.address())).whenComplete((c, failure) -> {
             if (failure != null) {
-                log.warn("redis {}: cannot connect ({}); trying again in 1s", config.redacted(), failure.toString());
+                if (failuresInARow++ == 0) { // once, not every second while it stays away
+                    log.warn("redis {}: cannot connect ({}); trying again every second", config.redacted(),
+                            failure.toString());
+                }
                 if (!closed) {
                     retries.schedule(this::connect, 1, TimeUnit.SECONDS);
                 }
@@ -123,6 +127,7 @@ public final class RedisStore implements AutoCloseable {
                 return;
             }
             connection = c;
+            failuresInARow = 0;
             log.info("redis {}: connected", config.redacted());
         });
     }
