@@ -108,6 +108,12 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
         return new Limiter(settings, buckets, System::nanoTime);
     }
 
+    /** The answer to a request that found no token: {@code status} with {@code Retry-After} (at least 1 s). */
+    static Verdict refused(Settings settings, long seconds) {
+        return Verdict.answer(Reply.text(settings.status(), "rate limit of " + settings.rateText() + " exceeded")
+                .header("Retry-After", Long.toString(Math.max(1, seconds))));
+    }
+
     /**
      * {@code store: redis}: the bucket of a key value lives in Redis, shared by every instance that uses the same
      * store (and the same listener, route, key and rate); a request waits for Redis as a {@link Verdict#later},
@@ -141,9 +147,7 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
                 if (waitMs == 0) {
                     return Verdict.next();
                 }
-                long seconds = Math.max(1, (waitMs + 999) / 1000);
-                return Verdict.answer(Reply.text(settings.status(), "rate limit of " + settings.rateText() + " exceeded")
-                        .header("Retry-After", Long.toString(seconds)));
+                return refused(settings, (waitMs + 999) / 1000);
             }));
         }
     }
@@ -210,9 +214,7 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
             if (wait == 0) {
                 return Verdict.next();
             }
-            long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-            return Verdict.answer(Reply.text(settings.status(), "rate limit of " + settings.rateText() + " exceeded")
-                    .header("Retry-After", Long.toString(seconds)));
+            return refused(settings, (wait + 999_999_999L) / 1_000_000_000L);
         }
 
         private void sweepIfLarge(long now) {
