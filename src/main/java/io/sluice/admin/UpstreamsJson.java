@@ -70,6 +70,15 @@ final class UpstreamsJson {
         } else {
             json.writeStringField("circuit", upstream.breaker().state().label());
         }
+        io.sluice.config.DiscoveryConfig discovery = upstream.config().policies().discovery();
+        if (discovery != null) { // the endpoints above include those found there (the last known while it is away)
+            json.writeObjectFieldStart("discovery");
+            json.writeStringField("zookeeper", discovery.connect());
+            json.writeStringField("path", discovery.path());
+            Boolean connected = upstream.discoveryConnected();
+            json.writeBooleanField("connected", connected != null && connected);
+            json.writeEndObject();
+        }
         json.writeEndObject();
     }
 

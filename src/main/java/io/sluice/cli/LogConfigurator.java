@@ -69,6 +69,9 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         out.setEncoder(encoder);
         out.start();
         context.getLogger("io.netty").setLevel(Level.WARN);
+        // the ZooKeeper client and Curator (discovery) log every connection step at INFO; Sluice says what matters
+        context.getLogger("org.apache.zookeeper").setLevel(Level.WARN);
+        context.getLogger("org.apache.curator").setLevel(Level.WARN);
         ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(setting("SLUICE_LOG_LEVEL"), Level.INFO));
         root.addAppender(out);

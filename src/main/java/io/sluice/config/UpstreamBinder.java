@@ -18,7 +18,7 @@ final class UpstreamBinder {
 
     static final List<String> KEYS = List.of("balancer", "hash_on", "virtual_nodes", "hash_balance_factor",
             "slow_start", "panic_threshold", "endpoints", "health_check", "passive", "retry", "timeouts", "protocol",
-            "tls", "send_proxy_protocol", "circuit_breaker", "sticky");
+            "tls", "send_proxy_protocol", "circuit_breaker", "sticky", "discovery");
     static final List<String> CIRCUIT_BREAKER_KEYS = List.of("failure_ratio", "min_requests", "window", "open_for",
             "half_open_requests", "on");
     static final List<String> STICKY_KEYS = List.of("cookie", "learn", "store", "ttl");
@@ -113,7 +113,9 @@ final class UpstreamBinder {
         }
         Duration slowStart = f.duration("slow_start", Duration.ZERO, false);
         double panic = f.value("panic_threshold", 0.0, s -> percent("panic_threshold", s));
-        List<EndpointConfig> endpoints = endpoints(f, name);
+        DiscoveryConfig discovery = f.has("discovery") ? discovery(f.node("discovery")) : null;
+        List<EndpointConfig> endpoints = f.has("discovery") && !f.has("endpoints") ? List.of() : endpoints(f, name,
+                f.has("discovery"));
         HealthCheckConfig health = f.has("health_check") ? healthCheck(f.node("health_check")) : null;
         PassiveConfig passive = f.has("passive") ? passive(f.node("passive")) : null;
         RetryConfig retry = f.has("retry") ? retry(f.node("retry")) : null;
@@ -130,7 +132,29 @@ final class UpstreamBinder {
         CircuitBreakerConfig breaker = f.has("circuit_breaker") ? circuitBreaker(f.node("circuit_breaker")) : null;
         StickyConfig sticky = f.has("sticky") ? sticky(f.node("sticky")) : null;
         return new UpstreamConfig(name, balancer, hashOn, virtualNodes, factor, slowStart, endpoints, health,
-                passive, retry, timeouts, panic, wire, tls, sendProxy, new UpstreamPolicies(breaker, sticky));
+                passive, retry, timeouts, panic, wire, tls, sendProxy, new UpstreamPolicies(breaker, sticky, discovery));
+    }
+
+    /** {@code discovery: { zookeeper: { connect, path } }}. */
+    private DiscoveryConfig discovery(Node node) {
+        Fields f = r.fields(node, "discovery", "in discovery", List.of("zookeeper"));
+        if (f == null || !f.require("zookeeper")) {
+            return null;
+        }
+        Fields zk = r.fields(f.node("zookeeper"), "zookeeper", "in zookeeper", List.of("connect", "path"));
+        if (zk == null) {
+            return null;
+        }
+        boolean both = zk.require("connect") & zk.require("path");
+        String connect = zk.name("connect", null);
+        String path = zk.value("path", null, p -> {
+            if (!p.startsWith("/") || (p.length() > 1 && p.endsWith("/")) || p.contains("//")) {
+                throw new IllegalArgumentException("bad ZooKeeper path '" + p + "' (expected an absolute node path such"
+                        + " as /services/api)");
+            }
+            return p;
+        });
+        return both && connect != null && path != null ? new DiscoveryConfig(connect, path) : null;
     }
 
     private CircuitBreakerConfig circuitBreaker(Node node) {
@@ -345,7 +369,7 @@ final class UpstreamBinder {
         return v / 100;
     }
 
-    private List<EndpointConfig> endpoints(Fields f, String upstream) {
+    private List<EndpointConfig> endpoints(Fields f, String upstream, boolean discovered) {
         List<EndpointConfig> out = new ArrayList<>();
         if (!f.require("endpoints")) {
             return out;
@@ -354,7 +378,7 @@ final class UpstreamBinder {
         if (items == null) {
             return out;
         }
-        if (items.isEmpty()) {
+        if (items.isEmpty() && !discovered) {
             r.error(f.node("endpoints"), "upstream '" + upstream + "' has no endpoints (expected at least one)");
         }
         Set<String> seen = new HashSet<>();

@@ -1,9 +1,13 @@
 package io.sluice.config;
 
 /**
- * An upstream's traffic policies from the gateway contract: {@code circuit_breaker} and {@code sticky},
- * each null when not given (off).
+ * An upstream's policies from the gateway contract: {@code circuit_breaker}, {@code sticky} and
+ * {@code discovery}, each null when not given (off).
  */
-public record UpstreamPolicies(CircuitBreakerConfig circuitBreaker, StickyConfig sticky) {
-    public static final UpstreamPolicies NONE = new UpstreamPolicies(null, null);
+public record UpstreamPolicies(CircuitBreakerConfig circuitBreaker, StickyConfig sticky, DiscoveryConfig discovery) {
+    public static final UpstreamPolicies NONE = new UpstreamPolicies(null, null, null);
+
+    public UpstreamPolicies(CircuitBreakerConfig circuitBreaker, StickyConfig sticky) {
+        this(circuitBreaker, sticky, null);
+    }
 }

@@ -110,6 +110,11 @@ public final class Sluice implements AutoCloseable {
     private Transport transport;
     /** The shared store ({@code redis:}); null without one. */
     private io.sluice.state.RedisStore redis;
+    /** The configuration as loaded; {@link #config} is it with the endpoints discovery found added. */
+    private volatile SluiceConfig fileConfig;
+    /** One ZooKeeper watch per upstream with {@code discovery:}, by upstream name; guarded by this. */
+    private final Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> discoveries = new HashMap<>();
+    private volatile boolean stopped;
 
     public Sluice(SluiceConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -134,6 +139,9 @@ public final class Sluice implements AutoCloseable {
                 redis = io.sluice.state.RedisStore.start(config.redis()); // connects in the background
                 filterChains.redis(redis);
             }
+            fileConfig = config;
+            syncDiscoveries(config);
+            config = withDiscovered(config);
             upstreams = buildUpstreams(config, Map.of());
             health = new HealthService(workers, transport.socketChannelClass(), resolver, () -> upstreams.values());
             health.update(upstreams.values());
@@ -202,7 +210,12 @@ public final class Sluice implements AutoCloseable {
                     old.put(e.address(), e);
                 }
             }
-            built.put(upstreamConfig.name(), new Upstream(upstreamConfig, connector, metrics, old, before));
+            Upstream u = new Upstream(upstreamConfig, connector, metrics, old, before);
+            io.sluice.upstream.discovery.ZooKeeperDiscovery d = discoveries.get(upstreamConfig.name());
+            if (d != null) {
+                u.discoveryConnected(d::connected);
+            }
+            built.put(upstreamConfig.name(), u);
         }
         if (needsNames(cfg, built)) {
             resolver.prepare(); // here, on the control thread, not on the first connect's event loop
@@ -365,6 +378,88 @@ public final class Sluice implements AutoCloseable {
      * old configuration in force and is thrown.
      */
     public synchronized void reload(SluiceConfig next) throws Exception {
+        syncDiscoveries(next);
+        fileConfig = next;
+        swap(withDiscovered(next));
+    }
+
+    /**
+     * Discovery found other endpoints for an upstream: the configuration in force again, with them (on the control
+     * thread). Endpoints that stay keep their state, as on a reload; requests in flight finish where they are.
+     */
+    private synchronized void rediscover() {
+        if (stopped || fileConfig == null) {
+            return;
+        }
+        try {
+            swap(withDiscovered(fileConfig));
+        } catch (Exception e) {
+            log.warn("applying the endpoints discovery found failed, the previous ones stay: {}", e.toString());
+        }
+    }
+
+    /** Starts the ZooKeeper watches {@code cfg} asks for and stops those it no longer does. */
+    private void syncDiscoveries(SluiceConfig cfg) {
+        Map<String, io.sluice.config.DiscoveryConfig> wanted = new HashMap<>();
+        for (UpstreamConfig u : cfg.upstreams().values()) {
+            if (u.policies().discovery() != null) {
+                wanted.put(u.name(), u.policies().discovery());
+            }
+        }
+        discoveries.entrySet().removeIf(e -> {
+            if (!e.getValue().config().equals(wanted.get(e.getKey()))) {
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
+        for (Map.Entry<String, io.sluice.config.DiscoveryConfig> w : wanted.entrySet()) {
+            if (!discoveries.containsKey(w.getKey())) {
+                discoveries.put(w.getKey(), io.sluice.upstream.discovery.ZooKeeperDiscovery.start(w.getKey(), w.getValue(),
+                        found -> control.execute(this::rediscover)));
+            }
+        }
+    }
+
+    /** {@code file} with each discovered upstream's endpoints after its listed ones (an address listed wins). */
+    private SluiceConfig withDiscovered(SluiceConfig file) {
+        if (discoveries.isEmpty()) {
+            return file;
+        }
+        Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
+        for (UpstreamConfig u : file.upstreams().values()) {
+            io.sluice.upstream.discovery.ZooKeeperDiscovery d = discoveries.get(u.name());
+            if (d == null) {
+                ups.put(u.name(), u);
+                continue;
+            }
+            List<io.sluice.config.EndpointConfig> all = new ArrayList<>(u.endpoints());
+            java.util.Set<String> listed = new java.util.HashSet<>();
+            u.endpoints().forEach(e -> listed.add(e.address()));
+            for (io.sluice.config.EndpointConfig e : d.endpoints()) {
+                if (listed.add(e.address())) {
+                    all.add(e);
+                }
+            }
+            ups.put(u.name(), new UpstreamConfig(u.name(), u.balancer(), u.hashOn(), u.virtualNodes(),
+                    u.hashBalanceFactor(), u.slowStart(), all, u.healthCheck(), u.passive(), u.retry(), u.timeouts(),
+                    u.panicThreshold(), u.protocol(), u.tls(), u.sendProxyProtocol(), u.policies()));
+        }
+        return new SluiceConfig(file.file(), file.server(), file.listeners(), ups, file.admin(), file.accessLog(),
+                file.tracing(), file.expanded(), file.redis());
+    }
+
+    /** Whether the ZooKeeper watch of {@code upstream} has a session now; null when it has no discovery. */
+    public Boolean discoveryConnected(String upstream) {
+        io.sluice.upstream.discovery.ZooKeeperDiscovery d;
+        synchronized (this) {
+            d = discoveries.get(upstream);
+        }
+        return d == null ? null : d.connected();
+    }
+
+    /** Swaps in {@code next} (the configuration with its discovered endpoints): see {@link #reload}. */
+    private void swap(SluiceConfig next) throws Exception {
         observability.configure(next); // a bad access_log path fails the reload before anything changed
         if (!resolverConfig.equals(next.server().resolver())) {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
@@ -654,6 +749,9 @@ public final class Sluice implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        stopped = true;
+        discoveries.values().forEach(io.sluice.upstream.discovery.ZooKeeperDiscovery::close);
+        discoveries.clear();
         for (RunningListener r : listeners.values()) {
             closeSockets(r);
         }

@@ -121,6 +121,19 @@ public final class Upstream implements MeteredUpstream {
         this.mirrorStats = before == null ? new MirrorStats() : before.mirrorStats;
     }
 
+    /** Whether its discovery's ZooKeeper session is up; null without discovery. Set once, after construction. */
+    private volatile java.util.function.BooleanSupplier discoveryConnected;
+
+    public void discoveryConnected(java.util.function.BooleanSupplier connected) {
+        this.discoveryConnected = connected;
+    }
+
+    /** True or false with {@code discovery:} (whether ZooKeeper is reached now), null without it. */
+    public Boolean discoveryConnected() {
+        java.util.function.BooleanSupplier c = discoveryConnected;
+        return c == null ? null : c.getAsBoolean();
+    }
+
     /** For tests and tools: an upstream with fresh endpoints and no metrics. */
     public Upstream(UpstreamConfig config) {
         this(config, null, new ProxyMetrics(), Map.of());

@@ -801,15 +801,13 @@ class ConfigLoaderTest {
                       - filters: [ { compress: { algorithms: [br] } }, { cache: { memory: 64MiB } } ]
                         upstream: u
                 upstreams:
-                  u: { endpoints: [ { address: 127.0.0.1:1 } ], discovery: { zookeeper: { connect: x, path: /y } } }
+                  u: { endpoints: [ { address: 127.0.0.1:1 } ] }
                 redis: { address: redis://127.0.0.1:6379 }
                 """);
         assertThat(errors).containsExactly(
                 "test.yaml:4:46: 'br' is not available in this version (gzip is)",
                 "test.yaml:4:58: filter 'cache' of the gateway contract is not available in this version (README,"
-                        + " \"not yet\")",
-                "test.yaml:7:49: 'discovery' (ZooKeeper service discovery of the gateway contract) is not available in"
-                        + " this version (README, \"not yet\"): list the endpoints");
+                        + " \"not yet\")");
     }
 
     @Test
@@ -841,5 +839,28 @@ class ConfigLoaderTest {
                 "test.yaml:4:19: bad redis address 'http://10.0.0.5:6379' (expected redis://[:password@]host:port[/db]"
                         + " or rediss:// for TLS)",
                 "test.yaml:4:52: timeout 0 out of range (expected more than 0, e.g. 1s)");
+    }
+
+    @Test
+    void discoveryTakesTheEndpointsOfAZooKeeperNode() throws Exception {
+        SluiceConfig c = ConfigLoader.parse("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes: [ { upstream: u } ]
+                upstreams:
+                  u: { discovery: { zookeeper: { connect: "zk1:2181,zk2:2181", path: /services/u } } }
+                """, FILE, Map.of());
+        UpstreamConfig u = c.upstreams().get("u");
+        assertThat(u.endpoints()).isEmpty();
+        assertThat(u.policies().discovery()).isEqualTo(new DiscoveryConfig("zk1:2181,zk2:2181", "/services/u"));
+        assertThat(errors("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes: [ { upstream: u } ]
+                upstreams:
+                  u: { discovery: { zookeeper: { path: services/u } } }
+                """)).containsExactly(
+                "test.yaml:5:32: missing key 'connect' in zookeeper",
+                "test.yaml:5:40: bad ZooKeeper path 'services/u' (expected an absolute node path such as /services/api)");
     }
 }
