@@ -381,6 +381,7 @@ public final class Sluice implements AutoCloseable {
         syncDiscoveries(next);
         fileConfig = next;
         swap(withDiscovered(next));
+        log.info("configuration reloaded: {}", describeListeners());
     }
 
     /**
@@ -566,7 +567,6 @@ public final class Sluice implements AutoCloseable {
         }
         config = next;
         connector.bufferBudget().limit(next.server().bufferBudget());
-        log.info("configuration reloaded: {}", describeListeners());
     }
 
     /**
