@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.config.DiscoveryConfig;
 import io.sluice.config.EndpointConfig;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -165,9 +163,5 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
     @Override
     public String toString() {
         return "zookeeper " + config.connect() + " " + config.path() + " for " + upstream;
-    }
-
-    static boolean same(List<EndpointConfig> a, List<EndpointConfig> b) {
-        return Objects.equals(a, b);
     }
 }
