@@ -55,7 +55,10 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
 
     /** What makes a request's pseudo-header fields malformed (RFC 9113 §8.3.1); null when they are fine. */
     static String problem(Http2Headers headers) {
-        return problem(headers.method(), headers.scheme(), headers.path(), headers.authority());
+        CharSequence method = headers.method();
+        // :authority is looked up only for a CONNECT, the one request it decides (not for every h2 request)
+        return problem(method, headers.scheme(), headers.path(),
+                method != null && HttpMethod.CONNECT.asciiName().contentEquals(method) ? headers.authority() : null);
     }
 
     /** The same for the pseudo-header fields' values, whichever version of HTTP they came in (HTTP/3 too). */

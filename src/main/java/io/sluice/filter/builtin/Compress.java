@@ -95,7 +95,7 @@ public final class Compress implements FilterFactory<Compress.Settings> {
                         || shorterThan(out.get("Content-Length"), settings.minLength())) {
                     return;
                 }
-                addVary(out); // compressed or not, this response depends on Accept-Encoding
+                Cors.addVary(out, "Accept-Encoding"); // compressed or not, this response depends on Accept-Encoding
                 if (context.get(ACCEPTS) == null) {
                     return;
                 }
@@ -198,18 +198,6 @@ public final class Compress implements FilterFactory<Compress.Settings> {
             }
         }
         return false;
-    }
-
-    private static void addVary(Headers out) {
-        for (String v : out.getAll("Vary")) {
-            for (String part : v.split(",")) {
-                String p = part.strip();
-                if (p.equals("*") || p.equalsIgnoreCase("Accept-Encoding")) {
-                    return;
-                }
-            }
-        }
-        out.add("Vary", "Accept-Encoding");
     }
 
     /** One response's gzip stream (RFC 1952): a header, raw deflate with a sync flush per part, CRC-32 and size. */

@@ -166,7 +166,8 @@ public final class Cors implements FilterFactory<Cors.Settings> {
         return settings.anyOrigin() && !settings.credentials() ? "*" : origin;
     }
 
-    private static void addVary(Headers out, String name) {
+    /** Adds {@code name} to {@code Vary} unless it is there already (or {@code Vary: *}). */
+    static void addVary(Headers out, String name) {
         List<String> values = new ArrayList<>();
         for (String v : out.getAll("Vary")) {
             for (String part : v.split(",")) {
