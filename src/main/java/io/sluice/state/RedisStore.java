@@ -7,10 +7,18 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.sluice.config.RedisConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -55,7 +63,10 @@ public final class RedisStore implements AutoCloseable {
     private final RedisClient client;
     private final ScheduledExecutorService retries;
     private final String tokenBucketSha;
-    private volatile StatefulRedisConnection<String, String> connection;
+    /** Keys are text, values bytes: the cache stores bodies; text values go as UTF-8 ({@link #utf8}). */
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+    private volatile StatefulRedisConnection<String, byte[]> connection;
     private volatile boolean closed;
     private int failuresInARow; // on the thread of the connect attempts' callbacks, one at a time
 
@@ -103,7 +114,7 @@ public final class RedisStore implements AutoCloseable {
 
     /** Whether a connection is up now (for logs and the admin API). */
     public boolean connected() {
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulRedisConnection<String, byte[]> c = connection;
         return c != null && c.isOpen();
     }
 
@@ -111,7 +122,7 @@ public final class RedisStore implements AutoCloseable {
         if (closed) {
             return;
         }
-        client.connectAsync(StringCodec.UTF8, RedisURI.create(config.address())).whenComplete((c, failure) -> {
+        client.connectAsync(CODEC, RedisURI.create(config.address())).whenComplete((c, failure) -> {
             if (failure != null) {
                 if (failuresInARow++ == 0) { // once, not every second while it stays away
                     log.warn("redis {}: cannot connect ({}); trying again every second", config.redacted(),
@@ -137,13 +148,13 @@ public final class RedisStore implements AutoCloseable {
      * completes with 0, or the milliseconds until a token is back; fails when Redis cannot answer in time.
      */
     public CompletionStage<Long> takeToken(String key, double perMs, int burst) {
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulRedisConnection<String, byte[]> c = connection;
         if (c == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
+            return notConnected();
         }
         String[] keys = {key};
-        String rate = Double.toString(perMs);
-        String max = Integer.toString(burst);
+        byte[] rate = utf8(Double.toString(perMs));
+        byte[] max = utf8(Integer.toString(burst));
         CompletableFuture<Long> out = new CompletableFuture<>();
         c.async().<Long>evalsha(tokenBucketSha, ScriptOutputType.INTEGER, keys, rate, max).whenComplete((v, e) -> {
             if (e instanceof RedisNoScriptException || (e != null && e.getCause() instanceof RedisNoScriptException)) {
@@ -164,11 +175,71 @@ public final class RedisStore implements AutoCloseable {
         return out;
     }
 
+    /** The value at {@code key}, or null when there is none; fails when Redis cannot answer in time. */
+    public CompletionStage<byte[]> get(String key) {
+        StatefulRedisConnection<String, byte[]> c = connection;
+        return c == null ? notConnected() : c.async().get(key);
+    }
+
+    /** Sets {@code key} to {@code value}, forgotten after {@code ttlMillis}. */
+    public CompletionStage<String> set(String key, byte[] value, long ttlMillis) {
+        StatefulRedisConnection<String, byte[]> c = connection;
+        return c == null ? notConnected() : c.async().set(key, value, SetArgs.Builder.px(Math.max(1, ttlMillis)));
+    }
+
+    /** Deletes {@code keys}; completes with how many existed. */
+    public CompletionStage<Long> delete(String... keys) {
+        StatefulRedisConnection<String, byte[]> c = connection;
+        if (keys.length == 0) {
+            return CompletableFuture.completedFuture(0L);
+        }
+        return c == null ? notConnected() : c.async().del(keys);
+    }
+
+    /**
+     * Every key matching the glob {@code pattern} (SCAN, a page at a time: Redis is never held for long).
+     * For rare admin work such as a purge, not for requests.
+     */
+    public CompletionStage<List<String>> keys(String pattern) {
+        StatefulRedisConnection<String, byte[]> c = connection;
+        if (c == null) {
+            return notConnected();
+        }
+        CompletableFuture<List<String>> out = new CompletableFuture<>();
+        scanFrom(c, ScanCursor.INITIAL, ScanArgs.Builder.matches(pattern).limit(1000), new ArrayList<>(), out);
+        return out;
+    }
+
+    private static void scanFrom(StatefulRedisConnection<String, byte[]> c, ScanCursor cursor, ScanArgs args,
+                                 List<String> found, CompletableFuture<List<String>> out) {
+        c.async().scan(cursor, args).whenComplete((page, e) -> {
+            if (e != null) {
+                out.completeExceptionally(e);
+                return;
+            }
+            found.addAll(page.getKeys());
+            if (page.isFinished()) {
+                out.complete(found);
+            } else {
+                scanFrom(c, page, args, found, out);
+            }
+        });
+    }
+
+    /** A text value as Redis gets it. */
+    public static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static <T> CompletionStage<T> notConnected() {
+        return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
+    }
+
     @Override
     public void close() {
         closed = true;
         retries.shutdownNow();
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulRedisConnection<String, byte[]> c = connection;
         if (c != null) {
             c.closeAsync();
         }
