@@ -506,6 +506,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
     private void writeFull(FullHttpResponse response) {
         finishHead(response);
+        if (exchange.method() == HttpMethod.HEAD && response.content().isReadable()) {
+            // HTTP/1.1's encoder drops a HEAD answer's body, HTTP/2's and HTTP/3's frame codecs would send it
+            FullHttpResponse headOnly = response.replace(Unpooled.EMPTY_BUFFER);
+            response.release();
+            response = headOnly;
+        }
         if (filters != null && filters.wantsResponseBody()) {
             ctx.write(new DefaultHttpResponse(response.protocolVersion(), response.status(), response.headers()),
                     ctx.voidPromise());
@@ -518,6 +524,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     @Override
     public String scheme() {
         return listener.scheme().toString();
+    }
+
+    @Override
+    public String clientUri() {
+        return exchange.uri();
     }
 
     @Override

@@ -94,6 +94,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             ReloadEndpoint.answer(ctx, request, api);
             return;
         }
+        if (api != null && CachePurgeEndpoint.PATH.equals(path)) {
+            CachePurgeEndpoint.answer(ctx, request, api);
+            return;
+        }
         if (api != null && "/api/events".equals(path) && HttpMethod.GET.equals(request.method())) {
             EventStream.start(ctx, request, api); // streams until the viewer leaves
             return;

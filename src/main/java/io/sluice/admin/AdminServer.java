@@ -52,6 +52,11 @@ public final class AdminServer implements AutoCloseable {
         default String source() {
             return null;
         }
+
+        /** Purges cached responses by path prefix ({@code DELETE /api/cache}); completes with how many. */
+        default java.util.concurrent.CompletionStage<Integer> purgeCache(String prefix) {
+            return java.util.concurrent.CompletableFuture.completedFuture(0);
+        }
     }
 
     private final HostPort address;

@@ -15,7 +15,7 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
  */
 final class FilterBinder {
     /** The contract's filters that are not built yet: named as such, not as unknown ones. */
-    private static final java.util.Set<String> NOT_YET = java.util.Set.of("cache");
+    private static final java.util.Set<String> NOT_YET = java.util.Set.of();
 
     private final YamlReader r;
     private final FilterTypes types;

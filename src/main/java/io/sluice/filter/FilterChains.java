@@ -9,6 +9,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import io.sluice.filter.cache.HttpCache;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -51,6 +54,29 @@ public final class FilterChains {
             throw new IllegalStateException("filter factory " + factory.getClass().getName() + " made no filter");
         }
         return f;
+    }
+
+    /**
+     * Removes every cached response whose path starts with {@code prefix}, from every {@code cache} filter's
+     * memory and from Redis; completes with how many responses were removed (one stored in both levels counts
+     * once). For {@code DELETE /api/cache?prefix=}.
+     */
+    public CompletionStage<Integer> purgeCaches(String prefix) {
+        Set<String> removed = new HashSet<>();
+        boolean shared = false;
+        for (Object state : kept.values()) {
+            if (state instanceof HttpCache cache) {
+                removed.addAll(cache.purgeLocal(prefix));
+                shared |= cache.shared();
+            }
+        }
+        if (!shared) {
+            return CompletableFuture.completedFuture(removed.size());
+        }
+        return HttpCache.purgeShared(redis, prefix).thenApply(fromRedis -> {
+            removed.addAll(fromRedis);
+            return removed.size();
+        });
     }
 
     /** Starts a new build: the places used from now on are the ones {@link #retainOnly} keeps. */

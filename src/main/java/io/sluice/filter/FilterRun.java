@@ -49,6 +49,11 @@ public final class FilterRun implements FilterContext, RequestHead {
         default String scheme() {
             return "http";
         }
+
+        /** The path and query the client sent (before strip_prefix); null when the gate does not know it. */
+        default String clientUri() {
+            return null;
+        }
     }
 
     private final FilterChain chain;
@@ -298,6 +303,12 @@ public final class FilterRun implements FilterContext, RequestHead {
     @Override
     public String route() {
         return route;
+    }
+
+    @Override
+    public String clientUri() {
+        String uri = gate.clientUri();
+        return uri != null ? uri : request.uri();
     }
 
     @Override

@@ -29,7 +29,9 @@ public final class LocalReplies {
             byte[] body = reply.body();
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()),
                     body.length == 0 ? alloc.buffer(0) : alloc.buffer(body.length).writeBytes(body));
-            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            if (reply.status() != 204 && reply.status() != 304) { // no body, and no length of one (RFC 9110 §8.6)
+                response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            }
         }
         for (java.util.Map.Entry<String, String> h : reply.headers()) {
             response.headers().add(h.getKey(), h.getValue());

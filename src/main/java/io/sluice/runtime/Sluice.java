@@ -195,6 +195,11 @@ public final class Sluice implements AutoCloseable {
                         public String source() {
                             return source;
                         }
+
+                        @Override
+                        public java.util.concurrent.CompletionStage<Integer> purgeCache(String prefix) {
+                            return filterChains.purgeCaches(prefix);
+                        }
                     });
             admin.start();
         }

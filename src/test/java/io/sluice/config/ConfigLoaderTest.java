@@ -793,21 +793,18 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void partsOfTheGatewayContractNotBuiltYetAreNamedAsSuch() {
+    void theCacheNeedsTheSharedStoreForItsRedisLevel() {
         List<String> errors = errors("""
                 listeners:
                   - address: 127.0.0.1:0
                     routes:
-                      - filters: [ { compress: { algorithms: [br] } }, { cache: { memory: 64MiB } } ]
+                      - filters: [ { cache: { memory: 64MiB, redis: true } } ]
                         upstream: u
                 upstreams:
                   u: { endpoints: [ { address: 127.0.0.1:1 } ] }
-                redis: { address: redis://127.0.0.1:6379 }
                 """);
-        assertThat(errors).containsExactly(
-                "test.yaml:4:46: 'br' is not available in this version (gzip is)",
-                "test.yaml:4:58: filter 'cache' of the gateway contract is not available in this version (README,"
-                        + " \"not yet\")");
+        assertThat(errors).containsExactly("test.yaml:4:53: 'redis: true' needs the top-level 'redis' block"
+                + " (redis: { address: redis://127.0.0.1:6379 })");
     }
 
     @Test

@@ -25,6 +25,14 @@ public interface FilterContext {
         return "http";
     }
 
+    /**
+     * The path and query as the client sent them (normalised), before the route's {@code strip_prefix} and any
+     * filter's rewrite: what names the resource to the client (the cache keys on it).
+     */
+    default String clientUri() {
+        return request().uri();
+    }
+
     /** The listener's name. */
     String listener();
 

@@ -1,0 +1,359 @@
+package io.sluice.filter.builtin;
+
+import io.sluice.filter.SharedStores;
+import io.sluice.filter.api.BodyPart;
+import io.sluice.filter.api.Filter;
+import io.sluice.filter.api.FilterContext;
+import io.sluice.filter.api.FilterFactory;
+import io.sluice.filter.api.FilterSettings;
+import io.sluice.filter.api.FilterSetup;
+import io.sluice.filter.api.Headers;
+import io.sluice.filter.api.Reply;
+import io.sluice.filter.api.Verdict;
+import io.sluice.filter.cache.CacheControl;
+import io.sluice.filter.cache.CacheRules;
+import io.sluice.filter.cache.HttpCache;
+import io.sluice.filter.cache.StoredResponse;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code cache}: a shared HTTP cache (RFC 9111) in front of the route: a local level in memory and, with
+ * {@code redis: true}, a second in the shared Redis. What is stored and for how long is {@link CacheRules}'s;
+ * where, {@link HttpCache}'s. This class is the request's way through it:
+ * <ul>
+ *   <li>a fresh stored response answers the request here (a conditional request gets 304);</li>
+ *   <li>a stale one with a validator is revalidated: the request goes upstream with {@code If-None-Match} /
+ *       {@code If-Modified-Since}, and a 304 becomes the stored response, refreshed;</li>
+ *   <li>a miss goes upstream; concurrent misses on one key wait for the first (up to {@code lock_timeout});
+ *       a storable answer is collected as it streams to the client and stored at its end.</li>
+ * </ul>
+ * Every response through the filter says which in {@code Cache-Status} (RFC 9211).
+ */
+public final class Cache implements FilterFactory<Cache.Settings> {
+    static final long DEFAULT_MEMORY = 64L << 20;
+    static final long DEFAULT_MAX_OBJECT = 8L << 20;
+    static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
+    private static final String NAME = "sluice";
+
+    public record Settings(long memory, boolean redis, long maxObject, long defaultTtlMillis, long lockTimeoutMillis) {
+    }
+
+    private static final FilterContext.Key<Lookup> LOOKUP = FilterContext.Key.of("cache.lookup");
+
+    @Override
+    public String type() {
+        return "cache";
+    }
+
+    @Override
+    public List<String> keys() {
+        return List.of("memory", "redis", "max_object", "default_ttl", "lock_timeout");
+    }
+
+    @Override
+    public Settings configure(FilterSettings s) {
+        long memory = s.size("memory", DEFAULT_MEMORY);
+        boolean redis = s.bool("redis", false);
+        long maxObject = s.size("max_object", DEFAULT_MAX_OBJECT);
+        Duration ttl = s.duration("default_ttl", Duration.ZERO);
+        Duration lock = s.duration("lock_timeout", DEFAULT_LOCK_TIMEOUT);
+        boolean ok = true;
+        if (redis && !s.sharedStore()) {
+            s.error("redis", "'redis: true' needs the top-level 'redis' block (redis: { address: redis://127.0.0.1:6379 })");
+            ok = false;
+        }
+        if (memory == 0 && !redis) {
+            s.error("memory", "'memory: 0' leaves the cache nowhere to store (set a size, or 'redis: true')");
+            ok = false;
+        }
+        if (maxObject <= 0 || maxObject > Integer.MAX_VALUE - 64) {
+            s.error("max_object", "'max_object' must be between 1 and 2GiB");
+            ok = false;
+        } else if (memory > 0 && maxObject > memory) {
+            s.error("max_object", "'max_object' is larger than 'memory': such a response could never stay in memory");
+            ok = false;
+        }
+        return ok ? new Settings(memory, redis, maxObject, ttl.toMillis(), lock.toMillis()) : null;
+    }
+
+    @Override
+    public Filter create(Settings settings, FilterSetup setup) {
+        HttpCache cache = setup.keep("store", HttpCache.class, HttpCache::new);
+        cache.configure(settings.memory(), settings.redis() && setup instanceof SharedStores shared ? shared.redis() : null);
+        return new CacheFilter(settings, cache);
+    }
+
+    /** One request's way through the cache; per-request state, on its event loop. */
+    private static final class Lookup {
+        final String key;
+        final boolean head;
+        final CacheControl asked;
+        String forward = "fwd=miss";    // why it went upstream, for Cache-Status
+        StoredResponse revalidating;    // the stale response the upstream is asked about
+        String clientIfNoneMatch;       // the client's own conditions, set aside while revalidating
+        String clientIfModifiedSince;
+        boolean clientConditional;
+        byte[] replacement;             // the stored body that replaces a 304's (empty) one
+        ByteArrayOutputStream collected; // the body being stored; null when this response is not
+        List<Map.Entry<String, String>> fields;
+        long lifetime;
+        int status;
+        List<String> vary;
+        long responseMillis;
+        long initialAge;
+
+        Lookup(String key, boolean head, CacheControl asked) {
+            this.key = key;
+            this.head = head;
+            this.asked = asked;
+        }
+    }
+
+    /** A safe request the cache does not answer (OPTIONS, TRACE); an unsafe one gets a Lookup without {@code asked}. */
+    private static final Lookup OTHER = new Lookup(null, false, null);
+
+    private static final class CacheFilter implements Filter {
+        private final Settings settings;
+        private final HttpCache cache;
+
+        CacheFilter(Settings settings, HttpCache cache) {
+            this.settings = settings;
+            this.cache = cache;
+        }
+
+        @Override
+        public Verdict onRequest(FilterContext context) {
+            String method = context.request().method();
+            boolean head = method.equals("HEAD");
+            if (!head && !method.equals("GET")) {
+                boolean safe = method.equals("OPTIONS") || method.equals("TRACE") || method.equals("CONNECT");
+                context.set(LOOKUP, safe ? OTHER : new Lookup(key(context), false, null));
+                return Verdict.next();
+            }
+            Headers h = context.request().headers();
+            CacheControl asked = CacheControl.parse(h.getAll("Cache-Control"),
+                    h.getAll("Cache-Control").isEmpty() && "no-cache".equalsIgnoreCase(trim(h.get("Pragma"))));
+            Lookup lookup = new Lookup(key(context), head, asked);
+            context.set(LOOKUP, lookup);
+            StoredResponse stored = cache.local(lookup.key, h);
+            if (stored != null || !cache.shared()) {
+                return use(context, lookup, stored, true);
+            }
+            return Verdict.later(cache.fromShared(lookup.key, h)
+                    .thenApplyAsync(found -> use(context, lookup, found, true), context.executor()));
+        }
+
+        private static String key(FilterContext context) {
+            return HttpCache.key(context.clientUri(), context.request().headers().get("Host"));
+        }
+
+        /** Answers from {@code stored} when it may, else sends the request upstream (as a revalidation when it can). */
+        private Verdict use(FilterContext context, Lookup lookup, StoredResponse stored, boolean mayWait) {
+            if (stored == null) {
+                return miss(context, lookup, mayWait);
+            }
+            long now = System.currentTimeMillis();
+            long age = stored.ageMillis(now);
+            boolean fresh = stored.fresh(now);
+            if (fresh && !lookup.asked.noCache() && (lookup.asked.maxAge() < 0 || age <= lookup.asked.maxAge() * 1000)) {
+                return Verdict.answer(hit(context, lookup, stored, now));
+            }
+            lookup.forward = fresh ? "fwd=request" : "fwd=stale";
+            if (!lookup.head && stored.hasValidator()) {
+                Headers h = context.request().headers();
+                lookup.revalidating = stored;
+                lookup.clientIfNoneMatch = h.get("If-None-Match");
+                lookup.clientIfModifiedSince = h.get("If-Modified-Since");
+                lookup.clientConditional = lookup.clientIfNoneMatch != null || lookup.clientIfModifiedSince != null;
+                h.remove("If-None-Match");
+                h.remove("If-Modified-Since");
+                h.remove("If-Range");
+                String etag = stored.header("ETag");
+                String lastModified = stored.header("Last-Modified");
+                if (etag != null) {
+                    h.set("If-None-Match", etag);
+                }
+                if (lastModified != null) {
+                    h.set("If-Modified-Since", lastModified);
+                }
+                return Verdict.next();
+            }
+            return miss(context, lookup, mayWait);
+        }
+
+        /**
+         * Nothing usable is stored: the first such request goes upstream, the others wait for its answer (a
+         * HEAD, or a request that forbids storing, goes on at once).
+         */
+        private Verdict miss(FilterContext context, Lookup lookup, boolean mayWait) {
+            if (lookup.head || lookup.asked.noStore()) {
+                return Verdict.next();
+            }
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> first = cache.lead(lookup.key, mine);
+            if (first == null) {
+                context.onEnd(() -> cache.done(lookup.key, mine));
+                return Verdict.next();
+            }
+            if (!mayWait) {
+                return Verdict.next();
+            }
+            lookup.forward += "; collapsed";
+            Headers h = context.request().headers();
+            CompletableFuture<StoredResponse> after = first.copy()
+                    .completeOnTimeout(null, settings.lockTimeoutMillis(), TimeUnit.MILLISECONDS)
+                    .thenCompose(v -> {
+                        StoredResponse local = cache.local(lookup.key, h);
+                        return local != null || !cache.shared() ? CompletableFuture.completedFuture(local)
+                                : cache.fromShared(lookup.key, h).toCompletableFuture();
+                    });
+            return Verdict.later(after.thenApplyAsync(found -> use(context, lookup, found, false), context.executor()));
+        }
+
+        private Reply hit(FilterContext context, Lookup lookup, StoredResponse stored, long now) {
+            Headers h = context.request().headers();
+            boolean notModified = CacheRules.notModified(stored, h.get("If-None-Match"), h.get("If-Modified-Since"));
+            Reply reply = Reply.of(notModified ? 304 : stored.status());
+            for (Map.Entry<String, String> f : notModified ? CacheRules.notModifiedFields(stored) : stored.headers()) {
+                reply.header(f.getKey(), f.getValue());
+            }
+            long ttl = (stored.lifetimeMillis() - stored.ageMillis(now)) / 1000;
+            reply.header("Age", Long.toString(stored.ageMillis(now) / 1000));
+            reply.header("Cache-Status", NAME + "; hit; ttl=" + ttl);
+            if (!notModified) {
+                reply.body(stored.body()); // for HEAD only its length goes out
+            }
+            return reply;
+        }
+
+        @Override
+        public void onResponse(FilterContext context) {
+            Lookup lookup = context.get(LOOKUP);
+            Headers out = context.response().headers();
+            int status = context.response().status();
+            if (lookup == null || lookup == OTHER) {
+                out.add("Cache-Status", NAME + "; fwd=method");
+                return;
+            }
+            if (lookup.asked == null) { // an unsafe method
+                out.add("Cache-Status", NAME + "; fwd=method");
+                if (status >= 200 && status < 400) {
+                    cache.invalidate(lookup.key);
+                }
+                return;
+            }
+            long now = System.currentTimeMillis();
+            if (lookup.revalidating != null && status == 304) {
+                answerFromRefreshed(context, lookup, out, now);
+                return;
+            }
+            String cacheStatus = NAME + "; " + lookup.forward
+                    + (lookup.revalidating != null ? "; fwd-status=" + status : "");
+            if (!lookup.head && !lookup.asked.noStore()) {
+                long lifetime = CacheRules.lifetime(status, out, context.request().headers().contains("Authorization"),
+                        settings.defaultTtlMillis(), now);
+                long length = lengthOf(out.get("Content-Length"));
+                if (lifetime >= 0 && length <= settings.maxObject()) {
+                    lookup.collected = new ByteArrayOutputStream(length > 0 ? (int) length : 1024);
+                    lookup.fields = CacheRules.storedFields(out);
+                    lookup.lifetime = lifetime;
+                    lookup.status = status;
+                    lookup.vary = CacheRules.varyNames(out.getAll("Vary"));
+                    lookup.responseMillis = now;
+                    lookup.initialAge = CacheRules.initialAge(out.get("Age"), out.get("Date"), now);
+                    cacheStatus += "; stored";
+                }
+            }
+            out.add("Cache-Status", cacheStatus);
+        }
+
+        /** The upstream says the stale response is still good: it is refreshed, stored, and becomes the answer. */
+        private void answerFromRefreshed(FilterContext context, Lookup lookup, Headers out, long now) {
+            StoredResponse refreshed = CacheRules.refresh(lookup.revalidating, out, settings.defaultTtlMillis(), now);
+            cache.store(lookup.key, refreshed, context.request().headers());
+            boolean notModified = lookup.clientConditional
+                    && CacheRules.notModified(refreshed, lookup.clientIfNoneMatch, lookup.clientIfModifiedSince);
+            List<String> names = new ArrayList<>();
+            for (Map.Entry<String, String> h : out) {
+                names.add(h.getKey());
+            }
+            for (String n : names) {
+                out.remove(n);
+            }
+            for (Map.Entry<String, String> f : notModified ? CacheRules.notModifiedFields(refreshed) : refreshed.headers()) {
+                out.add(f.getKey(), f.getValue());
+            }
+            out.set("Age", Long.toString(refreshed.ageMillis(now) / 1000));
+            out.add("Cache-Status", NAME + "; " + lookup.forward + "; fwd-status=304");
+            if (!notModified) {
+                context.response().setStatus(refreshed.status());
+                out.set("Content-Length", Integer.toString(refreshed.body().length));
+                lookup.replacement = refreshed.body();
+            }
+        }
+
+        @Override
+        public void onResponseBody(FilterContext context, BodyPart part) {
+            Lookup lookup = context.get(LOOKUP);
+            if (lookup == null) {
+                return;
+            }
+            if (lookup.replacement != null) {
+                if (part.isLast()) {
+                    part.replace(ByteBuffer.wrap(lookup.replacement));
+                    lookup.replacement = null;
+                }
+                return;
+            }
+            ByteArrayOutputStream collected = lookup.collected;
+            if (collected == null) {
+                return;
+            }
+            if (collected.size() + part.length() > settings.maxObject()) {
+                lookup.collected = null; // too large to store; it streams on regardless
+                return;
+            }
+            ByteBuffer bytes = part.content();
+            if (bytes.hasArray()) {
+                collected.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+            } else {
+                byte[] copy = new byte[bytes.remaining()];
+                bytes.get(copy);
+                collected.write(copy, 0, copy.length);
+            }
+            if (part.isLast()) {
+                lookup.collected = null;
+                cache.store(lookup.key, new StoredResponse(lookup.status, lookup.fields, collected.toByteArray(),
+                        lookup.responseMillis, lookup.initialAge, lookup.lifetime, List.copyOf(lookup.vary)),
+                        context.request().headers());
+            }
+        }
+
+        @Override
+        public boolean wantsResponseBody() {
+            return true;
+        }
+    }
+
+    private static long lengthOf(String contentLength) {
+        if (contentLength == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(contentLength.strip());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static String trim(String s) {
+        return s == null ? null : s.strip();
+    }
+}

@@ -1,0 +1,418 @@
+package io.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The cache filter through real sockets: what is stored and served, revalidation, collapsing, purge, and Redis. */
+class CacheTest {
+    private static final String YAML = """
+            admin: { address: 127.0.0.1:0 }
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - name: plain
+                    match: { path_prefix: /plain }
+                    filters: [ { cache: { default_ttl: 60s } } ]
+                    upstream: app
+                  - name: cached
+                    filters: [ { cache: { max_object: 16KiB, lock_timeout: 30s %s} } ]
+                    upstream: app
+            upstreams:
+              app:
+                endpoints: [ { address: "${UP1}" } ]
+            %s
+            """;
+
+    /** An origin whose answers depend on the path; counts the requests of each path. */
+    private static final class Origin implements HttpHandler {
+        final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+        final List<String> ifNoneMatch = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CountDownLatch slow = new CountDownLatch(1);
+
+        int count(String path) {
+            return counts.computeIfAbsent(path, p -> new AtomicInteger()).get();
+        }
+
+        @Override
+        public void handle(HttpExchange ex) throws IOException {
+            try (InputStream in = ex.getRequestBody()) {
+                in.readAllBytes();
+            }
+            String path = ex.getRequestURI().getPath();
+            int n = counts.computeIfAbsent(ex.getRequestURI().toString(), p -> new AtomicInteger()).incrementAndGet();
+            var h = ex.getResponseHeaders();
+            h.set("Content-Type", "text/plain");
+            String body = path + " #" + n;
+            int status = 200;
+            if (path.startsWith("/etag")) {
+                String inm = ex.getRequestHeaders().getFirst("If-None-Match");
+                ifNoneMatch.add(String.valueOf(inm));
+                h.set("ETag", "\"e1\"");
+                h.set("Cache-Control", "max-age=0");
+                if ("\"e1\"".equals(inm)) {
+                    h.set("Cache-Control", "max-age=0, must-revalidate");
+                    ex.sendResponseHeaders(304, -1);
+                    ex.close();
+                    return;
+                }
+            } else if (path.startsWith("/vary")) {
+                h.set("Cache-Control", "max-age=60");
+                h.set("Vary", "Accept-Language");
+                body = "lang=" + ex.getRequestHeaders().getFirst("Accept-Language") + " #" + n;
+            } else if (path.startsWith("/private")) {
+                h.set("Cache-Control", "private, max-age=60");
+            } else if (path.startsWith("/cookie")) {
+                h.set("Cache-Control", "max-age=60");
+                h.set("Set-Cookie", "s=1");
+            } else if (path.startsWith("/none")) {
+                // no freshness at all
+            } else if (path.startsWith("/plain")) {
+                status = n == 1 ? 404 : 200; // stored with default_ttl
+            } else if (path.startsWith("/big")) {
+                h.set("Cache-Control", "max-age=60");
+                body = "x".repeat(20_000) + n;
+            } else if (path.startsWith("/slow")) {
+                try {
+                    slow.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                h.set("Cache-Control", "max-age=60");
+            } else if (path.startsWith("/chunked")) {
+                h.set("Cache-Control", "public, max-age=60");
+                ex.sendResponseHeaders(200, 0); // chunked
+                try (OutputStream out = ex.getResponseBody()) {
+                    for (int i = 0; i < 3; i++) {
+                        out.write(("part" + i + ";").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                    }
+                }
+                return;
+            } else {
+                h.set("Cache-Control", "max-age=60");
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(status, "HEAD".equals(ex.getRequestMethod()) ? -1 : bytes.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    private static RawHttp.Response get(SluiceUnderTest sluice, String path, String... headers) throws IOException {
+        return request(sluice, "GET", path, headers);
+    }
+
+    private static RawHttp.Response request(SluiceUnderTest sluice, String method, String path, String... headers)
+            throws IOException {
+        try (RawHttp client = new RawHttp(sluice.port("main"))) {
+            StringBuilder req = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: cache.test\r\n");
+            for (String h : headers) {
+                req.append(h).append("\r\n");
+            }
+            client.send(req + (method.equals("POST") ? "Content-Length: 0\r\n" : "") + "\r\n");
+            return client.read(method.equals("HEAD"));
+        }
+    }
+
+    private static String yaml(String cacheExtra, String tail) {
+        return YAML.formatted(cacheExtra, tail);
+    }
+
+    @Test
+    void aFreshResponseIsServedFromTheCacheWithAgeAndCacheStatusAndHeadUsesIt() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            RawHttp.Response first = get(sluice, "/a?x=1");
+            assertThat(first.bodyText()).isEqualTo("/a #1");
+            assertThat(first.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(first.header("Age")).isNull();
+
+            RawHttp.Response second = get(sluice, "/a?x=1");
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.bodyText()).isEqualTo("/a #1");
+            assertThat(second.header("Cache-Status")).startsWith("sluice; hit; ttl=");
+            assertThat(Integer.parseInt(second.header("Age"))).isBetween(0, 60);
+            assertThat(second.header("Content-Type")).isEqualTo("text/plain");
+            assertThat(second.header("X-Request-ID")).isNotBlank();
+
+            RawHttp.Response head = request(sluice, "HEAD", "/a?x=1");
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.header("Content-Length")).isEqualTo("5");
+            assertThat(head.header("Cache-Status")).startsWith("sluice; hit");
+
+            assertThat(get(sluice, "/a?x=2").bodyText()).isEqualTo("/a #1"); // another query: another key
+            assertThat(origin.count("/a?x=1")).isEqualTo(1);
+
+            // a client's conditional request on a fresh entry: the Date it has is as new as the stored one
+            RawHttp.Response since = get(sluice, "/a?x=1", "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT");
+            assertThat(since.status()).isEqualTo(200); // no Last-Modified stored: If-Modified-Since cannot match
+        }
+    }
+
+    @Test
+    void whatMustNotBeStoredIsNot() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            for (String path : List.of("/private", "/cookie", "/none", "/big")) {
+                RawHttp.Response r = get(sluice, path);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.header("Cache-Status")).as(path).isEqualTo("sluice; fwd=miss");
+                assertThat(get(sluice, path).header("Cache-Status")).as(path).isEqualTo("sluice; fwd=miss");
+                assertThat(origin.count(path)).as(path).isEqualTo(2);
+            }
+            assertThat(get(sluice, "/big").body()).hasSize(20_001); // too large to store, served whole
+
+            get(sluice, "/auth", "Authorization: Bearer x"); // a response to an authorized request, not public
+            assertThat(get(sluice, "/auth", "Authorization: Bearer x").header("Cache-Status")).isEqualTo("sluice; fwd=miss");
+            assertThat(get(sluice, "/chunked", "Authorization: Bearer x").bodyText()).isEqualTo("part0;part1;part2;");
+            RawHttp.Response chunked = get(sluice, "/chunked"); // public: stored even for an authorized request
+            assertThat(chunked.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(chunked.bodyText()).isEqualTo("part0;part1;part2;");
+            assertThat(chunked.header("Content-Length")).isEqualTo("18");
+
+            get(sluice, "/nostore", "Cache-Control: no-store");
+            assertThat(get(sluice, "/nostore").header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(origin.count("/nostore")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void defaultTtlStoresResponsesWithoutFreshnessAndAnUnsafeMethodInvalidates() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            assertThat(get(sluice, "/plain").status()).isEqualTo(404); // 404 may be kept for default_ttl
+            RawHttp.Response again = get(sluice, "/plain");
+            assertThat(again.status()).isEqualTo(404);
+            assertThat(again.header("Cache-Status")).startsWith("sluice; hit");
+
+            RawHttp.Response post = request(sluice, "POST", "/plain");
+            assertThat(post.header("Cache-Status")).isEqualTo("sluice; fwd=method");
+            RawHttp.Response after = get(sluice, "/plain");
+            assertThat(after.status()).isEqualTo(200);
+            assertThat(after.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+        }
+    }
+
+    @Test
+    void responsesAreStoredPerVaryValue() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            assertThat(get(sluice, "/vary", "Accept-Language: en").bodyText()).isEqualTo("lang=en #1");
+            assertThat(get(sluice, "/vary", "Accept-Language: fr").bodyText()).isEqualTo("lang=fr #2");
+            RawHttp.Response en = get(sluice, "/vary", "Accept-Language: en");
+            assertThat(en.bodyText()).isEqualTo("lang=en #1");
+            assertThat(en.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(get(sluice, "/vary", "Accept-Language: fr").bodyText()).isEqualTo("lang=fr #2");
+            assertThat(get(sluice, "/vary").bodyText()).isEqualTo("lang=null #3");
+            assertThat(origin.count("/vary")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aStaleResponseIsRevalidatedAndA304RefreshesIt() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            RawHttp.Response first = get(sluice, "/etag");
+            assertThat(first.bodyText()).isEqualTo("/etag #1");
+            assertThat(first.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+
+            RawHttp.Response second = get(sluice, "/etag"); // max-age=0: stale at once, revalidated
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.bodyText()).isEqualTo("/etag #1");
+            assertThat(second.header("Cache-Status")).isEqualTo("sluice; fwd=stale; fwd-status=304");
+            assertThat(second.header("Content-Length")).isEqualTo("8");
+            assertThat(second.header("Cache-Control")).isEqualTo("max-age=0, must-revalidate"); // the 304's fields
+            assertThat(origin.ifNoneMatch).containsExactly("null", "\"e1\"");
+
+            RawHttp.Response conditional = get(sluice, "/etag", "If-None-Match: \"e1\"");
+            assertThat(conditional.status()).isEqualTo(304); // revalidated, and the client's own condition holds
+            assertThat(conditional.header("ETag")).isEqualTo("\"e1\"");
+            assertThat(conditional.header("Content-Length")).isNull();
+            assertThat(origin.ifNoneMatch).containsExactly("null", "\"e1\"", "\"e1\"");
+
+            RawHttp.Response other = get(sluice, "/etag", "If-None-Match: \"zz\"");
+            assertThat(other.status()).isEqualTo(200);
+            assertThat(other.bodyText()).isEqualTo("/etag #1");
+            assertThat(origin.count("/etag")).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void aFreshEntryAnswersConditionalRequestsAndNoCacheRevalidates() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            get(sluice, "/f");
+            RawHttp.Response forced = get(sluice, "/f", "Cache-Control: no-cache");
+            assertThat(forced.header("Cache-Status")).isEqualTo("sluice; fwd=request; stored");
+            assertThat(forced.bodyText()).isEqualTo("/f #2");
+            RawHttp.Response pragma = get(sluice, "/f", "Pragma: no-cache");
+            assertThat(pragma.bodyText()).isEqualTo("/f #3");
+            RawHttp.Response served = get(sluice, "/f", "If-None-Match: \"nope\"");
+            assertThat(served.bodyText()).isEqualTo("/f #3");
+            assertThat(served.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(origin.count("/f")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void concurrentMissesSendOneRequestUpstream() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            List<CompletableFuture<RawHttp.Response>> waiting = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                waiting.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return get(sluice, "/slow");
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> origin.count("/slow") == 1);
+            origin.slow.countDown();
+            int hits = 0;
+            for (CompletableFuture<RawHttp.Response> w : waiting) {
+                RawHttp.Response r = w.get(30, TimeUnit.SECONDS);
+                assertThat(r.bodyText()).isEqualTo("/slow #1");
+                hits += r.header("Cache-Status").startsWith("sluice; hit") ? 1 : 0;
+            }
+            assertThat(origin.count("/slow")).isEqualTo(1);
+            assertThat(hits).isGreaterThanOrEqualTo(1); // every later request either waited for the first or came after it
+        }
+    }
+
+    @Test
+    void thePurgeOfTheAdminApiRemovesEntriesByPathPrefix() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            get(sluice, "/img/a.png");
+            get(sluice, "/img/b.png?size=2");
+            get(sluice, "/vary", "Accept-Language: en");
+            get(sluice, "/other");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> purged = http.send(HttpRequest.newBuilder(sluice.adminUri("/api/cache?prefix=/img/"))
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(purged.body()).isEqualTo("{\"purged\": 2}\n");
+            assertThat(get(sluice, "/img/a.png").header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(get(sluice, "/other").header("Cache-Status")).startsWith("sluice; hit");
+
+            HttpResponse<String> bad = http.send(HttpRequest.newBuilder(sluice.adminUri("/api/cache"))
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(bad.statusCode()).isEqualTo(400);
+            HttpResponse<String> all = http.send(HttpRequest.newBuilder(sluice.adminUri("/api/cache?prefix=/"))
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(all.body()).isEqualTo("{\"purged\": 3}\n"); // /img/a.png again, /vary's one variant, /other
+        }
+    }
+
+    @Test
+    void aSecondInstanceServesWhatTheFirstStoredInRedisAndRedisAwayIsAMiss() throws Exception {
+        Origin origin = new Origin();
+        try (RedisServerProcess redis = RedisServerProcess.start(); TestUpstream app = TestUpstream.start("app", origin)) {
+            Map<String, String> env = new HashMap<>(TestUpstream.env(app));
+            env.put("REDIS_PORT", Integer.toString(redis.port()));
+            String yaml = yaml(", redis: true", "redis: { address: \"redis://127.0.0.1:${REDIS_PORT}\" }");
+            try (SluiceUnderTest a = SluiceUnderTest.start(yaml, env); SluiceUnderTest b = SluiceUnderTest.start(yaml, env)) {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        a.sluice().sharedStoreConnected() && b.sluice().sharedStoreConnected());
+                assertThat(get(a, "/shared").header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        get(b, "/shared").header("Cache-Status").startsWith("sluice; hit"));
+                assertThat(get(b, "/shared").bodyText()).isEqualTo("/shared #1");
+                get(a, "/vary", "Accept-Language: de");
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        get(b, "/vary", "Accept-Language: de").bodyText().equals("lang=de #1"));
+                assertThat(origin.count("/shared")).isEqualTo(1);
+
+                HttpResponse<String> purged = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        a.adminUri("/api/cache?prefix=/shared")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(purged.body()).isEqualTo("{\"purged\": 1}\n"); // in a's memory and in Redis: one response
+
+                redis.down(); // Redis away: a miss goes upstream, the proxy keeps serving
+                RawHttp.Response away = get(a, "/away");
+                assertThat(away.status()).isEqualTo(200);
+                assertThat(get(a, "/away").header("Cache-Status")).startsWith("sluice; hit"); // memory still works
+            }
+        }
+    }
+
+    @Test
+    void entriesSurviveAReloadAndServeHttp2ClientsAndStaticFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path root)
+            throws Exception {
+        Origin origin = new Origin();
+        java.nio.file.Files.writeString(root.resolve("page.html"), "<p>static</p>");
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: files
+                        match: { path_prefix: /files/ }
+                        strip_prefix: /files
+                        filters: [ { cache: { default_ttl: 60s } } ]
+                        static: { root: "%s" }
+                      - name: cached
+                        filters: [ { cache: { %s } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml.formatted(root, ""), TestUpstream.env(app))) {
+            HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+            h2.send(HttpRequest.newBuilder(sluice.uri("main", "/r")).build(), HttpResponse.BodyHandlers.ofString());
+            sluice.reload(yaml.formatted(root, "max_object: 1MiB"), TestUpstream.env(app));
+            HttpResponse<String> viaH2 = h2.send(HttpRequest.newBuilder(sluice.uri("main", "/r")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(viaH2.body()).isEqualTo("/r #1");
+            assertThat(viaH2.headers().firstValue("cache-status").orElseThrow()).startsWith("sluice; hit");
+            HttpResponse<String> headViaH2 = h2.send(HttpRequest.newBuilder(sluice.uri("main", "/r"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(headViaH2.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(headViaH2.body()).isEmpty();
+            assertThat(headViaH2.headers().firstValue("content-length")).hasValue("5");
+            assertThat(origin.count("/r")).isEqualTo(1);
+
+            RawHttp.Response file = get(sluice, "/files/page.html");
+            assertThat(file.bodyText()).isEqualTo("<p>static</p>");
+            assertThat(file.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+            RawHttp.Response again = get(sluice, "/files/page.html");
+            assertThat(again.bodyText()).isEqualTo("<p>static</p>");
+            assertThat(again.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(again.header("Last-Modified")).isEqualTo(file.header("Last-Modified"));
+        }
+    }
+}
