@@ -33,8 +33,8 @@ import java.util.function.Supplier;
  * the bindings are in Redis ({@link RedisStickyStore}): the request's binding is looked up before its first
  * pick ({@link #looksUpFirst}, {@link #lookUp}), while the request waits without holding its event loop.
  *
- * <p>Immutable but for the store; any thread. Built per configuration; the store is handed on by a reload
- * that keeps the settings.
+ * <p>Immutable but for the store; any thread. Built per configuration; the local store is handed on by a
+ * reload that keeps the settings (the Redis one holds nothing of its own: the bindings are in Redis).
  */
 public final class StickySessions {
     private final StickyConfig config;
