@@ -215,7 +215,7 @@ public final class ConfigLoader {
         }
         Set<String> upstreamNames = new LinkedHashSet<>();
         Map<String, UpstreamConfig> upstreams = top.has("upstreams")
-                ? new UpstreamBinder(r).bindAll(top.node("upstreams"), upstreamNames) : Map.of();
+                ? new UpstreamBinder(r, top.has("redis")).bindAll(top.node("upstreams"), upstreamNames) : Map.of();
         ServerConfig server = top.has("server") ? server(r, top.node("server")) : ServerConfig.DEFAULTS;
         RedisConfig redis = top.has("redis") ? redis(r, top.node("redis")) : null;
         FilterBinder filters = new FilterBinder(r, top.has("plugins") ? plugins(r, top.node("plugins"))

@@ -41,9 +41,12 @@ final class UpstreamBinder {
     private static final Pattern PERCENT = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)\\s*%");
 
     private final YamlReader r;
+    /** The configuration has a top-level {@code redis:} block ({@code sticky.store: redis} needs one). */
+    private final boolean sharedStore;
 
-    UpstreamBinder(YamlReader reader) {
+    UpstreamBinder(YamlReader reader, boolean sharedStore) {
         this.r = reader;
+        this.sharedStore = sharedStore;
     }
 
     /**
@@ -242,6 +245,9 @@ final class UpstreamBinder {
         String store = f.value("store", StickyConfig.LOCAL, UpstreamBinder::stickyStore);
         if (f.has("cookie") && f.has("store")) {
             r.error(f.keyNode("store"), "'store' is only for learn mode (insert mode keeps the binding in the cookie)");
+        } else if (StickyConfig.REDIS.equals(store) && !sharedStore) {
+            r.error(f.node("store"), "sticky store 'redis' needs the top-level 'redis' block (redis: { address:"
+                    + " redis://host:6379 }); or use store: local");
         }
         Duration ttl = f.duration("ttl", cookie != null ? null : StickyConfig.DEFAULT_LEARN_TTL, true);
         if (ttl != null && cookie != null && ttl.toSeconds() < 1) {
@@ -269,14 +275,10 @@ final class UpstreamBinder {
     }
 
     private static String stickyStore(String s) {
-        if (s.equals(StickyConfig.REDIS)) {
-            throw new IllegalArgumentException("sticky store 'redis' is not available in this version (README, \"not"
-                    + " yet\"); use store: local");
-        }
-        if (!s.equals(StickyConfig.LOCAL)) {
+        if (!s.equals(StickyConfig.LOCAL) && !s.equals(StickyConfig.REDIS)) {
             String hint = Suggestions.didYouMean(s, List.of(StickyConfig.LOCAL, StickyConfig.REDIS));
             throw new IllegalArgumentException("unknown sticky store '" + s + "'"
-                    + (hint.isEmpty() ? " (expected local)" : hint));
+                    + (hint.isEmpty() ? " (expected local or redis)" : hint));
         }
         return s;
     }

@@ -108,8 +108,8 @@ public final class Sluice implements AutoCloseable {
     private volatile SluiceConfig config;
     private volatile Map<String, Upstream> upstreams = Map.of();
     private Transport transport;
-    /** The shared store ({@code redis:}); null without one. */
-    private io.sluice.state.RedisStore redis;
+    /** The shared store ({@code redis:}); null without one. Read by event loops (sticky sessions), written here. */
+    private volatile io.sluice.state.RedisStore redis;
     /** The configuration as loaded; {@link #config} is it with the endpoints discovery found added. */
     private volatile SluiceConfig fileConfig;
     /** One ZooKeeper watch per upstream with {@code discovery:}, by upstream name; guarded by this. */
@@ -215,7 +215,7 @@ public final class Sluice implements AutoCloseable {
                     old.put(e.address(), e);
                 }
             }
-            Upstream u = new Upstream(upstreamConfig, connector, metrics, old, before);
+            Upstream u = new Upstream(upstreamConfig, connector, metrics, old, before, () -> redis);
             io.sluice.upstream.discovery.ZooKeeperDiscovery d = discoveries.get(upstreamConfig.name());
             if (d != null) {
                 u.discoveryConnected(d::connected);

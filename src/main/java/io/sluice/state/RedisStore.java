@@ -242,6 +242,16 @@ public final class RedisStore implements AutoCloseable {
         return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
     }
 
+    /**
+     * The value at {@code key} with its time to live set anew to {@code ttlMillis} (GETEX PX, Redis 6.2 or later):
+     * a read that counts as a use. Null when there is none; fails when Redis cannot answer in time.
+     */
+    public CompletionStage<byte[]> getAndTouch(String key, long ttlMillis) {
+        StatefulRedisConnection<String, byte[]> c = connection;
+        return c == null ? notConnected()
+                : c.async().getex(key, io.lettuce.core.GetExArgs.Builder.px(Math.max(1, ttlMillis)));
+    }
+
     @Override
     public void close() {
         closed = true;

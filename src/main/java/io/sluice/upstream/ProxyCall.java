@@ -84,6 +84,9 @@ public final class ProxyCall implements PickContext {
     /** The current try; null before the first. */
     private Attempt attempt;
 
+    /** {@code sticky.store: redis}: the endpoint Redis binds the request's session to, found before the first pick. */
+    private Endpoint sharedBinding;
+
     /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
     private boolean trial;
     /** A copy of this request for the route's mirror while its body is collected; null when none. */
@@ -158,6 +161,36 @@ public final class ProxyCall implements PickContext {
         }
         trial = admitted == CircuitBreaker.TRIAL;
         upstream.requestStarted();
+        StickySessions sticky = upstream.sticky();
+        String session;
+        if (sticky != null && sticky.looksUpFirst() && (session = sticky.session(this)) != null) {
+            lookUpBinding(sticky, session);
+            return;
+        }
+        attempt();
+    }
+
+    /**
+     * Asks Redis where the request's session is bound, then makes the first attempt. The event loop is not held:
+     * the body that comes meanwhile is kept as while connecting. Redis's answer, or its failure after
+     * {@code redis.timeout} (then the balancer picks), comes on a Redis thread and is handed to the loop.
+     */
+    private void lookUpBinding(StickySessions sticky, String session) {
+        io.netty.channel.EventLoop loop = downstream.ctx().channel().eventLoop();
+        sticky.lookUp(session).whenComplete((bound, neverFails) -> {
+            if (loop.inEventLoop()) {
+                bindingLookedUp(bound); // answered at once (Redis not connected)
+            } else {
+                loop.execute(() -> bindingLookedUp(bound));
+            }
+        });
+    }
+
+    private void bindingLookedUp(Endpoint bound) {
+        if (finished) {
+            return; // the client left while Redis was asked
+        }
+        sharedBinding = bound;
         attempt();
     }
 
@@ -179,7 +212,7 @@ public final class ProxyCall implements PickContext {
     // ---------------------------------------------------------------- attempts
 
     private void attempt() {
-        Endpoint picked = upstream.pick(this);
+        Endpoint picked = upstream.pick(this, sharedBinding);
         if (picked == null) {
             abandonTrial();
             if (attempts == 0) {

@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.sluice.balance.Endpoint;
 import io.sluice.balance.PickContext;
 import io.sluice.config.StickyConfig;
+import io.sluice.state.RedisStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -12,6 +13,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * {@code sticky:} on an upstream: sends a client's requests to the endpoint it was on, while that endpoint
@@ -26,20 +29,29 @@ import java.util.Map;
  * request without it) gets {@code Set-Cookie: NAME=TOKEN; Path=/; HttpOnly} ({@code ; Secure} on https,
  * {@code ; Max-Age=} with {@code ttl}). Learn mode ({@code learn: cookie:NAME}): when a response sets
  * cookie NAME, its value is bound to the endpoint that answered, in the {@link StickyStore}; a request
- * whose cookie NAME has a bound value goes to that endpoint while it is in service.
+ * whose cookie NAME has a bound value goes to that endpoint while it is in service. With {@code store: redis}
+ * the bindings are in Redis ({@link RedisStickyStore}): the request's binding is looked up before its first
+ * pick ({@link #looksUpFirst}, {@link #lookUp}), while the request waits without holding its event loop.
  *
- * <p>Immutable but for the store; any thread. Built per configuration; the store is handed on by a reload
- * that keeps the settings.
+ * <p>Immutable but for the store; any thread. Built per configuration; the local store is handed on by a
+ * reload that keeps the settings (the Redis one holds nothing of its own: the bindings are in Redis).
  */
 public final class StickySessions {
     private final StickyConfig config;
     private final String cookie;
     private final Map<String, Endpoint> byToken;
     private final String[] tokens;
+    /** Learn mode with {@code store: local}; else null. */
     private final StickyStore store;
+    /** Learn mode with {@code store: redis}; else null. */
+    private final RedisStickyStore shared;
+    /** {@code store: redis}: Redis names an endpoint by its configured address; else null. */
+    private final Map<String, Endpoint> byAddress;
     private final String attributes;
 
-    StickySessions(StickyConfig config, String upstream, List<Endpoint> endpoints, StickySessions before) {
+    /** @param redis the running proxy's {@code redis:} store, asked for at each use (null: none) */
+    StickySessions(StickyConfig config, String upstream, List<Endpoint> endpoints, StickySessions before,
+                   Supplier<RedisStore> redis) {
         this.config = config;
         this.cookie = config.insert() ? config.cookie() : config.learnCookie();
         this.tokens = new String[endpoints.size()];
@@ -51,11 +63,23 @@ public final class StickySessions {
         }
         if (config.insert()) {
             this.store = null;
+            this.shared = null;
+            this.byAddress = null;
             this.attributes = "; Path=/" + (config.ttl() == null ? "" : "; Max-Age=" + config.ttl().toSeconds())
                     + "; HttpOnly";
+        } else if (StickyConfig.REDIS.equals(config.store())) {
+            this.store = null;
+            this.shared = new RedisStickyStore(upstream, config.ttl(), redis == null ? () -> null : redis);
+            this.byAddress = new HashMap<>();
+            for (Endpoint e : endpoints) {
+                byAddress.put(e.address(), e);
+            }
+            this.attributes = null;
         } else {
             this.store = before != null && before.config.equals(config) ? before.store
                     : new LocalStickyStore(config.ttl());
+            this.shared = null;
+            this.byAddress = null;
             this.attributes = null;
         }
     }
@@ -82,15 +106,42 @@ public final class StickySessions {
     /**
      * The endpoint the request is bound to, when it is in service and not tried already by this request;
      * null when the balancer should pick.
+     *
+     * @param sharedBinding with {@code store: redis}, what {@link #lookUp} found before the first pick (null:
+     *                      none); unused otherwise
      */
-    Endpoint endpointFor(PickContext request) {
-        String value = request.cookie(cookie);
-        if (value == null) {
-            return null;
+    Endpoint endpointFor(PickContext request, Endpoint sharedBinding) {
+        Endpoint e;
+        if (shared != null) {
+            e = sharedBinding;
+        } else {
+            String value = request.cookie(cookie);
+            if (value == null) {
+                return null;
+            }
+            String token = store == null ? value : store.endpointToken(value);
+            e = token == null ? null : byToken.get(token);
         }
-        String token = store == null ? value : store.endpointToken(value);
-        Endpoint e = token == null ? null : byToken.get(token);
         return e != null && e.inService() && !request.tried(e) ? e : null;
+    }
+
+    /** Whether a request's binding is looked up (in Redis) before its first pick: {@code store: redis}. */
+    boolean looksUpFirst() {
+        return shared != null;
+    }
+
+    /** The session the request brings: the value of the learned cookie, or null. */
+    String session(PickContext request) {
+        return request.cookie(cookie);
+    }
+
+    /**
+     * {@code store: redis}: the endpoint {@code session} is bound to, or null (none, one this configuration does
+     * not have, or Redis cannot answer in time). Never completes exceptionally; completes on a Redis thread, or
+     * at once.
+     */
+    CompletionStage<Endpoint> lookUp(String session) {
+        return shared.endpointAddress(session).thenApply(address -> address == null ? null : byAddress.get(address));
     }
 
     /**
@@ -99,7 +150,7 @@ public final class StickySessions {
      */
     void onResponse(HttpHeaders response, Endpoint endpoint, PickContext request, boolean secure) {
         String token = tokens[endpoint.index()];
-        if (store == null) {
+        if (attributes != null) { // insert mode
             if (!token.equals(request.cookie(cookie))) {
                 response.add(HttpHeaderNames.SET_COOKIE, cookie + "=" + token + attributes + (secure ? "; Secure" : ""));
             }
@@ -108,7 +159,11 @@ public final class StickySessions {
         for (String setCookie : response.getAll(HttpHeaderNames.SET_COOKIE)) {
             String value = valueOf(setCookie, cookie);
             if (value != null && !value.isEmpty()) {
-                store.bind(value, token);
+                if (shared != null) {
+                    shared.bind(value, endpoint.address()); // fire and forget
+                } else {
+                    store.bind(value, token);
+                }
             }
         }
     }

@@ -4,10 +4,10 @@ package io.sluice.upstream;
  * Where {@code sticky.learn} keeps its bindings: a session value (the application's cookie) to the token
  * of the endpoint that set it. Any thread; never blocks.
  *
- * <p>The seam for {@code store: redis}: a shared store lets every Sluice instance route a session alike.
- * A Redis store cannot answer {@link #endpointToken} without waiting; it will look the binding up while
- * the request waits in the filter chain (which may wait without blocking) and hand the answer to the
- * pick, and write bindings without waiting. Until then only {@link LocalStickyStore} exists.
+ * <p>{@code store: local} ({@link LocalStickyStore}) answers at once, at each pick. {@code store: redis} cannot
+ * answer without waiting, so it is not one of these: {@link RedisStickyStore} is asked once per request, before
+ * the first pick, while the request waits without holding its event loop ({@code ProxyCall.start}), and its
+ * answer is handed to the pick ({@link StickySessions#endpointFor}).
  */
 public interface StickyStore {
 

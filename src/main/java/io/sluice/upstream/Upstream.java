@@ -11,11 +11,13 @@ import io.sluice.config.UpstreamConfig;
 import io.sluice.metrics.MeteredUpstream;
 import io.sluice.metrics.MirrorStats;
 import io.sluice.metrics.ProxyMetrics;
+import io.sluice.state.RedisStore;
 import io.sluice.upstream.health.PassiveFailureTracker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 
 /**
  * A named group of endpoints with the policy for choosing among them. Built from one
@@ -51,13 +53,13 @@ public final class Upstream implements MeteredUpstream {
 
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous) {
-        this(config, connector, proxyMetrics, previous, null, null);
+        this(config, connector, proxyMetrics, previous, null, null, null);
     }
 
     /** @param guard connects through the forward proxy's checks (null: the endpoint's name is looked up as usual) */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
                     Map<String, Endpoint> previous, DestinationGuard guard) {
-        this(config, connector, proxyMetrics, previous, guard, null);
+        this(config, connector, proxyMetrics, previous, guard, null, null);
     }
 
     /**
@@ -65,14 +67,17 @@ public final class Upstream implements MeteredUpstream {
      *                 empty on first start
      * @param before   the upstream of the same name being replaced, or null: its circuit breaker, sticky
      *                 bindings and mirror counts carry on when their settings did not change
+     * @param redis    the running proxy's {@code redis:} store, asked for at each use (a reload may replace it);
+     *                 null without one
      */
     public Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
-                    Map<String, Endpoint> previous, Upstream before) {
-        this(config, connector, proxyMetrics, previous, null, before);
+                    Map<String, Endpoint> previous, Upstream before, Supplier<RedisStore> redis) {
+        this(config, connector, proxyMetrics, previous, null, before, redis);
     }
 
     private Upstream(UpstreamConfig config, UpstreamConnector connector, ProxyMetrics proxyMetrics,
-                     Map<String, Endpoint> previous, DestinationGuard guard, Upstream before) {
+                     Map<String, Endpoint> previous, DestinationGuard guard, Upstream before,
+                     Supplier<RedisStore> redis) {
         this.guard = guard;
         this.config = config;
         this.localReplies = proxyMetrics.requests(config.name(), "");
@@ -117,7 +122,8 @@ public final class Upstream implements MeteredUpstream {
         }
         StickyConfig stickyConfig = config.policies().sticky();
         this.sticky = stickyConfig == null ? null
-                : new StickySessions(stickyConfig, config.name(), endpoints, before == null ? null : before.sticky);
+                : new StickySessions(stickyConfig, config.name(), endpoints, before == null ? null : before.sticky,
+                        redis);
         this.mirrorStats = before == null ? new MirrorStats() : before.mirrorStats;
     }
 
@@ -243,8 +249,16 @@ public final class Upstream implements MeteredUpstream {
      * is in service, else the balancer's pick; null when none is in service.
      */
     public Endpoint pick(io.sluice.balance.PickContext request) {
+        return pick(request, null);
+    }
+
+    /**
+     * As {@link #pick(io.sluice.balance.PickContext)}, with the binding {@code sticky.store: redis} found for the
+     * request before its first pick ({@link StickySessions#lookUp}; null: none).
+     */
+    Endpoint pick(io.sluice.balance.PickContext request, Endpoint sharedBinding) {
         if (sticky != null) {
-            Endpoint bound = sticky.endpointFor(request);
+            Endpoint bound = sticky.endpointFor(request, sharedBinding);
             if (bound != null) {
                 return bound;
             }

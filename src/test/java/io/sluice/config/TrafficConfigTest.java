@@ -127,13 +127,29 @@ class TrafficConfigTest {
         StickyConfig learn = parse(UPSTREAM + "    sticky: { learn: cookie:JSESSIONID, store: local }\n")
                 .upstreams().get("web").policies().sticky();
         assertThat(learn).isEqualTo(new StickyConfig(null, "JSESSIONID", "local", StickyConfig.DEFAULT_LEARN_TTL));
+        StickyConfig shared = parse(UPSTREAM + """
+                    sticky: { learn: cookie:JSESSIONID, store: redis, ttl: 2h }
+                redis: { address: redis://127.0.0.1:6379 }
+                """).upstreams().get("web").policies().sticky();
+        assertThat(shared).isEqualTo(new StickyConfig(null, "JSESSIONID", "redis", java.time.Duration.ofHours(2)));
     }
 
     @Test
-    void badStickySettingsAreErrorsAndRedisIsNotAvailableYet() {
+    void stickyStoreRedisNeedsTheRedisBlockAndLearnMode() {
         assertThat(errors(UPSTREAM + "    sticky: { learn: cookie:JSESSIONID, store: redis }\n")).containsExactly(
-                "test.yaml:9:48: sticky store 'redis' is not available in this version (README, \"not yet\"); use"
-                        + " store: local");
+                "test.yaml:9:48: sticky store 'redis' needs the top-level 'redis' block (redis: { address:"
+                        + " redis://host:6379 }); or use store: local");
+        assertThat(errors(UPSTREAM + """
+                    sticky: { cookie: SLUICE_ROUTE, store: redis }
+                redis: { address: redis://127.0.0.1:6379 }
+                """)).containsExactly(
+                "test.yaml:9:37: 'store' is only for learn mode (insert mode keeps the binding in the cookie)");
+        assertThat(errors(UPSTREAM + "    sticky: { learn: cookie:JSESSIONID, store: redsi }\n")).containsExactly(
+                "test.yaml:9:48: unknown sticky store 'redsi' (did you mean 'redis'?)");
+    }
+
+    @Test
+    void badStickySettingsAreErrors() {
         assertThat(errors(UPSTREAM + "    sticky: { cookie: S, learn: cookie:J }\n")).containsExactly(
                 "test.yaml:9:26: sticky needs exactly one of 'cookie' (insert mode: cookie: NAME) and 'learn'"
                         + " (learn: cookie:NAME)");

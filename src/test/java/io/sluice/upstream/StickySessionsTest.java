@@ -36,14 +36,15 @@ class StickySessionsTest {
 
     @Test
     void insertModeSetsSecureOnHttpsAndSessionCookieWithoutTtl() {
-        StickySessions s = new StickySessions(new StickyConfig("S", null, "local", null), "app", endpoints, null);
+        StickySessions s = new StickySessions(new StickyConfig("S", null, "local", null), "app", endpoints, null,
+                null);
         HttpHeaders h = new DefaultHttpHeaders();
         s.onResponse(h, endpoints.get(1), withCookie(null), true);
         assertThat(h.getAll("Set-Cookie")).containsExactly("S=" + s.token(endpoints.get(1)) + "; Path=/; HttpOnly; Secure");
         HttpHeaders none = new DefaultHttpHeaders();
         s.onResponse(none, endpoints.get(1), withCookie(s.token(endpoints.get(1))), true);
         assertThat(none.contains("Set-Cookie")).isFalse();
-        assertThat(s.endpointFor(withCookie(s.token(endpoints.get(1))))).isSameAs(endpoints.get(1));
+        assertThat(s.endpointFor(withCookie(s.token(endpoints.get(1))), null)).isSameAs(endpoints.get(1));
     }
 
     @Test
@@ -57,14 +58,14 @@ class StickySessionsTest {
     @Test
     void learnModeBindsAndALaterConfigWithTheSameSettingsKeepsTheBindings() {
         StickyConfig config = new StickyConfig(null, "S", "local", java.time.Duration.ofMinutes(5));
-        StickySessions s = new StickySessions(config, "app", endpoints, null);
+        StickySessions s = new StickySessions(config, "app", endpoints, null, null);
         HttpHeaders h = new DefaultHttpHeaders().add("Set-Cookie", "S=xyz; Path=/");
         s.onResponse(h, endpoints.get(0), withCookie(null), false);
-        assertThat(s.endpointFor(withCookie("xyz"))).isSameAs(endpoints.get(0));
-        StickySessions next = new StickySessions(config, "app", endpoints, s);
-        assertThat(next.endpointFor(withCookie("xyz"))).isSameAs(endpoints.get(0));
+        assertThat(s.endpointFor(withCookie("xyz"), null)).isSameAs(endpoints.get(0));
+        StickySessions next = new StickySessions(config, "app", endpoints, s, null);
+        assertThat(next.endpointFor(withCookie("xyz"), null)).isSameAs(endpoints.get(0));
         StickySessions changed = new StickySessions(new StickyConfig(null, "S", "local",
-                java.time.Duration.ofMinutes(6)), "app", endpoints, s);
-        assertThat(changed.endpointFor(withCookie("xyz"))).isNull();
+                java.time.Duration.ofMinutes(6)), "app", endpoints, s, null);
+        assertThat(changed.endpointFor(withCookie("xyz"), null)).isNull();
     }
 }
