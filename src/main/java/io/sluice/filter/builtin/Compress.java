@@ -32,8 +32,8 @@ public final class Compress implements FilterFactory<Compress.Settings> {
     static final long DEFAULT_MIN_LENGTH = 1024;
     static final List<String> DEFAULT_TYPES = List.of("text/*", "application/json", "application/*+json",
             "application/javascript", "application/xml", "application/*+xml", "image/svg+xml", "application/wasm");
-    /** The contract's order of preference. */
-    static final List<Coding> DEFAULT_ALGORITHMS = List.of(Coding.ZSTD, Coding.BR, Coding.GZIP);
+    /** The contract's order of preference (names: Coding is loaded only when a compress filter is configured). */
+    static final List<String> DEFAULT_ALGORITHMS = List.of("zstd", "br", "gzip");
 
     public record Settings(List<Coding> algorithms, long minLength, List<String> types) {
     }
@@ -58,7 +58,7 @@ public final class Compress implements FilterFactory<Compress.Settings> {
         List<Coding> algorithms = new ArrayList<>();
         if (!s.has("algorithms")) {
             // where Sluice has no zstd or brotli library for the platform, the default is what it can do
-            DEFAULT_ALGORITHMS.stream().filter(Coding::shippedHere).forEach(algorithms::add);
+            DEFAULT_ALGORITHMS.stream().map(Coding::of).filter(Coding::shippedHere).forEach(algorithms::add);
         }
         for (String a : s.has("algorithms") ? s.strings("algorithms") : List.<String>of()) {
             Coding c = Coding.of(a);
