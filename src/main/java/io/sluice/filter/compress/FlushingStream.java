@@ -10,6 +10,12 @@ import java.nio.ByteBuffer;
  * A coding whose library compresses through an {@link OutputStream} whose {@code flush()} pushes out everything
  * written so far as a decodable block, keeping the compression window (zstd-jni's ZSTD_e_flush, Brotli4j's
  * BROTLI_OPERATION_FLUSH) and whose {@code close()} ends the stream and frees the native state.
+ *
+ * <p>Why the libraries themselves and not Netty's ZstdEncoder and BrotliEncoder over them (in an EmbeddedChannel
+ * per response, as HttpContentCompressor does): a filter's parts are ByteBuffers, not a pipeline's ByteBufs, so
+ * the channel would be a detour of wrapping, copying and releasing for each part; and Netty's ZstdEncoder makes
+ * each flushed block a frame of its own, which forgets the window at every part of a stream where ZSTD_e_flush
+ * keeps it. The streams here are plain objects with one owner and a {@code close()}.
  */
 abstract class FlushingStream implements CompressingStream {
     /** How much of a part is copied at a time into the library (parts are read-only views, often direct). */
