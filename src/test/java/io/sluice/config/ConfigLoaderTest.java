@@ -805,7 +805,6 @@ class ConfigLoaderTest {
                 redis: { address: redis://127.0.0.1:6379 }
                 """);
         assertThat(errors).containsExactly(
-                "test.yaml:4:46: 'br' is not available in this version (gzip is)",
                 "test.yaml:4:58: filter 'cache' of the gateway contract is not available in this version (README,"
                         + " \"not yet\")");
     }
