@@ -14,9 +14,6 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
  * FILE:LINE:COL.
  */
 final class FilterBinder {
-    /** The contract's filters that are not built yet: named as such, not as unknown ones. */
-    private static final java.util.Set<String> NOT_YET = java.util.Set.of();
-
     private final YamlReader r;
     private final FilterTypes types;
     private final boolean sharedStore;
@@ -60,11 +57,6 @@ final class FilterBinder {
         Map.Entry<String, NodeTuple> only = entries.entrySet().iterator().next();
         String type = only.getKey();
         FilterFactory<?> factory = types.get(type);
-        if (factory == null && NOT_YET.contains(type)) {
-            r.error(only.getValue().getKeyNode(), "filter '" + type + "' of the gateway contract is not available in"
-                    + " this version (README, \"not yet\")");
-            return null;
-        }
         if (factory == null) {
             String hint = Suggestions.didYouMean(type, types.names());
             r.error(only.getValue().getKeyNode(), "unknown filter '" + type + "'" + (hint.isEmpty()

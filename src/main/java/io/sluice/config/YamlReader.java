@@ -92,10 +92,6 @@ final class YamlReader {
      *
      * @param where the place for messages, e.g. "in listener" or "at the top level"
      */
-    /** Keys of the gateway contract that are not built yet, and where they belong: named as such, not as unknown. */
-    private static final Map<String, String> NOT_YET = Map.of();
-    private static final Map<String, String> NOT_YET_WHERE = Map.of();
-
     Fields fields(Node node, String key, String where, List<String> known) {
         Map<String, NodeTuple> entries = entries(node, key);
         if (entries == null) {
@@ -106,9 +102,8 @@ final class YamlReader {
             if (known.contains(e.getKey())) {
                 kept.put(e.getKey(), e.getValue());
             } else {
-                String notYet = NOT_YET.get(e.getKey());
-                error(e.getValue().getKeyNode(), notYet != null && where.equals(NOT_YET_WHERE.get(e.getKey()))
-                        ? notYet : "unknown key '" + e.getKey() + "' " + where + Suggestions.didYouMean(e.getKey(), known));
+                error(e.getValue().getKeyNode(), "unknown key '" + e.getKey() + "' " + where
+                        + Suggestions.didYouMean(e.getKey(), known));
             }
         }
         return new Fields(this, node, where, kept);

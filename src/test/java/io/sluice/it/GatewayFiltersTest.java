@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpHandler;
 import io.sluice.filter.TestFilters;
+import io.sluice.filter.compress.Coding;
+import io.sluice.filter.compress.Decoders;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -468,6 +470,90 @@ class GatewayFiltersTest {
                     if (c[0].startsWith("GET")) {
                         assertThat(r.header("Content-Length")).as(c[0]).isNotNull();
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void compressSpeaksZstdAndBrotliByTheClientsChoiceAndStreams() throws Exception {
+        String text = "Sluice streams bodies. ".repeat(200);
+        String first = "data: the first event\n\n".repeat(60);
+        String rest = "data: a later event\n\n".repeat(60);
+        java.util.concurrent.Semaphore firstDecoded = new java.util.concurrent.Semaphore(0);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { compress: {} } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app", exchange -> {
+                 exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+                 exchange.getResponseHeaders().set("ETag", "\"v1\"");
+                 if (exchange.getRequestURI().getPath().equals("/events")) { // the rest only once the first decoded
+                     exchange.sendResponseHeaders(200, 0);
+                     exchange.getResponseBody().write(first.getBytes(StandardCharsets.UTF_8));
+                     exchange.getResponseBody().flush();
+                     try {
+                         if (!firstDecoded.tryAcquire(30, TimeUnit.SECONDS)) {
+                             throw new java.io.IOException("the client never decoded the first part: held back?");
+                         }
+                     } catch (InterruptedException e) {
+                         throw new java.io.InterruptedIOException();
+                     }
+                     exchange.getResponseBody().write(rest.getBytes(StandardCharsets.UTF_8));
+                 } else {
+                     byte[] body = text.getBytes(StandardCharsets.UTF_8);
+                     exchange.sendResponseHeaders(200, body.length);
+                     exchange.getResponseBody().write(body);
+                 }
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // the client's q-values first, then the configured order (zstd, br, gzip) among equals
+            String[][] choices = {
+                {"gzip, deflate, br, zstd", "zstd"}, {"br", "br"}, {"gzip, br", "br"}, {"zstd;q=0.5, br, gzip;q=0.8", "br"},
+                {"*", "zstd"}, {"zstd;q=0, *;q=0.5", "br"}, {"zstd;q=0.1, gzip", "gzip"}};
+            for (String[] c : choices) {
+                client.send("GET /text HTTP/1.1\r\nHost: h\r\nAccept-Encoding: " + c[0] + "\r\n\r\n");
+                RawHttp.Response r = client.read();
+                assertThat(r.header("Content-Encoding")).as(c[0]).isEqualTo(c[1]);
+                assertThat(r.header("Content-Length")).as(c[0]).isNull();
+                assertThat(r.header("Vary")).as(c[0]).isEqualTo("Accept-Encoding");
+                assertThat(r.header("ETag")).as(c[0]).isEqualTo("W/\"v1\"");
+                try (InputStream in = Decoders.decoder(Coding.of(c[1]), r.body())) {
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).as(c[0]).isEqualTo(text);
+                }
+            }
+
+            for (Coding coding : Coding.values()) {
+                client.send("GET /events HTTP/1.1\r\nHost: h\r\nAccept-Encoding: " + coding.token() + "\r\n\r\n");
+                assertThat(client.readHead().header("Content-Encoding")).isEqualTo(coding.token());
+                java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                byte[] want = first.getBytes(StandardCharsets.UTF_8);
+                boolean decoded = false;
+                while (!decoded) { // what came so far decodes to the first part, while the rest is not sent yet
+                    body.write(client.readChunk());
+                    try {
+                        decoded = java.util.Arrays.equals(
+                                Decoders.decodedSoFar(coding, body.toByteArray(), want.length), want);
+                    } catch (java.io.IOException notYet) {
+                        // the first part's compressed bytes came in more than one chunk: read on
+                    }
+                }
+                firstDecoded.release();
+                for (byte[] chunk = client.readChunk(); chunk.length > 0; chunk = client.readChunk()) {
+                    body.write(chunk);
+                }
+                try (InputStream in = Decoders.decoder(coding, body.toByteArray())) {
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).as(coding.token())
+                            .isEqualTo(first + rest);
                 }
             }
         }

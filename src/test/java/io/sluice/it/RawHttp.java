@@ -97,6 +97,27 @@ public final class RawHttp implements AutoCloseable {
         return new Response(status, headers, body, trailers);
     }
 
+    /** The status line and header fields of a response to a GET; its body to be read with {@link #readChunk}. */
+    public Response readHead() throws IOException {
+        String statusLine = line();
+        if (statusLine == null) {
+            throw new IOException("connection closed before a response");
+        }
+        return new Response(Integer.parseInt(statusLine.split(" ")[1]), readFields(), new byte[0], Map.of());
+    }
+
+    /** The next chunk of a chunked body as it comes; empty at the body's end (its trailers read and dropped). */
+    public byte[] readChunk() throws IOException {
+        int size = Integer.parseInt(line().split(";")[0].trim(), 16);
+        if (size == 0) {
+            readFields();
+            return new byte[0];
+        }
+        byte[] chunk = in.readNBytes(size);
+        line();
+        return chunk;
+    }
+
     /** The next {@code n} bytes as they come (after a 101, say); fewer only if the connection ends. */
     public byte[] readBytes(int n) throws IOException {
         return in.readNBytes(n);

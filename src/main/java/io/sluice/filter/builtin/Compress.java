@@ -7,36 +7,40 @@ import io.sluice.filter.api.FilterFactory;
 import io.sluice.filter.api.FilterSettings;
 import io.sluice.filter.api.FilterSetup;
 import io.sluice.filter.api.Headers;
-import java.io.ByteArrayOutputStream;
+import io.sluice.filter.compress.AcceptEncoding;
+import io.sluice.filter.compress.Coding;
+import io.sluice.filter.compress.CompressingStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 
 /**
- * {@code compress}: gzip for responses a client accepts it for ({@code Accept-Encoding}), of a listed type and
- * not smaller than {@code min_length} when their length is known; never a response that already has
- * {@code Content-Encoding}, a 206, an answer to HEAD, a 204 or 304, or one with {@code Cache-Control: no-transform}.
- * A compressed response has {@code Content-Encoding: gzip}, {@code Vary: Accept-Encoding}, no
- * {@code Content-Length} (it goes chunked), no {@code Accept-Ranges}, and a strong {@code ETag} made weak.
+ * {@code compress}: zstd, br or gzip, the client's choice among {@code algorithms} ({@code Accept-Encoding} with its
+ * q-values, then the configured order), for responses of a listed type and not smaller than {@code min_length}
+ * when their length is known; never a response that already has {@code Content-Encoding}, a 206, an answer to
+ * HEAD, a 204 or 304, or one with {@code Cache-Control: no-transform}. A compressed response has its
+ * {@code Content-Encoding}, {@code Vary: Accept-Encoding}, no {@code Content-Length} (it goes chunked), no
+ * {@code Accept-Ranges}, and a strong {@code ETag} made weak.
  *
- * <p>Each body part is compressed as it passes and flushed (a sync flush), so a streamed response (server-sent
- * events, a long download) reaches the client as it comes, at a small cost in ratio. The JDK's {@link Deflater}
- * does the work (zlib, native); {@code zstd} and {@code br} of the contract are not in this version.
+ * <p>Each body part is compressed as it passes and flushed, so a streamed response (server-sent events, a long
+ * download) reaches the client as it comes, at a small cost in ratio. The codings are in
+ * {@link io.sluice.filter.compress}; zstd's and brotli's native libraries load at the first response that uses
+ * them, and each response's compressor is freed when the response ends, however it ends.
  */
 public final class Compress implements FilterFactory<Compress.Settings> {
     static final long DEFAULT_MIN_LENGTH = 1024;
     static final List<String> DEFAULT_TYPES = List.of("text/*", "application/json", "application/*+json",
             "application/javascript", "application/xml", "application/*+xml", "image/svg+xml", "application/wasm");
-    /** zlib's level 5: most of level 9's ratio on text at a fraction of its CPU (nginx's default is 1). */
-    static final int LEVEL = 5;
+    /** The contract's order of preference (names: Coding is loaded only when a compress filter is configured). */
+    static final List<String> DEFAULT_ALGORITHMS = List.of("zstd", "br", "gzip");
 
-    public record Settings(long minLength, List<String> types) {
+    public record Settings(List<Coding> algorithms, long minLength, List<String> types) {
     }
 
-    private static final FilterContext.Key<Boolean> ACCEPTS = FilterContext.Key.of("compress.accepts");
-    private static final FilterContext.Key<Gzip> STREAM = FilterContext.Key.of("compress.stream");
+    /** The codings the client takes, best first (set only when there is one). */
+    private static final FilterContext.Key<List<Coding>> ACCEPTED = FilterContext.Key.of("compress.accepted");
+    private static final FilterContext.Key<CompressingStream> STREAM = FilterContext.Key.of("compress.stream");
 
     @Override
     public String type() {
@@ -51,12 +55,26 @@ public final class Compress implements FilterFactory<Compress.Settings> {
     @Override
     public Settings configure(FilterSettings s) {
         boolean ok = true;
-        for (String a : s.strings("algorithms")) {
-            if (!a.equals("gzip")) {
-                s.error("algorithms", a.equals("zstd") || a.equals("br")
-                        ? "'" + a + "' is not available in this version (gzip is)"
-                        : "unknown algorithm '" + a + "' (expected gzip)");
+        List<Coding> algorithms = new ArrayList<>();
+        if (!s.has("algorithms")) {
+            // where Sluice has no zstd or brotli library for the platform, the default is what it can do
+            DEFAULT_ALGORITHMS.stream().map(Coding::of).filter(Coding::shippedHere).forEach(algorithms::add);
+        }
+        for (String a : s.has("algorithms") ? s.strings("algorithms") : List.<String>of()) {
+            Coding c = Coding.of(a);
+            if (c == null) {
+                s.error("algorithms", "unknown algorithm '" + a + "' (expected zstd, br or gzip)");
                 ok = false;
+            } else if (!c.shippedHere()) {
+                s.error("algorithms", "'" + a + "' needs its native library, which Sluice has for Linux x86_64 only"
+                        + " (this is " + System.getProperty("os.name") + " " + System.getProperty("os.arch")
+                        + "): leave it out of algorithms");
+                ok = false;
+            } else if (algorithms.contains(c)) {
+                s.error("algorithms", "'" + a + "' is listed twice");
+                ok = false;
+            } else {
+                algorithms.add(c);
             }
         }
         if (s.has("algorithms") && s.strings("algorithms").isEmpty()) {
@@ -71,7 +89,7 @@ public final class Compress implements FilterFactory<Compress.Settings> {
                 ok = false;
             }
         }
-        return ok ? new Settings(min, List.copyOf(types)) : null;
+        return ok ? new Settings(List.copyOf(algorithms), min, List.copyOf(types)) : null;
     }
 
     @Override
@@ -79,9 +97,12 @@ public final class Compress implements FilterFactory<Compress.Settings> {
         return new Filter() {
             @Override
             public io.sluice.filter.api.Verdict onRequest(FilterContext context) {
-                if (!"HEAD".equals(context.request().method())
-                        && acceptsGzip(context.request().headers().getAll("Accept-Encoding"))) {
-                    context.set(ACCEPTS, Boolean.TRUE);
+                if (!"HEAD".equals(context.request().method())) {
+                    List<Coding> accepted = AcceptEncoding.acceptable(settings.algorithms(),
+                            context.request().headers().getAll("Accept-Encoding"));
+                    if (!accepted.isEmpty()) {
+                        context.set(ACCEPTED, accepted);
+                    }
                 }
                 return io.sluice.filter.api.Verdict.next();
             }
@@ -96,24 +117,32 @@ public final class Compress implements FilterFactory<Compress.Settings> {
                     return;
                 }
                 Cors.addVary(out, "Accept-Encoding"); // compressed or not, this response depends on Accept-Encoding
-                if (context.get(ACCEPTS) == null) {
+                List<Coding> accepted = context.get(ACCEPTED);
+                if (accepted == null) {
                     return;
                 }
-                out.set("Content-Encoding", "gzip");
-                out.remove("Content-Length");
-                out.remove("Accept-Ranges");
-                String etag = out.get("ETag");
-                if (etag != null && etag.startsWith("\"")) {
-                    out.set("ETag", "W/" + etag); // the compressed bytes are another representation
+                for (Coding coding : accepted) {
+                    CompressingStream stream = coding.open(); // null: its native library cannot load here
+                    if (stream != null) {
+                        context.onEnd(stream::close); // its native memory goes when the response ends, however
+                        context.set(STREAM, stream);
+                        out.set("Content-Encoding", coding.token());
+                        out.remove("Content-Length");
+                        out.remove("Accept-Ranges");
+                        String etag = out.get("ETag");
+                        if (etag != null && etag.startsWith("\"")) {
+                            out.set("ETag", "W/" + etag); // the compressed bytes are another representation
+                        }
+                        return;
+                    }
                 }
-                context.set(STREAM, new Gzip());
             }
 
             @Override
             public void onResponseBody(FilterContext context, BodyPart part) {
-                Gzip gzip = context.get(STREAM);
-                if (gzip != null) {
-                    part.replace(ByteBuffer.wrap(gzip.compress(part.content(), part.isLast())));
+                CompressingStream stream = context.get(STREAM);
+                if (stream != null) {
+                    part.replace(ByteBuffer.wrap(stream.compress(part.content(), part.isLast())));
                 }
             }
 
@@ -122,35 +151,6 @@ public final class Compress implements FilterFactory<Compress.Settings> {
                 return true;
             }
         };
-    }
-
-    /** Whether {@code Accept-Encoding} takes gzip: named (or {@code *}) with a quality above 0 (RFC 9110 §12.5.3). */
-    static boolean acceptsGzip(List<String> acceptEncoding) {
-        Boolean gzip = null;
-        boolean any = false;
-        for (String field : acceptEncoding) {
-            for (String item : field.split(",")) {
-                String[] parts = item.split(";");
-                String coding = parts[0].strip().toLowerCase(Locale.ROOT);
-                boolean zero = false;
-                for (int i = 1; i < parts.length; i++) {
-                    String p = parts[i].strip().toLowerCase(Locale.ROOT);
-                    if (p.startsWith("q=")) {
-                        try {
-                            zero = Double.parseDouble(p.substring(2)) <= 0;
-                        } catch (NumberFormatException e) {
-                            zero = true;
-                        }
-                    }
-                }
-                if (coding.equals("gzip") || coding.equals("x-gzip")) {
-                    gzip = !zero;
-                } else if (coding.equals("*")) {
-                    any = !zero;
-                }
-            }
-        }
-        return gzip != null ? gzip : any;
     }
 
     /** A known length under {@code min} (or one that does not parse: left alone). */
@@ -198,44 +198,5 @@ public final class Compress implements FilterFactory<Compress.Settings> {
             }
         }
         return false;
-    }
-
-    /** One response's gzip stream (RFC 1952): a header, raw deflate with a sync flush per part, CRC-32 and size. */
-    static final class Gzip {
-        private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
-        private final Deflater deflater = new Deflater(LEVEL, true);
-        private final CRC32 crc = new CRC32();
-        private final byte[] buffer = new byte[8192];
-        private long size;
-        private boolean started;
-
-        byte[] compress(ByteBuffer in, boolean last) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, in.remaining() / 2));
-            if (!started) {
-                started = true;
-                out.write(HEADER, 0, HEADER.length);
-            }
-            size += in.remaining();
-            crc.update(in.duplicate());
-            deflater.setInput(in);
-            if (last) {
-                deflater.finish();
-                while (!deflater.finished()) {
-                    out.write(buffer, 0, deflater.deflate(buffer));
-                }
-                deflater.end(); // its native memory now, not at the next collection
-                int c = (int) crc.getValue();
-                int n = (int) size;
-                out.write(new byte[] {(byte) c, (byte) (c >> 8), (byte) (c >> 16), (byte) (c >> 24),
-                        (byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)}, 0, 8);
-            } else {
-                int n;
-                do {
-                    n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
-                    out.write(buffer, 0, n);
-                } while (n == buffer.length || !deflater.needsInput());
-            }
-            return out.toByteArray();
-        }
     }
 }
