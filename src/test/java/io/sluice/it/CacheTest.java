@@ -415,4 +415,41 @@ class CacheTest {
             assertThat(again.header("Last-Modified")).isEqualTo(file.header("Last-Modified"));
         }
     }
+
+    @Test
+    void withCompressAfterItEachEncodingIsStoredAsItsOwnVariant() throws Exception {
+        Origin origin = new Origin();
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { cache: {} }, { compress: { algorithms: [gzip], min_length: 0B } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app))) {
+            RawHttp.Response gzip = get(sluice, "/text", "Accept-Encoding: gzip");
+            assertThat(gzip.header("Content-Encoding")).isEqualTo("gzip");
+            assertThat(gzip.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+            RawHttp.Response plain = get(sluice, "/text");
+            assertThat(plain.header("Content-Encoding")).isNull();
+            assertThat(plain.bodyText()).isEqualTo("/text #2");
+
+            RawHttp.Response gzipHit = get(sluice, "/text", "Accept-Encoding: gzip");
+            assertThat(gzipHit.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(gzipHit.header("Content-Encoding")).isEqualTo("gzip");
+            assertThat(gzipHit.header("Vary")).isEqualTo("Accept-Encoding");
+            try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipHit.body()))) {
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("/text #1");
+            }
+            RawHttp.Response plainHit = get(sluice, "/text");
+            assertThat(plainHit.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(plainHit.bodyText()).isEqualTo("/text #2");
+            assertThat(origin.count("/text")).isEqualTo(2);
+        }
+    }
 }

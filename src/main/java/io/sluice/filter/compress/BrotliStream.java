@@ -17,7 +17,8 @@ final class BrotliStream extends FlushingStream {
     private static final int INPUT_BUFFER = 16 * 1024;
 
     /** Why the library did not load, or null; tried once, when the first response is compressed with br. */
-    static final Throwable LOAD_FAILURE = NativeLibrary.load(Coding.BR, Brotli4jLoader::ensureAvailability);
+    static final Throwable LOAD_FAILURE = NativeLibrary.load(Coding.BR, "brotli4j.library.path",
+            "libbrotli.so", Brotli4jLoader::ensureAvailability);
 
     BrotliStream() {
         super(sink -> new BrotliOutputStream(sink,

@@ -15,7 +15,8 @@ final class ZstdStream extends FlushingStream {
     static final int WINDOW_LOG = 19;
 
     /** Why the library did not load, or null; tried once, when the first response is compressed with zstd. */
-    static final Throwable LOAD_FAILURE = NativeLibrary.load(Coding.ZSTD, Native::load);
+    static final Throwable LOAD_FAILURE = NativeLibrary.load(Coding.ZSTD, "ZstdNativePath", "libzstd-jni-*.so",
+            Native::load);
 
     ZstdStream() {
         // the NoFinalizer variant: close() frees the context, no finalizer is registered for each response; its
