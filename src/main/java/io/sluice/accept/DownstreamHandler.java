@@ -487,6 +487,12 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         };
         ChannelFuture sent = route.staticFiles().serve(ctx, request, path, decorator);
         staticBody = sent.isDone() ? null : sent;
+        if (run != null && !sent.isDone()) {
+            // The body filters see chunks until the file is sent: their end (compress frees its compressor there)
+            // comes then, not with the exchange, which ends now so that the next request can be read.
+            filters = null;
+            sent.addListener(f -> run.end());
+        }
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);
     }
@@ -506,8 +512,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     /** A whole response the proxy made (local reply, respond, a filter's answer): finished and written. */
     private void writeFull(FullHttpResponse response) {
         finishHead(response);
-        if (exchange.method() == HttpMethod.HEAD && response.content().isReadable()) {
-            // HTTP/1.1's encoder drops a HEAD answer's body, HTTP/2's and HTTP/3's frame codecs would send it
+        int code = response.status().code();
+        if ((exchange.method() == HttpMethod.HEAD || code == 204 || code == 304) && response.content().isReadable()) {
+            // HTTP/1.1's encoder drops such an answer's body, HTTP/2's and HTTP/3's frame codecs would send it
             FullHttpResponse headOnly = response.replace(Unpooled.EMPTY_BUFFER);
             response.release();
             response = headOnly;

@@ -187,13 +187,6 @@ public final class RedisStore implements AutoCloseable {
         return c == null ? notConnected() : c.async().set(key, value, SetArgs.Builder.px(Math.max(1, ttlMillis)));
     }
 
-    /** Sets {@code key} to {@code value} when it has no value (NX), forgotten after {@code ttlMillis}. */
-    public CompletionStage<String> setIfAbsent(String key, byte[] value, long ttlMillis) {
-        StatefulRedisConnection<String, byte[]> c = connection;
-        return c == null ? notConnected()
-                : c.async().set(key, value, SetArgs.Builder.nx().px(Math.max(1, ttlMillis)));
-    }
-
     /** Deletes {@code keys}; completes with how many existed. */
     public CompletionStage<Long> delete(String... keys) {
         StatefulRedisConnection<String, byte[]> c = connection;

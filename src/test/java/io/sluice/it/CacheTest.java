@@ -73,6 +73,9 @@ class CacheTest {
                 h.set("Cache-Control", "max-age=0");
                 if ("\"e1\"".equals(inm)) {
                     h.set("Cache-Control", "max-age=0, must-revalidate");
+                    if (path.equals("/etag-cookie")) {
+                        h.set("Set-Cookie", "session=renewed");
+                    }
                     ex.sendResponseHeaders(304, -1);
                     ex.close();
                     return;
@@ -93,6 +96,12 @@ class CacheTest {
             } else if (path.startsWith("/big")) {
                 h.set("Cache-Control", "max-age=60");
                 body = "x".repeat(20_000) + n;
+            } else if (path.startsWith("/events")) { // not storable, and slow
+                try {
+                    slow.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             } else if (path.startsWith("/slow")) {
                 try {
                     slow.await(30, TimeUnit.SECONDS);
@@ -450,6 +459,85 @@ class CacheTest {
             assertThat(plainHit.header("Cache-Status")).startsWith("sluice; hit");
             assertThat(plainHit.bodyText()).isEqualTo("/text #2");
             assertThat(origin.count("/text")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void whatTheReviewFound() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            // a 304's Set-Cookie reaches the client, and is not stored
+            get(sluice, "/etag-cookie");
+            RawHttp.Response renewed = get(sluice, "/etag-cookie");
+            assertThat(renewed.bodyText()).isEqualTo("/etag-cookie #1");
+            assertThat(renewed.header("Set-Cookie")).isEqualTo("session=renewed");
+
+            // a Range request on a stale entry is not turned into a revalidation (its If-Range would be lost)
+            get(sluice, "/etag-range");
+            get(sluice, "/etag-range", "Range: bytes=2-", "If-Range: \"e1\"");
+            assertThat(origin.ifNoneMatch).containsExactly("null", "\"e1\"", "null", "null");
+
+            // only-if-cached: 504 when nothing fresh is stored
+            RawHttp.Response onlyIfCached = get(sluice, "/never", "Cache-Control: only-if-cached");
+            assertThat(onlyIfCached.status()).isEqualTo(504);
+            assertThat(origin.count("/never")).isZero();
+
+            // misses on a response that cannot be stored do not wait for each other
+            List<CompletableFuture<RawHttp.Response>> waiting = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                waiting.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return get(sluice, "/events");
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+                if (i == 0) {
+                    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/events") == 1);
+                }
+            }
+            origin.slow.countDown(); // the first answers (not storable): the two waiting go upstream at once
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/events") == 3);
+            for (CompletableFuture<RawHttp.Response> w : waiting) {
+                assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void twoRoutesNeverShareEntriesInRedis() throws Exception {
+        Origin origin = new Origin();
+        try (RedisServerProcess redis = RedisServerProcess.start(); TestUpstream app = TestUpstream.start("app", origin)) {
+            Map<String, String> env = new HashMap<>(TestUpstream.env(app));
+            env.put("REDIS_PORT", Integer.toString(redis.port()));
+            String yaml = """
+                    listeners:
+                      - name: main
+                        address: 127.0.0.1:0
+                        routes:
+                          - name: canary
+                            match: { headers: { X-Canary: "1" } }
+                            filters: [ { cache: { redis: true, default_ttl: 60s } } ]
+                            respond: { status: 200, body: "canary" }
+                          - name: stable
+                            filters: [ { cache: { redis: true } } ]
+                            upstream: app
+                    upstreams:
+                      app:
+                        endpoints: [ { address: "${UP1}" } ]
+                    redis: { address: "redis://127.0.0.1:${REDIS_PORT}" }
+                    """;
+            try (SluiceUnderTest a = SluiceUnderTest.start(yaml, env); SluiceUnderTest b = SluiceUnderTest.start(yaml, env)) {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        a.sluice().sharedStoreConnected() && b.sluice().sharedStoreConnected());
+                assertThat(get(a, "/page").bodyText()).isEqualTo("/page #1");
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        get(b, "/page").header("Cache-Status").startsWith("sluice; hit"));
+                RawHttp.Response canary = get(b, "/page", "X-Canary: 1");
+                assertThat(canary.bodyText()).isEqualTo("canary");
+                assertThat(canary.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
+            }
         }
     }
 }

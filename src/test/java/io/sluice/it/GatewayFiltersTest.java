@@ -400,6 +400,38 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void aLargeStaticFileIsCompressedToItsLastByteInEveryCoding(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // 2 MiB of text that compresses to about three quarters: the file's chunks are still being written
+        // (the client's socket full) when the exchange ends, and each must still pass through the compressor
+        java.util.Random random = new java.util.Random(7);
+        byte[] bytes = new byte[1536 * 1024];
+        random.nextBytes(bytes);
+        String text = java.util.Base64.getEncoder().encodeToString(bytes);
+        java.nio.file.Files.writeString(dir.resolve("big.txt"), text);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { compress: {} } ]
+                        static: { root: "${ROOT}" }
+                """;
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("ROOT", dir.toString()))) {
+            for (io.sluice.filter.compress.Coding coding : io.sluice.filter.compress.Coding.values()) {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /big.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: " + coding.token() + "\r\n\r\n");
+                    RawHttp.Response r = client.read();
+                    assertThat(r.header("Content-Encoding")).isEqualTo(coding.token());
+                    try (java.io.InputStream in = io.sluice.filter.compress.Decoders.decoder(coding, r.body())) {
+                        assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).as(coding.token()).isEqualTo(text);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void compressGzipsWhatTheClientAcceptsAndLeavesTheRest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         String text = "Sluice streams bodies. ".repeat(200);

@@ -86,7 +86,8 @@ public final class Cache implements FilterFactory<Cache.Settings> {
     @Override
     public Filter create(Settings settings, FilterSetup setup) {
         HttpCache cache = setup.keep("store", HttpCache.class, HttpCache::new);
-        cache.configure(settings.memory(), settings.redis() && setup instanceof SharedStores shared ? shared.redis() : null);
+        cache.configure(settings.memory(), settings.redis() && setup instanceof SharedStores shared ? shared.redis() : null,
+                setup.listener() + "/" + (setup.route() == null ? "" : setup.route()));
         return new CacheFilter(settings, cache);
     }
 
@@ -95,6 +96,8 @@ public final class Cache implements FilterFactory<Cache.Settings> {
         final String key;
         final boolean head;
         final CacheControl asked;
+        boolean ranged;                 // a Range request: never revalidated for, never waited for
+        CompletableFuture<Void> leading; // this request's miss is the one the others wait for
         String forward = "fwd=miss";    // why it went upstream, for Cache-Status
         StoredResponse revalidating;    // the stale response the upstream is asked about
         String clientIfNoneMatch;       // the client's own conditions, set aside while revalidating
@@ -141,6 +144,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             CacheControl asked = CacheControl.parse(h.getAll("Cache-Control"),
                     h.getAll("Cache-Control").isEmpty() && "no-cache".equalsIgnoreCase(trim(h.get("Pragma"))));
             Lookup lookup = new Lookup(key(context), head, asked);
+            lookup.ranged = h.contains("Range");
             context.set(LOOKUP, lookup);
             StoredResponse stored = cache.local(lookup.key, h);
             if (stored != null || !cache.shared()) {
@@ -150,12 +154,16 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                     .thenApplyAsync(found -> use(context, lookup, found, true), context.executor()));
         }
 
-        private static String key(FilterContext context) {
-            return HttpCache.key(context.clientUri(), context.request().headers().get("Host"));
+        private String key(FilterContext context) {
+            return cache.key(context.clientUri(), context.request().headers().get("Host"));
         }
 
         /** Answers from {@code stored} when it may, else sends the request upstream (as a revalidation when it can). */
         private Verdict use(FilterContext context, Lookup lookup, StoredResponse stored, boolean mayWait) {
+            if (lookup.asked.onlyIfCached() && (stored == null || !stored.fresh(System.currentTimeMillis()))) {
+                return Verdict.answer(Reply.text(504, "not in the cache (only-if-cached)")
+                        .header("Cache-Status", NAME + "; fwd=miss"));
+            }
             if (stored == null) {
                 return miss(context, lookup, mayWait);
             }
@@ -166,7 +174,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 return Verdict.answer(hit(context, lookup, stored, now));
             }
             lookup.forward = fresh ? "fwd=request" : "fwd=stale";
-            if (!lookup.head && stored.hasValidator()) {
+            if (!lookup.head && !lookup.ranged && stored.hasValidator()) {
                 Headers h = context.request().headers();
                 lookup.revalidating = stored;
                 lookup.clientIfNoneMatch = h.get("If-None-Match");
@@ -193,12 +201,13 @@ public final class Cache implements FilterFactory<Cache.Settings> {
          * HEAD, or a request that forbids storing, goes on at once).
          */
         private Verdict miss(FilterContext context, Lookup lookup, boolean mayWait) {
-            if (lookup.head || lookup.asked.noStore()) {
+            if (lookup.head || lookup.ranged || lookup.asked.noStore()) {
                 return Verdict.next();
             }
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> first = cache.lead(lookup.key, mine);
             if (first == null) {
+                lookup.leading = mine;
                 context.onEnd(() -> cache.done(lookup.key, mine));
                 return Verdict.next();
             }
@@ -271,13 +280,20 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                     cacheStatus += "; stored";
                 }
             }
+            if (lookup.collected == null) {
+                release(lookup); // nothing will be stored: those waiting go on now
+            }
             out.add("Cache-Status", cacheStatus);
         }
 
         /** The upstream says the stale response is still good: it is refreshed, stored, and becomes the answer. */
         private void answerFromRefreshed(FilterContext context, Lookup lookup, Headers out, long now) {
             StoredResponse refreshed = CacheRules.refresh(lookup.revalidating, out, settings.defaultTtlMillis(), now);
-            cache.store(lookup.key, refreshed, context.request().headers());
+            CacheControl told = CacheControl.parse(out.getAll("Cache-Control"), false);
+            List<String> cookies = out.getAll("Set-Cookie"); // for this client, never stored
+            if (!told.noStore() && !told.isPrivate() && cookies.isEmpty()) {
+                cache.store(lookup.key, refreshed, context.request().headers());
+            }
             boolean notModified = lookup.clientConditional
                     && CacheRules.notModified(refreshed, lookup.clientIfNoneMatch, lookup.clientIfModifiedSince);
             List<String> names = new ArrayList<>();
@@ -289,6 +305,9 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             }
             for (Map.Entry<String, String> f : notModified ? CacheRules.notModifiedFields(refreshed) : refreshed.headers()) {
                 out.add(f.getKey(), f.getValue());
+            }
+            for (String c : cookies) {
+                out.add("Set-Cookie", c);
             }
             out.set("Age", Long.toString(refreshed.ageMillis(now) / 1000));
             out.add("Cache-Status", NAME + "; " + lookup.forward + "; fwd-status=304");
@@ -318,6 +337,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             }
             if (collected.size() + part.length() > settings.maxObject()) {
                 lookup.collected = null; // too large to store; it streams on regardless
+                release(lookup);
                 return;
             }
             ByteBuffer bytes = part.content();
@@ -333,6 +353,14 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 cache.store(lookup.key, new StoredResponse(lookup.status, lookup.fields, collected.toByteArray(),
                         lookup.responseMillis, lookup.initialAge, lookup.lifetime, List.copyOf(lookup.vary)),
                         context.request().headers());
+                release(lookup);
+            }
+        }
+
+        /** Those waiting for this request's miss go on (to the stored response, or upstream). */
+        private void release(Lookup lookup) {
+            if (lookup.leading != null) {
+                cache.done(lookup.key, lookup.leading);
             }
         }
 

@@ -9,14 +9,14 @@ import java.util.Locale;
  * directive: stricter than the RFC needs, never wrong. A bad or missing number is -1 ("not given").
  */
 public record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean isPublic,
-                           boolean mustRevalidate, long maxAge, long sMaxAge) {
+                           boolean mustRevalidate, long maxAge, long sMaxAge, boolean onlyIfCached) {
 
-    static final CacheControl NONE = new CacheControl(false, false, false, false, false, -1, -1);
+    static final CacheControl NONE = new CacheControl(false, false, false, false, false, -1, -1, false);
 
     /** Parses every value of {@code Cache-Control}; {@code pragmaNoCache} for a request's {@code Pragma: no-cache}. */
     public static CacheControl parse(List<String> values, boolean pragmaNoCache) {
         if (values.isEmpty()) {
-            return pragmaNoCache ? new CacheControl(false, true, false, false, false, -1, -1) : NONE;
+            return pragmaNoCache ? new CacheControl(false, true, false, false, false, -1, -1, false) : NONE;
         }
         boolean noStore = false;
         boolean noCache = false;
@@ -25,6 +25,7 @@ public record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, 
         boolean mustRevalidate = false;
         long maxAge = -1;
         long sMaxAge = -1;
+        boolean onlyIfCached = false;
         for (String value : values) {
             for (String item : splitOutsideQuotes(value)) {
                 int eq = item.indexOf('=');
@@ -38,13 +39,14 @@ public record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, 
                     case "must-revalidate", "proxy-revalidate" -> mustRevalidate = true;
                     case "max-age" -> maxAge = seconds(arg, maxAge);
                     case "s-maxage" -> sMaxAge = seconds(arg, sMaxAge);
+                    case "only-if-cached" -> onlyIfCached = true;
                     default -> {
                         // extensions and directives a shared cache does not act on (no-transform, immutable, ...)
                     }
                 }
             }
         }
-        return new CacheControl(noStore, noCache, priv, pub, mustRevalidate, maxAge, sMaxAge);
+        return new CacheControl(noStore, noCache, priv, pub, mustRevalidate, maxAge, sMaxAge, onlyIfCached);
     }
 
     /** Delta-seconds; a second value of one directive makes it invalid (RFC 9111 §4.2.1: treat as stale, 0). */

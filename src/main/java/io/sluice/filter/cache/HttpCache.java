@@ -54,12 +54,20 @@ public final class HttpCache {
     private volatile Cache<String, Object> memory; // null: no local level (memory: 0)
     private volatile long memoryBytes = -1;
     private volatile RedisStore redis;              // null: no shared level
+    private volatile String namespace = "";
     private final ConcurrentHashMap<String, CompletableFuture<Void>> misses = new ConcurrentHashMap<>();
     private volatile long redisFailureLogged;
 
-    /** Applies the settings of the configuration in force (at start and at each reload). */
-    public synchronized void configure(long memoryBytes, RedisStore redis) {
+    /**
+     * Applies the settings of the configuration in force (at start and at each reload).
+     *
+     * @param namespace the filter's place ({@code listener/route}): part of every key, so that two routes (a
+     *                  canary and its stable side, an http and an https listener) never answer with each other's
+     *                  responses, in Redis either
+     */
+    public synchronized void configure(long memoryBytes, RedisStore redis, String namespace) {
         this.redis = redis;
+        this.namespace = namespace;
         if (memoryBytes == this.memoryBytes) {
             return;
         }
@@ -84,9 +92,12 @@ public final class HttpCache {
         return redis != null;
     }
 
-    /** The key of a request: its path and query as the client sent them, and its host. */
-    public static String key(String uri, String host) {
-        return uri + " " + (host == null ? "" : host.toLowerCase(java.util.Locale.ROOT));
+    /**
+     * The key of a request: its path and query as the client sent them, its host, and the filter's place (after a
+     * tab, which neither a request target nor a host can hold).
+     */
+    public String key(String uri, String host) {
+        return uri + " " + (host == null ? "" : host.toLowerCase(java.util.Locale.ROOT)) + "\t" + namespace;
     }
 
     /** The variant key of {@code base} for a request's values of the {@code names} fields. */
@@ -164,10 +175,17 @@ public final class HttpCache {
             r.set(REDIS_ENTRY + base, response.toBytes(), keep).whenComplete((ok, e) -> redisFailed(e));
         } else {
             r.delete(REDIS_ENTRY + base);
-            r.setIfAbsent(REDIS_VARY + base, new VaryNames(response.vary(), response.responseMillis()).toBytes(),
-                    VARY_KEPT_MILLIS);
             r.set(REDIS_ENTRY + variant(base, response.vary(), request), response.toBytes(), keep)
                     .whenComplete((ok, e) -> redisFailed(e));
+            // the names are written again only when they changed: a new list (and its "since") hides the variants
+            // stored under the old one
+            r.get(REDIS_VARY + base).thenAccept(current -> {
+                VaryNames v = current == null ? null : VaryNames.fromBytes(current);
+                if (v == null || !v.names().equals(response.vary())) {
+                    r.set(REDIS_VARY + base, new VaryNames(response.vary(), response.responseMillis()).toBytes(),
+                            VARY_KEPT_MILLIS);
+                }
+            });
         }
     }
 
@@ -247,7 +265,7 @@ public final class HttpCache {
             Set<String> all = new HashSet<>(entries);
             all.addAll(markers);
             return all;
-        }).thenCompose(all -> r.delete(all.toArray(new String[0])).thenApply(n -> {
+        }).thenCompose(all -> deleteInBatches(r, List.copyOf(all)).thenApply(n -> {
             Set<String> removed = new HashSet<>();
             for (String k : all) {
                 if (k.startsWith(REDIS_ENTRY)) {
@@ -259,6 +277,16 @@ public final class HttpCache {
             log.warn("cache: purging '{}' in redis failed: {}", prefix, e.toString());
             return Set.of();
         });
+    }
+
+    /** DEL a thousand keys at a time: one command for a million keys would hold Redis for every instance. */
+    private static CompletionStage<Long> deleteInBatches(RedisStore r, List<String> keys) {
+        CompletionStage<Long> done = CompletableFuture.completedFuture(0L);
+        for (int from = 0; from < keys.size(); from += 1000) {
+            String[] batch = keys.subList(from, Math.min(keys.size(), from + 1000)).toArray(new String[0]);
+            done = done.thenCompose(n -> r.delete(batch).thenApply(m -> n + m));
+        }
+        return done;
     }
 
     /** {@code text} as a Redis glob that matches only itself. */
