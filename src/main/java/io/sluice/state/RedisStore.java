@@ -79,6 +79,14 @@ public final class RedisStore implements AutoCloseable {
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
         this.client = RedisClient.create(resources, RedisURI.create(config.address()));
         client.setOptions(ClientOptions.builder()
+                // A Redis that stops answering without closing the connection (a host gone, a partition) would
+                // keep the connection open for the kernel's retransmissions, about 15 minutes, with every command
+                // queued in it meanwhile: unacknowledged data for 10 s ends it, and Lettuce reconnects.
+                .socketOptions(io.lettuce.core.SocketOptions.builder()
+                        .connectTimeout(java.time.Duration.ofSeconds(2))
+                        .tcpUserTimeout(io.lettuce.core.SocketOptions.TcpUserTimeoutOptions.builder().enable()
+                                .tcpUserTimeout(java.time.Duration.ofSeconds(10)).build())
+                        .build())
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(config.timeout()))

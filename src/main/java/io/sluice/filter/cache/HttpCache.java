@@ -57,6 +57,13 @@ public final class HttpCache {
     private volatile String namespace = "";
     private final ConcurrentHashMap<String, CompletableFuture<Void>> misses = new ConcurrentHashMap<>();
     private volatile long redisFailureLogged;
+    /**
+     * Bytes of responses on their way to Redis. Lettuce queues what the connection cannot send yet; a Redis that
+     * stops answering without closing the connection would have every stored response queue there, so writes over
+     * this bound are skipped (the response stays in memory; another instance fetches it upstream).
+     */
+    private final java.util.concurrent.atomic.AtomicLong redisWriting = new java.util.concurrent.atomic.AtomicLong();
+    static final long REDIS_WRITING_MAX = 64L << 20;
 
     /**
      * Applies the settings of the configuration in force (at start and at each reload).
@@ -170,13 +177,22 @@ public final class HttpCache {
             return;
         }
         long keep = keepMillis(response, System.currentTimeMillis());
+        int size = response.body().length;
+        if (redisWriting.addAndGet(size) > REDIS_WRITING_MAX) {
+            redisWriting.addAndGet(-size);
+            redisFailed(new IllegalStateException("over " + (REDIS_WRITING_MAX >> 20) + " MiB of responses not yet"
+                    + " written to redis; this one is kept in memory only"));
+            return;
+        }
+        String entryKey = REDIS_ENTRY + (response.vary().isEmpty() ? base : variant(base, response.vary(), request));
+        r.set(entryKey, response.toBytes(), keep).whenComplete((ok, e) -> {
+            redisWriting.addAndGet(-size);
+            redisFailed(e);
+        });
         if (response.vary().isEmpty()) {
             r.delete(REDIS_VARY + base);
-            r.set(REDIS_ENTRY + base, response.toBytes(), keep).whenComplete((ok, e) -> redisFailed(e));
         } else {
             r.delete(REDIS_ENTRY + base);
-            r.set(REDIS_ENTRY + variant(base, response.vary(), request), response.toBytes(), keep)
-                    .whenComplete((ok, e) -> redisFailed(e));
             // the names are written again only when they changed: a new list (and its "since") hides the variants
             // stored under the old one
             r.get(REDIS_VARY + base).thenAccept(current -> {
