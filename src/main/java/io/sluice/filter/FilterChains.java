@@ -79,6 +79,17 @@ public final class FilterChains {
         });
     }
 
+    /** What each {@code cache} filter in force did, for /metrics. Any thread. */
+    public java.util.List<io.sluice.metrics.CacheStats> cacheStats() {
+        java.util.List<io.sluice.metrics.CacheStats> stats = new java.util.ArrayList<>();
+        for (Object state : kept.values()) {
+            if (state instanceof HttpCache cache) {
+                stats.add(cache.stats());
+            }
+        }
+        return stats;
+    }
+
     /** Starts a new build: the places used from now on are the ones {@link #retainOnly} keeps. */
     public synchronized void beginBuild() {
         used.clear();

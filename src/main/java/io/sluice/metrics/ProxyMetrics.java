@@ -74,6 +74,7 @@ public final class ProxyMetrics {
     private final Histogram requestDuration;
     private final ConcurrentMap<List<String>, Recorder> recorders = new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<? extends MeteredUpstream>> upstreams = List::of;
+    private volatile Supplier<? extends Collection<CacheStats>> caches = List::of;
     private final ObservedMetrics observed;
     private final Gauge lastReloadSuccess;
     private volatile Supplier<? extends Collection<CertificateExpiry>> certificates = List::of;
@@ -178,6 +179,7 @@ public final class ProxyMetrics {
                 .register(registry);
         registerCircuitMetrics();
         registerMirrorMetrics();
+        registerCacheMetrics();
         observed = new ObservedMetrics(registry, this);
     }
 
@@ -230,6 +232,56 @@ public final class ProxyMetrics {
                     }
                 })
                 .register(registry);
+    }
+
+    /** The {@code cache} filters, read at scrape time; a proxy without one exports nothing. */
+    private void registerCacheMetrics() {
+        CounterWithCallback.builder()
+                .name("sluice_cache_requests_total")
+                .help("Requests through a cache filter, by result: hit, miss, stale (went upstream for a new response),"
+                        + " revalidated (a stale response the upstream confirmed with 304), request (the request's"
+                        + " Cache-Control refused a stored response), method (not GET or HEAD)")
+                .labelNames("listener", "route", "result")
+                .callback(callback -> {
+                    for (CacheStats c : caches.get()) {
+                        callback.call(c.hit.sum(), c.listener(), c.route(), "hit");
+                        callback.call(c.miss.sum(), c.listener(), c.route(), "miss");
+                        callback.call(c.stale.sum(), c.listener(), c.route(), "stale");
+                        callback.call(c.revalidated.sum(), c.listener(), c.route(), "revalidated");
+                        callback.call(c.request.sum(), c.listener(), c.route(), "request");
+                        callback.call(c.method.sum(), c.listener(), c.route(), "method");
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_cache_memory_bytes")
+                .help("What a cache filter's memory level holds, in bytes as it weighs responses (at most its 'memory')")
+                .labelNames("listener", "route")
+                .callback(callback -> {
+                    for (CacheStats c : caches.get()) {
+                        if (c.memory() != null) {
+                            callback.call(c.memory().bytes(), c.listener(), c.route());
+                        }
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("sluice_cache_memory_entries")
+                .help("Responses (and lists of Vary names) in a cache filter's memory level")
+                .labelNames("listener", "route")
+                .callback(callback -> {
+                    for (CacheStats c : caches.get()) {
+                        if (c.memory() != null) {
+                            callback.call(c.memory().entries(), c.listener(), c.route());
+                        }
+                    }
+                })
+                .register(registry);
+    }
+
+    /** Where the cache metrics find the cache filters in force (read at scrape time). */
+    public void bindCaches(Supplier<? extends Collection<CacheStats>> caches) {
+        this.caches = Objects.requireNonNull(caches, "caches");
     }
 
     private void forEachBreaker(java.util.function.BiConsumer<String, MeteredBreaker> visitor) {

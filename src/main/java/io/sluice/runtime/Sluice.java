@@ -125,6 +125,7 @@ public final class Sluice implements AutoCloseable {
         transport = Transport.choose(config.server().transport());
         workers = transport.newGroup(config.server().workers(), "sluice-worker");
         metrics.bindUpstreams(() -> upstreams.values());
+        metrics.bindCaches(filterChains::cacheStats);
         metrics.buildInfo(BuildInfo.labels(transport.name()));
         metrics.bindCertificates(this::servedCertificates);
         try {

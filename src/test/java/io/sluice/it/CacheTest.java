@@ -343,6 +343,13 @@ class CacheTest {
             HttpResponse<String> all = http.send(HttpRequest.newBuilder(sluice.adminUri("/api/cache?prefix=/"))
                     .DELETE().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(all.body()).isEqualTo("{\"purged\": 3}\n"); // /img/a.png again, /vary's one variant, /other
+
+            String metrics = http.send(HttpRequest.newBuilder(sluice.adminUri("/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("sluice_cache_requests_total{listener=\"main\",result=\"hit\",route=\"cached\"} 1.0")
+                    .contains("sluice_cache_requests_total{listener=\"main\",result=\"miss\",route=\"cached\"} 5.0")
+                    .contains("sluice_cache_memory_entries{listener=\"main\",route=\"cached\"} 0")
+                    .containsPattern("sluice_cache_memory_bytes\\{listener=\"main\",route=\"cached\"\\} [0-9]");
         }
     }
 

@@ -87,7 +87,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
     public Filter create(Settings settings, FilterSetup setup) {
         HttpCache cache = setup.keep("store", HttpCache.class, HttpCache::new);
         cache.configure(settings.memory(), settings.redis() && setup instanceof SharedStores shared ? shared.redis() : null,
-                setup.listener() + "/" + (setup.route() == null ? "" : setup.route()));
+                setup.listener(), setup.route() == null ? "" : setup.route());
         return new CacheFilter(settings, cache);
     }
 
@@ -161,6 +161,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
         /** Answers from {@code stored} when it may, else sends the request upstream (as a revalidation when it can). */
         private Verdict use(FilterContext context, Lookup lookup, StoredResponse stored, boolean mayWait) {
             if (lookup.asked.onlyIfCached() && (stored == null || !stored.fresh(System.currentTimeMillis()))) {
+                cache.stats().miss.increment();
                 return Verdict.answer(Reply.text(504, "not in the cache (only-if-cached)")
                         .header("Cache-Status", NAME + "; fwd=miss"));
             }
@@ -236,6 +237,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             long ttl = (stored.lifetimeMillis() - stored.ageMillis(now)) / 1000;
             reply.header("Age", Long.toString(stored.ageMillis(now) / 1000));
             reply.header("Cache-Status", NAME + "; hit; ttl=" + ttl);
+            cache.stats().hit.increment();
             if (!notModified) {
                 reply.body(stored.body()); // for HEAD only its length goes out
             }
@@ -249,10 +251,12 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             int status = context.response().status();
             if (lookup == null || lookup == OTHER) {
                 out.add("Cache-Status", NAME + "; fwd=method");
+                cache.stats().method.increment();
                 return;
             }
             if (lookup.asked == null) { // an unsafe method
                 out.add("Cache-Status", NAME + "; fwd=method");
+                cache.stats().method.increment();
                 if (status >= 200 && status < 400) {
                     cache.invalidate(lookup.key);
                 }
@@ -263,6 +267,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 answerFromRefreshed(context, lookup, out, now);
                 return;
             }
+            count(lookup.forward);
             String cacheStatus = NAME + "; " + lookup.forward
                     + (lookup.revalidating != null ? "; fwd-status=" + status : "");
             if (!lookup.head && !lookup.asked.noStore()) {
@@ -311,6 +316,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             }
             out.set("Age", Long.toString(refreshed.ageMillis(now) / 1000));
             out.add("Cache-Status", NAME + "; " + lookup.forward + "; fwd-status=304");
+            cache.stats().revalidated.increment();
             if (!notModified) {
                 context.response().setStatus(refreshed.status());
                 out.set("Content-Length", Integer.toString(refreshed.body().length));
@@ -355,6 +361,12 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                         context.request().headers());
                 release(lookup);
             }
+        }
+
+        private void count(String forward) {
+            io.sluice.metrics.CacheStats stats = cache.stats();
+            (forward.startsWith("fwd=stale") ? stats.stale : forward.startsWith("fwd=request") ? stats.request
+                    : stats.miss).increment();
         }
 
         /** Those waiting for this request's miss go on (to the stored response, or upstream). */

@@ -55,6 +55,7 @@ public final class HttpCache {
     private volatile long memoryBytes = -1;
     private volatile RedisStore redis;              // null: no shared level
     private volatile String namespace = "";
+    private volatile io.sluice.metrics.CacheStats stats = new io.sluice.metrics.CacheStats("", "");
     private final ConcurrentHashMap<String, CompletableFuture<Void>> misses = new ConcurrentHashMap<>();
     private volatile long redisFailureLogged;
     /**
@@ -72,15 +73,19 @@ public final class HttpCache {
      *                  canary and its stable side, an http and an https listener) never answer with each other's
      *                  responses, in Redis either
      */
-    public synchronized void configure(long memoryBytes, RedisStore redis, String namespace) {
+    public synchronized void configure(long memoryBytes, RedisStore redis, String listener, String route) {
         this.redis = redis;
-        this.namespace = namespace;
+        this.namespace = listener + "/" + route;
+        if (!stats.listener().equals(listener) || !stats.route().equals(route)) {
+            stats = new io.sluice.metrics.CacheStats(listener, route);
+        }
         if (memoryBytes == this.memoryBytes) {
             return;
         }
         Cache<String, Object> current = memory;
         if (memoryBytes <= 0) {
             memory = null;
+            stats.memory(null);
         } else if (current == null) {
             memory = Caffeine.newBuilder()
                     .maximumWeight(memoryBytes)
@@ -93,6 +98,25 @@ public final class HttpCache {
             current.policy().eviction().ifPresent(e -> e.setMaximum(memoryBytes));
         }
         this.memoryBytes = memoryBytes;
+        Cache<String, Object> m = memory;
+        if (m != null) {
+            stats.memory(new io.sluice.metrics.CacheStats.Memory() {
+                @Override
+                public long bytes() {
+                    return m.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+                }
+
+                @Override
+                public long entries() {
+                    return m.estimatedSize();
+                }
+            });
+        }
+    }
+
+    /** What this cache did, for /metrics. */
+    public io.sluice.metrics.CacheStats stats() {
+        return stats;
     }
 
     public boolean shared() {
