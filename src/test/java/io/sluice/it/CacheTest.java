@@ -76,6 +76,14 @@ class CacheTest {
                     if (path.equals("/etag-cookie")) {
                         h.set("Set-Cookie", "session=renewed");
                     }
+                    if (path.equals("/etag-slow")) {
+                        h.set("Cache-Control", "max-age=60"); // fresh once revalidated
+                        try {
+                            slow.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     ex.sendResponseHeaders(304, -1);
                     ex.close();
                     return;
@@ -545,6 +553,32 @@ class CacheTest {
                 assertThat(canary.bodyText()).isEqualTo("canary");
                 assertThat(canary.header("Cache-Status")).isEqualTo("sluice; fwd=miss; stored");
             }
+        }
+    }
+
+    @Test
+    void concurrentRevalidationsSendOneRequestUpstream() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            get(sluice, "/etag-slow"); // stored, stale at once (max-age=0, an ETag)
+            List<CompletableFuture<RawHttp.Response>> waiting = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                waiting.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return get(sluice, "/etag-slow");
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/etag-slow") == 2);
+            origin.slow.countDown();
+            for (CompletableFuture<RawHttp.Response> w : waiting) {
+                assertThat(w.get(30, TimeUnit.SECONDS).bodyText()).isEqualTo("/etag-slow #1");
+            }
+            assertThat(origin.count("/etag-slow")).isEqualTo(2); // the first, and one revalidation for the four
+            assertThat(get(sluice, "/etag-slow").header("Cache-Status")).startsWith("sluice; hit");
         }
     }
 }

@@ -166,7 +166,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                         .header("Cache-Status", NAME + "; fwd=miss"));
             }
             if (stored == null) {
-                return miss(context, lookup, mayWait);
+                return orNext(lead(context, lookup, mayWait));
             }
             long now = System.currentTimeMillis();
             long age = stored.ageMillis(now);
@@ -176,6 +176,10 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             }
             lookup.forward = fresh ? "fwd=request" : "fwd=stale";
             if (!lookup.head && !lookup.ranged && stored.hasValidator()) {
+                Verdict wait = lead(context, lookup, mayWait); // one revalidation at a time, too
+                if (wait != null) {
+                    return wait;
+                }
                 Headers h = context.request().headers();
                 lookup.revalidating = stored;
                 lookup.clientIfNoneMatch = h.get("If-None-Match");
@@ -194,26 +198,31 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 }
                 return Verdict.next();
             }
-            return miss(context, lookup, mayWait);
+            return orNext(lead(context, lookup, mayWait));
+        }
+
+        private static Verdict orNext(Verdict verdict) {
+            return verdict != null ? verdict : Verdict.next();
         }
 
         /**
-         * Nothing usable is stored: the first such request goes upstream, the others wait for its answer (a
-         * HEAD, or a request that forbids storing, goes on at once).
+         * Nothing usable is stored (or it is to be revalidated): the first such request goes upstream (null), the
+         * others wait for its answer (a later verdict). A HEAD, a Range request, one that forbids storing and one
+         * that insists on going upstream ({@code no-cache}) do not wait.
          */
-        private Verdict miss(FilterContext context, Lookup lookup, boolean mayWait) {
+        private Verdict lead(FilterContext context, Lookup lookup, boolean mayWait) {
             if (lookup.head || lookup.ranged || lookup.asked.noStore()) {
-                return Verdict.next();
+                return null;
             }
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> first = cache.lead(lookup.key, mine);
             if (first == null) {
                 lookup.leading = mine;
                 context.onEnd(() -> cache.done(lookup.key, mine));
-                return Verdict.next();
+                return null;
             }
-            if (!mayWait) {
-                return Verdict.next();
+            if (!mayWait || lookup.asked.noCache()) {
+                return null;
             }
             lookup.forward += "; collapsed";
             Headers h = context.request().headers();
@@ -317,6 +326,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             out.set("Age", Long.toString(refreshed.ageMillis(now) / 1000));
             out.add("Cache-Status", NAME + "; " + lookup.forward + "; fwd-status=304");
             cache.stats().revalidated.increment();
+            release(lookup);
             if (!notModified) {
                 context.response().setStatus(refreshed.status());
                 out.set("Content-Length", Integer.toString(refreshed.body().length));
