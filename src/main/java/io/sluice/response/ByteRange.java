@@ -11,18 +11,18 @@ import java.util.Locale;
  * @param first the first byte, inclusive
  * @param last  the last byte, inclusive
  */
-record ByteRange(long first, long last) {
+public record ByteRange(long first, long last) {
 
     /** What a Range header asks of a file. */
-    enum Kind { IGNORE, PARTIAL, UNSATISFIABLE }
+    public enum Kind { IGNORE, PARTIAL, UNSATISFIABLE }
 
     /** A parsed Range header: {@code range} is set only for {@link Kind#PARTIAL}. */
-    record Request(Kind kind, ByteRange range) {
+    public record Request(Kind kind, ByteRange range) {
         static final Request IGNORE = new Request(Kind.IGNORE, null);
         static final Request UNSATISFIABLE = new Request(Kind.UNSATISFIABLE, null);
     }
 
-    long length() {
+    public long length() {
         return last - first + 1;
     }
 
@@ -32,7 +32,7 @@ record ByteRange(long first, long last) {
      * past the end (or a suffix of 0 bytes, or any range of an empty file) gives
      * {@link Kind#UNSATISFIABLE}; the last position is clamped to the end of the file.
      */
-    static Request parse(String header, long size) {
+    public static Request parse(String header, long size) {
         if (header == null) {
             return Request.IGNORE;
         }

@@ -581,4 +581,28 @@ class CacheTest {
             assertThat(get(sluice, "/etag-slow").header("Cache-Status")).startsWith("sluice; hit");
         }
     }
+
+    @Test
+    void aFreshEntryAnswersASingleByteRange() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            assertThat(get(sluice, "/bytes").bodyText()).isEqualTo("/bytes #1");
+            RawHttp.Response part = get(sluice, "/bytes", "Range: bytes=1-4");
+            assertThat(part.status()).isEqualTo(206);
+            assertThat(part.bodyText()).isEqualTo("byte");
+            assertThat(part.header("Content-Range")).isEqualTo("bytes 1-4/9");
+            assertThat(part.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(get(sluice, "/bytes", "Range: bytes=-2").bodyText()).isEqualTo("#1");
+            RawHttp.Response past = get(sluice, "/bytes", "Range: bytes=100-");
+            assertThat(past.status()).isEqualTo(416);
+            assertThat(past.header("Content-Range")).isEqualTo("bytes */9");
+            RawHttp.Response several = get(sluice, "/bytes", "Range: bytes=0-1,3-4");
+            assertThat(several.status()).isEqualTo(200); // several ranges: the whole response, as the RFC allows
+            RawHttp.Response changed = get(sluice, "/bytes", "Range: bytes=1-4", "If-Range: \"other\"");
+            assertThat(changed.status()).isEqualTo(200);
+            assertThat(changed.bodyText()).isEqualTo("/bytes #1");
+            assertThat(origin.count("/bytes")).isEqualTo(1);
+        }
+    }
 }

@@ -172,7 +172,8 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             long age = stored.ageMillis(now);
             boolean fresh = stored.fresh(now);
             if (fresh && !lookup.asked.noCache() && (lookup.asked.maxAge() < 0 || age <= lookup.asked.maxAge() * 1000)) {
-                return Verdict.answer(hit(context, lookup, stored, now));
+                Reply partial = lookup.ranged && !lookup.head ? rangeOf(context, stored, now) : null;
+                return Verdict.answer(partial != null ? partial : hit(context, lookup, stored, now));
             }
             lookup.forward = fresh ? "fwd=request" : "fwd=stale";
             if (!lookup.head && !lookup.ranged && stored.hasValidator()) {
@@ -251,6 +252,50 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 reply.body(stored.body()); // for HEAD only its length goes out
             }
             return reply;
+        }
+
+        /**
+         * A single byte range of a stored 200, as a static file answers one (RFC 9110 §14): 206 with the slice, 416
+         * when it starts past the end; null (the whole response) for several ranges, a bad header, or an
+         * {@code If-Range} that does not name the stored response.
+         */
+        private Reply rangeOf(FilterContext context, StoredResponse stored, long now) {
+            Headers h = context.request().headers();
+            String ifRange = h.get("If-Range");
+            if (stored.status() != 200 || (ifRange != null && !ifRangeNames(stored, ifRange.strip()))) {
+                return null;
+            }
+            int size = stored.body().length;
+            io.sluice.response.ByteRange.Request range = io.sluice.response.ByteRange.parse(h.get("Range"), size);
+            Reply reply;
+            switch (range.kind()) {
+                case PARTIAL -> {
+                    io.sluice.response.ByteRange r = range.range();
+                    reply = Reply.of(206);
+                    for (Map.Entry<String, String> f : stored.headers()) {
+                        reply.header(f.getKey(), f.getValue());
+                    }
+                    reply.header("Content-Range", "bytes " + r.first() + "-" + r.last() + "/" + size);
+                    reply.body(java.util.Arrays.copyOfRange(stored.body(), (int) r.first(), (int) r.last() + 1));
+                }
+                case UNSATISFIABLE -> reply = Reply.text(416, "the range starts past the end")
+                        .header("Content-Range", "bytes */" + size);
+                default -> {
+                    return null;
+                }
+            }
+            reply.header("Age", Long.toString(stored.ageMillis(now) / 1000));
+            reply.header("Cache-Status", NAME + "; hit; ttl=" + (stored.lifetimeMillis() - stored.ageMillis(now)) / 1000);
+            cache.stats().hit.increment();
+            return reply;
+        }
+
+        /** If-Range holds: a strong ETag equal to the stored one, or the stored Last-Modified date itself. */
+        private static boolean ifRangeNames(StoredResponse stored, String ifRange) {
+            if (ifRange.startsWith("\"")) {
+                return ifRange.equals(stored.header("ETag"));
+            }
+            return !ifRange.startsWith("W/") && ifRange.equals(stored.header("Last-Modified"));
         }
 
         @Override
