@@ -13,7 +13,7 @@ public record AccessLogConfig(boolean enabled, Format format, Path file, List<St
     public static final List<String> FIELDS = List.of("time", "request_id", "client_ip", "method", "uri",
             "protocol", "status", "bytes_in", "bytes_out", "duration_ms", "listener", "route", "upstream",
             "endpoint", "attempts", "upstream_error", "upstream_connect_ms", "upstream_header_ms", "trace_id", "span_id",
-            "user_agent", "referer", "host");
+            "user_agent", "referer", "host", "cache_status");
     /** What {@code combined} appends to the Apache combined line unless {@code fields} says otherwise. */
     public static final List<String> COMBINED_EXTRA = List.of("request_id", "route", "endpoint", "attempts",
             "upstream_error", "upstream_connect_ms", "upstream_header_ms", "duration_ms");

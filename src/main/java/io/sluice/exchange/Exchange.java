@@ -30,6 +30,7 @@ public final class Exchange {
     private long upstreamConnectNanos = -1;
     private long upstreamHeaderNanos = -1;
     private String upstreamError; // set only when the upstream failed: nothing on the normal path
+    private String cacheStatus;   // the response's Cache-Status, read only on routes with filters
     /** The traceparent sent upstream (its ids are read from it when asked for), null when tracing is off. */
     private AsciiString traceparent;
     private CharSequence clientTraceparent;
@@ -174,6 +175,15 @@ public final class Exchange {
      */
     public String upstreamError() {
         return upstreamError;
+    }
+
+    /** The response's {@code Cache-Status} (a {@code cache} filter's), for the access log; null without one. */
+    public String cacheStatus() {
+        return cacheStatus;
+    }
+
+    public void cacheStatus(String value) {
+        this.cacheStatus = value;
     }
 
     public void upstreamError(String token) {

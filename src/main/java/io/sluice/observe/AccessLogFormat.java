@@ -28,7 +28,7 @@ public final class AccessLogFormat {
     enum Field {
         TIME, REQUEST_ID, CLIENT_IP, METHOD, URI, PROTOCOL, STATUS, BYTES_IN, BYTES_OUT, DURATION_MS, LISTENER,
         ROUTE, UPSTREAM, ENDPOINT, ATTEMPTS, UPSTREAM_ERROR, UPSTREAM_CONNECT_MS, UPSTREAM_HEADER_MS, TRACE_ID, SPAN_ID, USER_AGENT,
-        REFERER, HOST;
+        REFERER, HOST, CACHE_STATUS;
 
         final String key = name().toLowerCase(Locale.ROOT);
     }
@@ -185,6 +185,7 @@ public final class AccessLogFormat {
             case USER_AGENT -> h.get(HttpHeaderNames.USER_AGENT);
             case REFERER -> h.get(HttpHeaderNames.REFERER);
             case HOST -> h.get(HttpHeaderNames.HOST);
+            case CACHE_STATUS -> ex.cacheStatus();
             default -> throw new IllegalStateException(f.key);
         };
     }

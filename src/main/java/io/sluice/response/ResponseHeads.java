@@ -19,6 +19,8 @@ import io.sluice.filter.HeaderRewrite;
  * route's {@code response_headers}, the response filters and the proxy's own headers apply to all alike.
  */
 public final class ResponseHeads {
+    private static final io.netty.util.AsciiString CACHE_STATUS = io.netty.util.AsciiString.cached("cache-status");
+
     private ResponseHeads() {
     }
 
@@ -37,6 +39,10 @@ public final class ResponseHeads {
         HeaderRewrite.apply(responseHeaders, headers);
         if (filters != null) {
             filters.onResponse(response);
+            String cacheStatus = headers.get(CACHE_STATUS); // only a filter sets it: routes without one skip the read
+            if (cacheStatus != null) {
+                ex.cacheStatus(cacheStatus);
+            }
         }
         int code = response.status().code();
         ex.status(code);

@@ -598,4 +598,23 @@ class CacheTest {
             assertThat(origin.count("/bytes")).isEqualTo(1);
         }
     }
+
+    @Test
+    void theAccessLogSaysWhatTheCacheDid(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Origin origin = new Origin();
+        java.nio.file.Path log = dir.resolve("access.log");
+        String tail = "access_log: { format: json, path: \"" + log + "\", fields: [uri, status, cache_status] }";
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", tail), TestUpstream.env(app))) {
+            get(sluice, "/logged");
+            get(sluice, "/logged");
+            get(sluice, "/plain"); // the plain route's cache: 404 stored by default_ttl
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                    java.nio.file.Files.exists(log) && java.nio.file.Files.readAllLines(log).size() == 3);
+            List<String> lines = java.nio.file.Files.readAllLines(log);
+            assertThat(lines.get(0)).isEqualTo("{\"uri\":\"/logged\",\"status\":200,\"cache_status\":\"sluice; fwd=miss; stored\"}");
+            assertThat(lines.get(1)).startsWith("{\"uri\":\"/logged\",\"status\":200,\"cache_status\":\"sluice; hit; ttl=");
+            assertThat(lines.get(2)).isEqualTo("{\"uri\":\"/plain\",\"status\":404,\"cache_status\":\"sluice; fwd=miss; stored\"}");
+        }
+    }
 }
