@@ -1,25 +1,29 @@
 package io.sluice.response;
 
 import io.netty.handler.codec.DateFormatter;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Date;
+import java.util.List;
 
-/** The conditional request headers a static file answers to (RFC 9110 §13), for GET and HEAD. */
-final class Conditionals {
+/**
+ * The conditional request headers (RFC 9110 §13) for GET and HEAD, as static files and the cache answer them:
+ * a representation is named by its entity-tag (may be null) and the millisecond of its Last-Modified (-1 for
+ * none).
+ */
+public final class Conditionals {
 
     private Conditionals() {
     }
 
     /**
-     * Whether the answer is 304: If-None-Match when present (weak comparison, {@code *} matches any file),
-     * otherwise If-Modified-Since (the file's second is not after the given date; an unparsable date is
-     * ignored).
+     * Whether the answer is 304: {@code ifNoneMatch} (every value of the field) when present (weak comparison,
+     * {@code *} matches any representation), otherwise {@code ifModifiedSince} (the representation's
+     * Last-Modified is not after the given date; an unparsable date is ignored).
      */
-    static boolean notModified(HttpHeaders headers, String etag, long modifiedSecond) {
-        if (headers.contains(HttpHeaderNames.IF_NONE_MATCH)) {
-            String ours = opaque(etag);
-            for (String line : headers.getAll(HttpHeaderNames.IF_NONE_MATCH)) {
+    public static boolean notModified(List<String> ifNoneMatch, String ifModifiedSince, String etag,
+                                      long modifiedMillis) {
+        if (!ifNoneMatch.isEmpty()) {
+            String ours = etag == null ? null : opaque(etag.trim());
+            for (String line : ifNoneMatch) {
                 for (String tag : line.split(",")) {
                     String candidate = tag.trim();
                     if (candidate.equals("*") || opaque(candidate).equals(ours)) {
@@ -29,30 +33,36 @@ final class Conditionals {
             }
             return false;
         }
-        String since = headers.get(HttpHeaderNames.IF_MODIFIED_SINCE);
-        if (since == null) {
+        if (ifModifiedSince == null || modifiedMillis < 0) {
             return false;
         }
-        Date date = DateFormatter.parseHttpDate(since);
-        return date != null && modifiedSecond * 1000L <= date.getTime();
+        Date date = DateFormatter.parseHttpDate(ifModifiedSince);
+        return date != null && modifiedMillis <= date.getTime();
     }
 
     /**
-     * Whether a Range may be honoured: there is no If-Range, or it is the file's Last-Modified date. An
-     * entity-tag in If-Range needs a strong match and our ETags are weak, so it never holds and the whole
-     * file is sent, as RFC 9110 §13.1.5 asks.
+     * Whether a Range may be honoured: there is no If-Range, it is the representation's strong entity-tag
+     * (strong comparison: a weak tag never holds, RFC 9110 §13.1.5), or it is its Last-Modified date.
      */
-    static boolean ifRangeHolds(HttpHeaders headers, long modifiedSecond) {
-        String value = headers.get(HttpHeaderNames.IF_RANGE);
-        if (value == null) {
+    public static boolean ifRangeHolds(String ifRange, String etag, long modifiedMillis) {
+        if (ifRange == null) {
             return true;
         }
-        value = value.trim();
-        if (value.startsWith("\"") || value.startsWith("W/")) {
+        String value = ifRange.trim();
+        if (value.startsWith("\"")) {
+            return etag != null && value.equals(etag.trim());
+        }
+        if (value.startsWith("W/") || modifiedMillis < 0) {
             return false;
         }
         Date date = DateFormatter.parseHttpDate(value);
-        return date != null && date.getTime() == modifiedSecond * 1000L;
+        return date != null && date.getTime() == modifiedMillis;
+    }
+
+    /** The millisecond of an HTTP date, whole seconds as the field has them; -1 for none or one that does not parse. */
+    public static long millisOf(String httpDate) {
+        Date date = httpDate == null ? null : DateFormatter.parseHttpDate(httpDate);
+        return date == null ? -1 : date.getTime();
     }
 
     /** The entity-tag without its weakness indicator, for the weak comparison. */

@@ -175,7 +175,9 @@ public final class StaticFiles {
         String lastModified = DateFormatter.format(new Date(modifiedSecond * 1000L));
 
         HttpHeaders requestHeaders = request.headers();
-        if (Conditionals.notModified(requestHeaders, etag, modifiedSecond)) {
+        if (Conditionals.notModified(requestHeaders.contains(HttpHeaderNames.IF_NONE_MATCH)
+                        ? requestHeaders.getAll(HttpHeaderNames.IF_NONE_MATCH) : java.util.List.of(),
+                requestHeaders.get(HttpHeaderNames.IF_MODIFIED_SINCE), etag, modifiedSecond * 1000L)) {
             FullHttpResponse reply = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
             reply.headers()
@@ -186,7 +188,8 @@ public final class StaticFiles {
         }
 
         // Range is defined for GET only (RFC 9110 §14.2): HEAD gets the 200 headers.
-        ByteRange.Request range = !head && Conditionals.ifRangeHolds(requestHeaders, modifiedSecond)
+        ByteRange.Request range = !head && Conditionals.ifRangeHolds(requestHeaders.get(HttpHeaderNames.IF_RANGE), etag,
+                modifiedSecond * 1000L)
                 ? ByteRange.parse(requestHeaders.get(HttpHeaderNames.RANGE), size)
                 : ByteRange.Request.IGNORE;
         if (range.kind() == ByteRange.Kind.UNSATISFIABLE) {

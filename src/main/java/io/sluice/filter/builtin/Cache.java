@@ -14,7 +14,6 @@ import io.sluice.filter.cache.CacheControl;
 import io.sluice.filter.cache.CacheRules;
 import io.sluice.filter.cache.HttpCache;
 import io.sluice.filter.cache.StoredResponse;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,11 +99,11 @@ public final class Cache implements FilterFactory<Cache.Settings> {
         CompletableFuture<Void> leading; // this request's miss is the one the others wait for
         String forward = "fwd=miss";    // why it went upstream, for Cache-Status
         StoredResponse revalidating;    // the stale response the upstream is asked about
-        String clientIfNoneMatch;       // the client's own conditions, set aside while revalidating
+        List<String> clientIfNoneMatch; // the client's own conditions, set aside while revalidating
         String clientIfModifiedSince;
         boolean clientConditional;
         byte[] replacement;             // the stored body that replaces a 304's (empty) one
-        ByteArrayOutputStream collected; // the body being stored; null when this response is not
+        Collected collected;            // the body being stored; null when this response is not
         List<Map.Entry<String, String>> fields;
         long lifetime;
         int status;
@@ -183,9 +182,9 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 }
                 Headers h = context.request().headers();
                 lookup.revalidating = stored;
-                lookup.clientIfNoneMatch = h.get("If-None-Match");
+                lookup.clientIfNoneMatch = h.getAll("If-None-Match");
                 lookup.clientIfModifiedSince = h.get("If-Modified-Since");
-                lookup.clientConditional = lookup.clientIfNoneMatch != null || lookup.clientIfModifiedSince != null;
+                lookup.clientConditional = !lookup.clientIfNoneMatch.isEmpty() || lookup.clientIfModifiedSince != null;
                 h.remove("If-None-Match");
                 h.remove("If-Modified-Since");
                 h.remove("If-Range");
@@ -239,7 +238,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
 
         private Reply hit(FilterContext context, Lookup lookup, StoredResponse stored, long now) {
             Headers h = context.request().headers();
-            boolean notModified = CacheRules.notModified(stored, h.get("If-None-Match"), h.get("If-Modified-Since"));
+            boolean notModified = CacheRules.notModified(stored, h.getAll("If-None-Match"), h.get("If-Modified-Since"));
             Reply reply = Reply.of(notModified ? 304 : stored.status());
             for (Map.Entry<String, String> f : notModified ? CacheRules.notModifiedFields(stored) : stored.headers()) {
                 reply.header(f.getKey(), f.getValue());
@@ -262,7 +261,8 @@ public final class Cache implements FilterFactory<Cache.Settings> {
         private Reply rangeOf(FilterContext context, StoredResponse stored, long now) {
             Headers h = context.request().headers();
             String ifRange = h.get("If-Range");
-            if (stored.status() != 200 || (ifRange != null && !ifRangeNames(stored, ifRange.strip()))) {
+            if (stored.status() != 200 || !io.sluice.response.Conditionals.ifRangeHolds(ifRange, stored.header("ETag"),
+                    io.sluice.response.Conditionals.millisOf(stored.header("Last-Modified")))) {
                 return null;
             }
             int size = stored.body().length;
@@ -288,14 +288,6 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             reply.header("Cache-Status", NAME + "; hit; ttl=" + (stored.lifetimeMillis() - stored.ageMillis(now)) / 1000);
             cache.stats().hit.increment();
             return reply;
-        }
-
-        /** If-Range holds: a strong ETag equal to the stored one, or the stored Last-Modified date itself. */
-        private static boolean ifRangeNames(StoredResponse stored, String ifRange) {
-            if (ifRange.startsWith("\"")) {
-                return ifRange.equals(stored.header("ETag"));
-            }
-            return !ifRange.startsWith("W/") && ifRange.equals(stored.header("Last-Modified"));
         }
 
         @Override
@@ -329,7 +321,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                         settings.defaultTtlMillis(), now);
                 long length = lengthOf(out.get("Content-Length"));
                 if (lifetime >= 0 && length <= settings.maxObject()) {
-                    lookup.collected = new ByteArrayOutputStream(length > 0 ? (int) length : 1024);
+                    lookup.collected = new Collected(length > 0 ? (int) length : 1024);
                     lookup.fields = CacheRules.storedFields(out);
                     lookup.lifetime = lifetime;
                     lookup.status = status;
@@ -392,26 +384,19 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 }
                 return;
             }
-            ByteArrayOutputStream collected = lookup.collected;
+            Collected collected = lookup.collected;
             if (collected == null) {
                 return;
             }
-            if (collected.size() + part.length() > settings.maxObject()) {
+            if (collected.size + part.length() > settings.maxObject()) {
                 lookup.collected = null; // too large to store; it streams on regardless
                 release(lookup);
                 return;
             }
-            ByteBuffer bytes = part.content();
-            if (bytes.hasArray()) {
-                collected.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-            } else {
-                byte[] copy = new byte[bytes.remaining()];
-                bytes.get(copy);
-                collected.write(copy, 0, copy.length);
-            }
+            collected.add(part.content());
             if (part.isLast()) {
                 lookup.collected = null;
-                cache.store(lookup.key, new StoredResponse(lookup.status, lookup.fields, collected.toByteArray(),
+                cache.store(lookup.key, new StoredResponse(lookup.status, lookup.fields, collected.bytes(),
                         lookup.responseMillis, lookup.initialAge, lookup.lifetime, List.copyOf(lookup.vary)),
                         context.request().headers());
                 release(lookup);
@@ -434,6 +419,32 @@ public final class Cache implements FilterFactory<Cache.Settings> {
         @Override
         public boolean wantsResponseBody() {
             return true;
+        }
+    }
+
+    /**
+     * A body being stored: copied once from each part into an array sized by {@code Content-Length} when there
+     * is one (then handed over as it is), grown by doubling when there is none.
+     */
+    private static final class Collected {
+        private byte[] buffer;
+        int size;
+
+        Collected(int expected) {
+            buffer = new byte[expected];
+        }
+
+        void add(ByteBuffer part) {
+            int n = part.remaining();
+            if (size + n > buffer.length) {
+                buffer = java.util.Arrays.copyOf(buffer, Math.max(size + n, buffer.length * 2));
+            }
+            part.get(buffer, size, n);
+            size += n;
+        }
+
+        byte[] bytes() {
+            return size == buffer.length ? buffer : java.util.Arrays.copyOf(buffer, size);
         }
     }
 

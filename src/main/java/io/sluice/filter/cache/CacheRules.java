@@ -2,6 +2,7 @@ package io.sluice.filter.cache;
 
 import io.netty.handler.codec.DateFormatter;
 import io.sluice.filter.api.Headers;
+import io.sluice.response.Conditionals;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -161,36 +162,12 @@ public final class CacheRules {
     }
 
     /**
-     * Whether a conditional GET or HEAD would get 304 from {@code stored} (RFC 9110 §13.2.2): {@code If-None-Match}
-     * decides when present (weak comparison, {@code *} matches), else {@code If-Modified-Since} against
-     * {@code Last-Modified}. False for a request with neither.
+     * Whether a conditional GET or HEAD would get 304 from {@code stored} (RFC 9110 §13.2.2, as static files
+     * answer it: {@link Conditionals}); only a stored 200 can.
      */
-    public static boolean notModified(StoredResponse stored, String ifNoneMatch, String ifModifiedSince) {
-        if (stored.status() != 200) {
-            return false;
-        }
-        if (ifNoneMatch != null) {
-            String etag = stored.header("ETag");
-            for (String tag : ifNoneMatch.split(",")) {
-                String t = tag.strip();
-                if (t.equals("*") || (etag != null && opaque(t).equals(opaque(etag)))) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        String lastModified = stored.header("Last-Modified");
-        if (ifModifiedSince == null || lastModified == null) {
-            return false;
-        }
-        Date since = DateFormatter.parseHttpDate(ifModifiedSince);
-        Date modified = DateFormatter.parseHttpDate(lastModified);
-        return since != null && modified != null && !modified.after(since);
-    }
-
-    private static String opaque(String etag) {
-        String t = etag.strip();
-        return t.startsWith("W/") ? t.substring(2) : t;
+    public static boolean notModified(StoredResponse stored, List<String> ifNoneMatch, String ifModifiedSince) {
+        return stored.status() == 200 && Conditionals.notModified(ifNoneMatch, ifModifiedSince, stored.header("ETag"),
+                Conditionals.millisOf(stored.header("Last-Modified")));
     }
 
     /** The stored fields a 304 from the cache carries. */

@@ -142,13 +142,13 @@ class CacheRulesTest {
     void conditionalsCompareEtagsWeaklyAndDates() {
         StoredResponse r = new StoredResponse(200, List.of(Map.entry("ETag", "W/\"v1\""),
                 Map.entry("Last-Modified", date(NOW - 60_000))), new byte[0], NOW, 0, 1000, List.of());
-        assertThat(CacheRules.notModified(r, "\"v1\"", null)).isTrue();
-        assertThat(CacheRules.notModified(r, "\"v0\", W/\"v1\"", null)).isTrue();
-        assertThat(CacheRules.notModified(r, "*", null)).isTrue();
-        assertThat(CacheRules.notModified(r, "\"v2\"", date(NOW))).isFalse(); // If-None-Match decides alone
-        assertThat(CacheRules.notModified(r, null, date(NOW))).isTrue();
-        assertThat(CacheRules.notModified(r, null, date(NOW - 120_000))).isFalse();
-        assertThat(CacheRules.notModified(r, null, null)).isFalse();
+        assertThat(CacheRules.notModified(r, List.of("\"v1\""), null)).isTrue();
+        assertThat(CacheRules.notModified(r, List.of("\"v0\", W/\"v1\""), null)).isTrue();
+        assertThat(CacheRules.notModified(r, List.of("*"), null)).isTrue();
+        assertThat(CacheRules.notModified(r, List.of("\"v2\""), date(NOW))).isFalse(); // If-None-Match decides alone
+        assertThat(CacheRules.notModified(r, List.of(), date(NOW))).isTrue();
+        assertThat(CacheRules.notModified(r, List.of(), date(NOW - 120_000))).isFalse();
+        assertThat(CacheRules.notModified(r, List.of(), null)).isFalse();
     }
 
     @Test
