@@ -26,7 +26,8 @@ if command -v dpkg-deb >/dev/null; then
   contents="$(dpkg-deb --contents "$deb")"
   for f in ./usr/bin/sluice ./usr/share/sluice/lib/sluice.jar ./etc/sluice/sluice.yaml \
            ./lib/systemd/system/sluice.service ./etc/logrotate.d/sluice ./usr/share/doc/sluice/copyright \
-           ./usr/share/sluice/lib/native/libnetty_transport_native_io_uring42_x86_64.so; do
+           ./usr/share/sluice/lib/native/libnetty_transport_native_io_uring42_x86_64.so \
+           ./usr/share/sluice/lib/sluice-classes/.complete ./usr/share/sluice/lib/sluice-classes/io/sluice/cli/Main.class; do
     grep -q " $f" <<<"$contents" || fail "$deb lacks $f"
   done
   dpkg-deb --field "$deb" Package Version Depends | sed 's/^/install-test: deb: /'
@@ -78,7 +79,10 @@ home="$work/sluice-$version"
   || fail "the tarball lacks bin/sluice, lib/sluice.jar, conf/sluice.yaml or LICENSE"
 [[ ! -e "$home/pom.xml" && ! -e "$home/src" ]] || fail "the tarball carries sources"
 ls "$home"/lib/native/libnetty_transport_native_*.so >/dev/null 2>&1 || fail "the tarball lacks lib/native"
+[[ -f "$home/lib/sluice-classes/.complete" && ! "$home/lib/sluice.jar" -nt "$home/lib/sluice-classes/.complete" ]] \
+  || fail "the tarball lacks lib/sluice-classes (the jar unpacked, whole and not older than the jar)"
 "$home/bin/sluice" check "$home/conf/sluice.yaml" >/dev/null || fail "conf/sluice.yaml does not check"
+[[ "$("$home/bin/sluice" version)" == "sluice $version" ]] || fail "sluice version: $("$home/bin/sluice" version 2>&1)"
 
 conf="$work/sluice.yaml"
 cat >"$conf" <<YAML
@@ -97,6 +101,9 @@ wait_for 60 grep -q "sluice started" "$log" || fail "did not start"
 port="$(sed -n 's/.*public http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)"
 admin="$(sed -n 's/.*admin http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)"
 http_get "$port" /one | grep -q "^first" || fail "unexpected answer"
+# the classes come from the unpacked jar, whose index is not kept in the heap (bin/sluice)
+tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-cp $(readlink -f "$home")/lib/sluice-classes io.sluice.cli.Main" \
+  || fail "not run from lib/sluice-classes: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
 # the transport's native library comes from lib/native, not from a copy unpacked into /tmp
 grep -q "$(readlink -f "$home")/lib/native/libnetty_transport_native_" "/proc/$pid/maps" \
   || fail "the native transport library was not loaded from lib/native: $(grep -o '/[^ ]*libnetty[^ ]*' "/proc/$pid/maps" | sort -u)"

@@ -36,9 +36,4 @@ final class AdminApi {
         this.config = config;
         this.startMillis = startMillis;
     }
-
-    static String version() {
-        String v = AdminApi.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
-    }
 }

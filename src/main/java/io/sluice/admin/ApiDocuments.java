@@ -15,6 +15,7 @@ import io.sluice.config.ExpandedValues;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
+import io.sluice.runtime.BuildInfo;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class ApiDocuments {
 
     static JsonNode version(AdminApi api) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("version", AdminApi.version());
+        n.put("version", BuildInfo.version());
         n.put("java", System.getProperty("java.version"));
         n.put("started", java.time.Instant.ofEpochMilli(api.startMillis).toString());
         n.put("uptime_seconds", (System.currentTimeMillis() - api.startMillis) / 1000);

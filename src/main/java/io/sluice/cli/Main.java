@@ -5,6 +5,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.QuickConfig;
 import io.sluice.config.SluiceConfig;
+import io.sluice.runtime.BuildInfo;
 import io.sluice.runtime.Sluice;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,10 +49,6 @@ public final class Main implements Runnable {
         spec.commandLine().usage(System.err);
     }
 
-    static String version() {
-        String v = Main.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
-    }
 
     /**
      * Every error as {@code FILE:LINE:COL: message}, one a line; a YAML syntax error is followed by the
@@ -176,7 +173,7 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() {
-            System.out.println("sluice " + version());
+            System.out.println("sluice " + BuildInfo.version());
             if (verbose) {
                 io.sluice.runtime.BuildInfo.details().forEach((k, v) -> System.out.println(k + ": " + v));
             }
@@ -187,7 +184,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"sluice " + version()};
+            return new String[] {"sluice " + BuildInfo.version()};
         }
     }
 

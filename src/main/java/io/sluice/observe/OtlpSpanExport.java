@@ -29,6 +29,7 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.sluice.config.TracingConfig;
 import io.sluice.exchange.Exchange;
 import io.sluice.metrics.ObservedMetrics;
+import io.sluice.runtime.BuildInfo;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -104,9 +105,7 @@ public final class OtlpSpanExport implements AutoCloseable {
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.sampleRatio())))
                 .addSpanProcessor(processor)
                 .build();
-        String version = OtlpSpanExport.class.getPackage().getImplementationVersion();
-        this.tracer = provider.tracerBuilder("io.sluice").setInstrumentationVersion(version == null ? "dev" : version)
-                .build();
+        this.tracer = provider.tracerBuilder("io.sluice").setInstrumentationVersion(BuildInfo.version()).build();
     }
 
     TracingConfig config() {

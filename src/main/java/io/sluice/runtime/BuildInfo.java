@@ -16,10 +16,13 @@ public final class BuildInfo {
     private BuildInfo() {
     }
 
-    /** The version from the jar's manifest; "dev" when run from classes (tests, an IDE). */
+    /**
+     * The version the build was made with, from sluice-build.properties: not the jar manifest's, which a proxy
+     * run from the unpacked jar (what bin/sluice does) has not. "dev" when the build set none.
+     */
     public static String version() {
-        String v = BuildInfo.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        String v = buildProperty("version");
+        return v.equals("unknown") ? "dev" : v;
     }
 
     /** commit, java, os, netty, transport, tls, in that order. */
@@ -64,16 +67,24 @@ public final class BuildInfo {
     }
 
     private static String buildProperty(String key) {
-        try (InputStream in = BuildInfo.class.getResourceAsStream("/sluice-build.properties")) {
-            if (in == null) {
-                return "unknown";
-            }
+        String v = BuildFile.PROPERTIES.getProperty(key, "").trim();
+        return v.isEmpty() || v.startsWith("${") ? "unknown" : v;
+    }
+
+    /** Read once, on first use. */
+    private static final class BuildFile {
+        static final Properties PROPERTIES = load();
+
+        private static Properties load() {
             Properties p = new Properties();
-            p.load(in);
-            String v = p.getProperty(key, "").trim();
-            return v.isEmpty() || v.startsWith("${") ? "unknown" : v;
-        } catch (IOException e) {
-            return "unknown";
+            try (InputStream in = BuildInfo.class.getResourceAsStream("/sluice-build.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (IOException e) {
+                // every key reads "unknown"
+            }
+            return p;
         }
     }
 }
