@@ -10,12 +10,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.netty.util.NetUtil;
+import io.sluice.build.BuildProperties;
 import io.sluice.config.Durations;
 import io.sluice.config.ExpandedValues;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.RouteConfig;
 import io.sluice.config.SluiceConfig;
-import io.sluice.runtime.BuildInfo;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ final class ApiDocuments {
 
     static JsonNode version(AdminApi api) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("version", BuildInfo.version());
+        n.put("version", BuildProperties.version());
         n.put("java", System.getProperty("java.version"));
         n.put("started", java.time.Instant.ofEpochMilli(api.startMillis).toString());
         n.put("uptime_seconds", (System.currentTimeMillis() - api.startMillis) / 1000);

@@ -1,11 +1,11 @@
 package io.sluice.cli;
 
+import io.sluice.build.BuildProperties;
 import io.sluice.config.ConfigError;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.QuickConfig;
 import io.sluice.config.SluiceConfig;
-import io.sluice.runtime.BuildInfo;
 import io.sluice.runtime.Sluice;
 import java.nio.file.Path;
 import java.util.List;
@@ -173,7 +173,7 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() {
-            System.out.println("sluice " + BuildInfo.version());
+            System.out.println("sluice " + BuildProperties.version());
             if (verbose) {
                 io.sluice.runtime.BuildInfo.details().forEach((k, v) -> System.out.println(k + ": " + v));
             }
@@ -184,7 +184,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"sluice " + BuildInfo.version()};
+            return new String[] {"sluice " + BuildProperties.version()};
         }
     }
 

@@ -26,10 +26,10 @@ import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.sluice.build.BuildProperties;
 import io.sluice.config.TracingConfig;
 import io.sluice.exchange.Exchange;
 import io.sluice.metrics.ObservedMetrics;
-import io.sluice.runtime.BuildInfo;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -105,7 +105,7 @@ public final class OtlpSpanExport implements AutoCloseable {
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.sampleRatio())))
                 .addSpanProcessor(processor)
                 .build();
-        this.tracer = provider.tracerBuilder("io.sluice").setInstrumentationVersion(BuildInfo.version()).build();
+        this.tracer = provider.tracerBuilder("io.sluice").setInstrumentationVersion(BuildProperties.version()).build();
     }
 
     TracingConfig config() {

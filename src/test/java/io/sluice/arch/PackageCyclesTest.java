@@ -31,6 +31,7 @@ class PackageCyclesTest {
         {"tcp", "accept"},
         {"admin", "runtime"},      // runtime implements AdminServer.Reloads; the outcome is admin.ReloadOutcome
         {"exchange", "accept"},
+        {"observe", "runtime"},    // runtime builds Observability; the build's version is build.BuildProperties
     };
 
     @Test
