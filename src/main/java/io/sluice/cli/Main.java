@@ -49,7 +49,6 @@ public final class Main implements Runnable {
         spec.commandLine().usage(System.err);
     }
 
-
     /**
      * Every error as {@code FILE:LINE:COL: message}, one a line; a YAML syntax error is followed by the
      * offending line of the file and a caret under the column (the parser stops at the first one).
