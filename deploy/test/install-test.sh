@@ -79,8 +79,8 @@ home="$work/sluice-$version"
   || fail "the tarball lacks bin/sluice, lib/sluice.jar, conf/sluice.yaml or LICENSE"
 [[ ! -e "$home/pom.xml" && ! -e "$home/src" ]] || fail "the tarball carries sources"
 ls "$home"/lib/native/libnetty_transport_native_*.so >/dev/null 2>&1 || fail "the tarball lacks lib/native"
-[[ -f "$home/lib/sluice-classes/.complete" && ! "$home/lib/sluice.jar" -nt "$home/lib/sluice-classes/.complete" ]] \
-  || fail "the tarball lacks lib/sluice-classes (the jar unpacked, whole and not older than the jar)"
+[[ "$(cat "$home/lib/sluice-classes/.complete" 2>/dev/null)" == "$(stat -c '%s %Y' "$home/lib/sluice.jar")" ]] \
+  || fail "the tarball lacks lib/sluice-classes (the jar unpacked, with a stamp naming the jar beside it)"
 "$home/bin/sluice" check "$home/conf/sluice.yaml" >/dev/null || fail "conf/sluice.yaml does not check"
 [[ "$("$home/bin/sluice" version)" == "sluice $version" ]] || fail "sluice version: $("$home/bin/sluice" version 2>&1)"
 
