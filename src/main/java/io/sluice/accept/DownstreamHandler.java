@@ -539,8 +539,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     }
 
     @Override
-    public ChannelHandlerContext ctx() {
-        return ctx;
+    public io.netty.buffer.ByteBufAllocator alloc() {
+        return ctx.alloc();
     }
 
     @Override

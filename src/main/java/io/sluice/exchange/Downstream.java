@@ -1,5 +1,6 @@
 package io.sluice.exchange;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
@@ -13,11 +14,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  */
 public interface Downstream {
 
-    /** The context of the handler that owns the exchange (for what the sink methods below do not cover yet). */
-    io.netty.channel.ChannelHandlerContext ctx();
-
     /** The client connection's event loop: the exchange and everything it starts run on it. */
     EventLoop eventLoop();
+
+    /** The allocator of the client's connection (a mirror's copy of the request body comes from it). */
+    ByteBufAllocator alloc();
 
     /** The client's channel (its addresses name the client in a PROXY protocol header sent upstream). */
     Channel clientChannel();

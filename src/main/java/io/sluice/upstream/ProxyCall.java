@@ -1,8 +1,6 @@
 package io.sluice.upstream;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -117,7 +115,7 @@ public final class ProxyCall implements PickContext {
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
         this.target = head.uri();
         if (route.mirror() != null) {
-            mirror = route.mirror().copy(head, downstream.ctx().channel().eventLoop(), downstream.ctx().alloc());
+            mirror = route.mirror().copy(head, downstream.eventLoop(), downstream.alloc());
         }
         RetryConfig retry = upstream.config().retry();
         this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();
@@ -176,7 +174,7 @@ public final class ProxyCall implements PickContext {
      * {@code redis.timeout} (then the balancer picks), comes on a Redis thread and is handed to the loop.
      */
     private void lookUpBinding(StickySessions sticky, String session) {
-        io.netty.channel.EventLoop loop = downstream.ctx().channel().eventLoop();
+        io.netty.channel.EventLoop loop = downstream.eventLoop();
         sticky.lookUp(session).whenComplete((bound, neverFails) -> {
             if (loop.inEventLoop()) {
                 bindingLookedUp(bound); // answered at once (Redis not connected)
@@ -196,7 +194,7 @@ public final class ProxyCall implements PickContext {
 
     /** Whether the client's connection is TLS (an h2 stream's connection is its parent). */
     private boolean secureClient() {
-        Channel client = downstream.ctx().channel();
+        Channel client = downstream.clientChannel();
         Channel connection = client.parent() != null ? client.parent() : client;
         return connection.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
     }
@@ -253,8 +251,7 @@ public final class ProxyCall implements PickContext {
     private void connect(Attempt a) {
         // HTTP/1.1: a new connection; h2/h2c: a new stream on the endpoint's shared connection
         io.netty.util.concurrent.Future<Channel> future =
-                upstream.connector().open(downstream.ctx().channel().eventLoop(), a.endpoint, upstream,
-                        downstream.ctx().channel());
+                upstream.connector().open(downstream.eventLoop(), a.endpoint, upstream, downstream.clientChannel());
         long connectStart = System.nanoTime();
         future.addListener(f -> {
             UpstreamMetering.connectDone(upstream.metrics(a.endpoint), future, System.nanoTime() - connectStart);
@@ -334,7 +331,7 @@ public final class ProxyCall implements PickContext {
             return;
         }
         lastFailure = failure;
-        upstream.passiveFailure(failed, downstream.ctx().channel().eventLoop());
+        upstream.passiveFailure(failed, downstream.eventLoop());
         upstream.attemptFailed(failure, trial);
         trial = false;
         if (canRetry(failure.retryCondition(), failure.status().code(),
@@ -382,7 +379,7 @@ public final class ProxyCall implements PickContext {
     private ConnectionPool pool(Endpoint e) {
         return upstream.config().sendProxyProtocol() == io.sluice.config.UpstreamConfig.SendProxyProtocol.OFF
                 ? upstream.connector().pools().of(e)
-                : upstream.connector().pools().ofClient(downstream.ctx().channel(), e);
+                : upstream.connector().pools().ofClient(downstream.clientChannel(), e);
     }
 
     // ---------------------------------------------------------------- request body from the client
@@ -485,10 +482,7 @@ public final class ProxyCall implements PickContext {
             a.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false, true); // reuse is the final head's to say
-                downstream.ctx().write(response, downstream.ctx().voidPromise());
-                // The encoder waits for the end of every head it writes, even a bodiless one; the
-                // upstream's empty end of this 1xx is dropped below, so end it here.
-                downstream.ctx().write(LastHttpContent.EMPTY_LAST_CONTENT, downstream.ctx().voidPromise());
+                downstream.sendInterim(response); // the upstream's empty end of this 1xx is dropped below
             }
             return false;
         }
@@ -501,7 +495,7 @@ public final class ProxyCall implements PickContext {
         a.startReadTimer(upstream.config().timeouts().read().toNanos());
         long now = System.nanoTime();
         a.endpoint.recordLatency(now - a.startNanos, now); // feeds peak_ewma
-        upstream.responseStatus(a.endpoint, code, downstream.ctx().channel().eventLoop());
+        upstream.responseStatus(a.endpoint, code, downstream.eventLoop());
         upstream.attemptAnswered(code, trial);
         trial = false;
         exchange.upstreamHeaderNanos(now - a.startNanos);
@@ -562,9 +556,8 @@ public final class ProxyCall implements PickContext {
         if (finished) {
             return;
         }
-        ChannelHandlerContext client = downstream.ctx();
         if (responseStarted) {
-            client.flush();
+            downstream.flush();
         }
         Channel connection = attempt.channel;
         if (connection != null && (!responseStarted || mayReadResponse())) {
@@ -580,14 +573,11 @@ public final class ProxyCall implements PickContext {
      * A read held back here is retried by the budget's timer.
      */
     private boolean mayReadResponse() {
-        Channel client = downstream.ctx().channel();
-        if (!client.isWritable()) {
+        if (!downstream.isWritable()) {
             return false; // channelWritabilityChanged resumes it
         }
         BufferBudget budget = upstream.connector().bufferBudget();
-        ChannelOutboundBuffer out;
-        if (!budget.exhausted() || (out = client.unsafe().outboundBuffer()) == null
-                || out.totalPendingWriteBytes() == 0) {
+        if (!budget.exhausted() || downstream.pendingWriteBytes() == 0) {
             heldBack = false;
             return true;
         }
@@ -597,7 +587,7 @@ public final class ProxyCall implements PickContext {
         }
         if (!retryQueued) {
             retryQueued = true;
-            budget.retryLater(this, client.eventLoop());
+            budget.retryLater(this, downstream.eventLoop());
         }
         return false;
     }
@@ -661,7 +651,7 @@ public final class ProxyCall implements PickContext {
 
     /** The response is held back because the client is not taking it (so the upstream is not read). */
     boolean waitingOnClient() {
-        return responseStarted && !finished && (heldBack || !downstream.ctx().channel().isWritable());
+        return responseStarted && !finished && (heldBack || !downstream.isWritable());
     }
 
     private void startTunnel() {
@@ -698,7 +688,7 @@ public final class ProxyCall implements PickContext {
         exchange.upstreamError(why.logToken());
         cancelMirror();
         finished = true;
-        upstream.passiveFailure(attempt.endpoint, downstream.ctx().channel().eventLoop());
+        upstream.passiveFailure(attempt.endpoint, downstream.eventLoop());
         upstream.metrics(attempt.endpoint).record(status, System.nanoTime() - exchange.startNanos());
         endAttempt(false);
         releaseHeld();
