@@ -9,7 +9,8 @@ import java.net.UnknownHostException;
  * An IP address or a CIDR block ({@code 10.0.0.0/8}, {@code 127.0.0.1}, {@code ::1}, {@code fd00::/8}), as
  * {@code proxy_protocol_from} and the forward proxy's rules give them. Only literal addresses parse (Netty's
  * strict parser: dotted-quad decimal IPv4, RFC 4291 IPv6); nothing is looked up. An IPv4-mapped IPv6
- * address ({@code ::ffff:127.0.0.1}) is the IPv4 address it carries, here and in {@link #contains}.
+ * address ({@code ::ffff:127.0.0.1}) is the IPv4 address it carries, here and in {@link #contains}; a block of
+ * them counts IPv6 bits ({@code ::ffff:10.0.0.0/104} is {@code 10.0.0.0/8}).
  */
 public final class Cidr {
     private final byte[] network;
@@ -35,18 +36,23 @@ public final class Cidr {
             throw new IllegalArgumentException("bad address or CIDR '" + text
                     + "' (expected an IP address or a block such as 10.0.0.0/8 or fd00::/8)");
         }
-        int max = bytes.length * 8;
+        // An IPv4-mapped literal (::ffff:10.0.0.0) is kept as its IPv4 address, but its prefix counts IPv6 bits:
+        // ::ffff:10.0.0.0/104 is 10.0.0.0/8. A prefix under 96 would reach beyond the mapped addresses.
+        boolean mapped = bytes.length == 4 && literalIsMapped(addr);
+        int max = mapped ? 128 : bytes.length * 8;
+        int min = mapped ? 96 : 0;
         int prefix = max;
         if (slash >= 0) {
             String p = s.substring(slash + 1);
             if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')
-                    || Integer.parseInt(p) > max) {
-                throw new IllegalArgumentException("bad prefix length in '" + text + "' (expected 0 to " + max + ")");
+                    || Integer.parseInt(p) > max || Integer.parseInt(p) < min) {
+                throw new IllegalArgumentException("bad prefix length in '" + text + "' (expected " + min + " to " + max
+                        + (mapped ? " for an IPv4-mapped address; or write the IPv4 block itself, e.g. 10.0.0.0/8)" : ")"));
             }
             prefix = Integer.parseInt(p);
-            if (bytes.length == 4 && literalIsMapped(addr)) {
-                prefix = Math.max(0, prefix - 96); // ::ffff:10.0.0.0/104 is 10.0.0.0/8
-            }
+        }
+        if (mapped) {
+            prefix -= 96;
         }
         return new Cidr(bytes, prefix, s);
     }
