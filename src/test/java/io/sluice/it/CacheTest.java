@@ -50,6 +50,7 @@ class CacheTest {
         final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
         final List<String> ifNoneMatch = new java.util.concurrent.CopyOnWriteArrayList<>();
         final CountDownLatch slow = new CountDownLatch(1);
+        final CountDownLatch streaming = new CountDownLatch(1);
 
         int count(String path) {
             return counts.computeIfAbsent(path, p -> new AtomicInteger()).get();
@@ -73,6 +74,9 @@ class CacheTest {
                 h.set("Cache-Control", "max-age=0");
                 if ("\"e1\"".equals(inm)) {
                     h.set("Cache-Control", "max-age=0, must-revalidate");
+                    if (path.equals("/etag-fresh")) {
+                        h.set("Cache-Control", "max-age=60"); // fresh once revalidated
+                    }
                     if (path.equals("/etag-cookie")) {
                         h.set("Set-Cookie", "session=renewed");
                     }
@@ -117,6 +121,21 @@ class CacheTest {
                     Thread.currentThread().interrupt();
                 }
                 h.set("Cache-Control", "max-age=60");
+            } else if (path.startsWith("/tagged")) {
+                h.set("Cache-Control", "max-age=60");
+                h.set("ETag", "\"t1\"");
+            } else if (path.startsWith("/stream")) { // server-sent events that say they are fresh for a minute
+                h.set("Content-Type", "text/event-stream");
+                h.set("Cache-Control", "max-age=60");
+                ex.sendResponseHeaders(200, 0); // chunked, and open until the test lets it end
+                try (OutputStream out = ex.getResponseBody()) {
+                    out.write("data: one\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    streaming.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
             } else if (path.startsWith("/chunked")) {
                 h.set("Cache-Control", "public, max-age=60");
                 ex.sendResponseHeaders(200, 0); // chunked
@@ -520,6 +539,43 @@ class CacheTest {
     }
 
     @Test
+    void aRevalidationTheRequestForbidsToStoreStoresNothing() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            get(sluice, "/etag-fresh"); // stored, stale at once (max-age=0, an ETag)
+            RawHttp.Response revalidated = get(sluice, "/etag-fresh", "Cache-Control: no-store");
+            assertThat(revalidated.bodyText()).isEqualTo("/etag-fresh #1");
+            assertThat(origin.ifNoneMatch).containsExactly("null", "\"e1\"");
+            // the 304 said max-age=60, but the request said no-store: the entry is still the stale one
+            RawHttp.Response next = get(sluice, "/etag-fresh");
+            assertThat(next.header("Cache-Status")).startsWith("sluice; fwd=stale");
+            assertThat(origin.count("/etag-fresh")).isEqualTo(3);
+            // without no-store the refreshed entry is stored, and the one after is a hit
+            assertThat(get(sluice, "/etag-fresh").header("Cache-Status")).startsWith("sluice; hit");
+        }
+    }
+
+    @Test
+    void anEventStreamIsNeitherStoredNorWaitedFor() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            CompletableFuture<RawHttp.Response> first = getAsync(sluice, "/stream");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/stream") == 1);
+            // the route's lock_timeout is 30 s: a second request that waited for the first would not reach the
+            // origin before the await below gives up
+            CompletableFuture<RawHttp.Response> second = getAsync(sluice, "/stream");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/stream") == 2);
+            origin.streaming.countDown();
+            assertThat(first.get(10, TimeUnit.SECONDS).header("Cache-Status")).isEqualTo("sluice; fwd=miss");
+            assertThat(second.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("data: one\n\n");
+            assertThat(get(sluice, "/stream").header("Cache-Status")).isEqualTo("sluice; fwd=miss");
+            assertThat(origin.count("/stream")).isEqualTo(3);
+        }
+    }
+
+    @Test
     void twoRoutesNeverShareEntriesInRedis() throws Exception {
         Origin origin = new Origin();
         try (RedisServerProcess redis = RedisServerProcess.start(); TestUpstream app = TestUpstream.start("app", origin)) {
@@ -592,6 +648,11 @@ class CacheTest {
             assertThat(past.header("Content-Range")).isEqualTo("bytes */9");
             RawHttp.Response several = get(sluice, "/bytes", "Range: bytes=0-1,3-4");
             assertThat(several.status()).isEqualTo(200); // several ranges: the whole response, as the RFC allows
+            // If-None-Match is decided before Range (RFC 9110 §13.2.2): a matching one gets 304, not 206
+            assertThat(get(sluice, "/tagged").status()).isEqualTo(200);
+            RawHttp.Response notModified = get(sluice, "/tagged", "Range: bytes=0-3", "If-None-Match: \"t1\"");
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(get(sluice, "/tagged", "Range: bytes=0-3", "If-None-Match: \"t0\"").status()).isEqualTo(206);
             RawHttp.Response changed = get(sluice, "/bytes", "Range: bytes=1-4", "If-Range: \"other\"");
             assertThat(changed.status()).isEqualTo(200);
             assertThat(changed.bodyText()).isEqualTo("/bytes #1");

@@ -171,7 +171,9 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             long age = stored.ageMillis(now);
             boolean fresh = stored.fresh(now);
             if (fresh && !lookup.asked.noCache() && (lookup.asked.maxAge() < 0 || age <= lookup.asked.maxAge() * 1000)) {
-                Reply partial = lookup.ranged && !lookup.head ? rangeOf(context, stored, now) : null;
+                // If-None-Match / If-Modified-Since come before Range (RFC 9110 §13.2.2): a 304, not a 206
+                Reply partial = lookup.ranged && !lookup.head && !clientNotModified(context, stored)
+                        ? rangeOf(context, stored, now) : null;
                 return Verdict.answer(partial != null ? partial : hit(context, lookup, stored, now));
             }
             lookup.forward = fresh ? "fwd=request" : "fwd=stale";
@@ -236,9 +238,13 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             return Verdict.later(after.thenApplyAsync(found -> use(context, lookup, found, false), context.executor()));
         }
 
-        private Reply hit(FilterContext context, Lookup lookup, StoredResponse stored, long now) {
+        private static boolean clientNotModified(FilterContext context, StoredResponse stored) {
             Headers h = context.request().headers();
-            boolean notModified = CacheRules.notModified(stored, h.getAll("If-None-Match"), h.get("If-Modified-Since"));
+            return CacheRules.notModified(stored, h.getAll("If-None-Match"), h.get("If-Modified-Since"));
+        }
+
+        private Reply hit(FilterContext context, Lookup lookup, StoredResponse stored, long now) {
+            boolean notModified = clientNotModified(context, stored);
             Reply reply = Reply.of(notModified ? 304 : stored.status());
             for (Map.Entry<String, String> f : notModified ? CacheRules.notModifiedFields(stored) : stored.headers()) {
                 reply.header(f.getKey(), f.getValue());
@@ -316,7 +322,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             count(lookup.forward);
             String cacheStatus = NAME + "; " + lookup.forward
                     + (lookup.revalidating != null ? "; fwd-status=" + status : "");
-            if (!lookup.head && !lookup.asked.noStore()) {
+            if (!lookup.head && !lookup.asked.noStore() && !eventStream(out.get("Content-Type"))) {
                 long lifetime = CacheRules.lifetime(status, out, context.request().headers().contains("Authorization"),
                         settings.defaultTtlMillis(), now);
                 long length = lengthOf(out.get("Content-Length"));
@@ -337,12 +343,24 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             out.add("Cache-Status", cacheStatus);
         }
 
+        /**
+         * A stream of events (server-sent events) is never stored, whatever its freshness says: it may not end for
+         * hours, and those waiting for this miss would wait the whole lock_timeout for it; they go on at once.
+         */
+        private static boolean eventStream(String contentType) {
+            return contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+        }
+
         /** The upstream says the stale response is still good: it is refreshed, stored, and becomes the answer. */
         private void answerFromRefreshed(FilterContext context, Lookup lookup, Headers out, long now) {
             StoredResponse refreshed = CacheRules.refresh(lookup.revalidating, out, settings.defaultTtlMillis(), now);
             CacheControl told = CacheControl.parse(out.getAll("Cache-Control"), false);
             List<String> cookies = out.getAll("Set-Cookie"); // for this client, never stored
-            if (!told.noStore() && !told.isPrivate() && cookies.isEmpty()) {
+            // the request's own say, as on a miss: no-store, and Authorization unless the response allows sharing
+            CacheControl merged = CacheControl.parse(refreshed.headers("Cache-Control"), false);
+            boolean authorized = context.request().headers().contains("Authorization");
+            if (!told.noStore() && !told.isPrivate() && cookies.isEmpty() && !lookup.asked.noStore()
+                    && (!authorized || merged.isPublic() || merged.sMaxAge() >= 0 || merged.mustRevalidate())) {
                 cache.store(lookup.key, refreshed, context.request().headers());
             }
             boolean notModified = lookup.clientConditional
