@@ -112,9 +112,16 @@ public final class ForwardProxy implements DestinationGuard {
         update(config, idleTimeout);
     }
 
-    /** A reload: new rules for new requests and tunnels (pooled connections were checked under the old ones). */
+    /**
+     * A reload: new rules for new requests and tunnels. The pooled connections were checked under the old rules
+     * (a name is checked when its connection opens, by the addresses it resolves to), so every destination is
+     * dropped and its idle connections close: none is reused for a destination the new rules refuse.
+     */
     public synchronized void update(ForwardProxyConfig config, Duration idleTimeout) {
         this.rules = new AccessRules(config);
+        if (!destinations.isEmpty()) {
+            retire(new ArrayList<>(destinations.keySet()));
+        }
         this.idleNanos = idleTimeout.toNanos();
         ForwardProxyConfig.Auth a = config.auth();
         if (a == null) {
@@ -194,12 +201,23 @@ public final class ForwardProxy implements DestinationGuard {
         }
         List<Map.Entry<String, Cached>> all = new ArrayList<>(destinations.entrySet());
         all.sort((a, b) -> Long.compare(a.getValue().lastUse[0], b.getValue().lastUse[0]));
-        List<Endpoint> gone = new ArrayList<>();
+        List<String> oldest = new ArrayList<>();
         for (int i = 0; i < all.size() / 4; i++) {
-            destinations.remove(all.get(i).getKey());
-            Endpoint e = all.get(i).getValue().upstream.endpoints().get(0);
-            e.state(EndpointState.DRAINING); // requests in flight finish; nothing new is pooled for it
-            gone.add(e);
+            oldest.add(all.get(i).getKey());
+        }
+        retire(oldest);
+    }
+
+    /** Forgets these destinations: requests in flight finish, their idle pooled connections close. */
+    private void retire(List<String> keys) {
+        List<Endpoint> gone = new ArrayList<>();
+        for (String key : keys) {
+            Cached c = destinations.remove(key);
+            if (c != null) {
+                Endpoint e = c.upstream.endpoints().get(0);
+                e.state(EndpointState.DRAINING); // nothing new is pooled for it
+                gone.add(e);
+            }
         }
         loops.forEach(loop -> loop.execute(() -> gone.forEach(connector.pools()::retire)));
     }

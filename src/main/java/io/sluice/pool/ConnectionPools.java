@@ -61,11 +61,16 @@ public final class ConnectionPools {
         return n == null ? 0 : n.get();
     }
 
-    /** Drops the calling loop's pool for an endpoint that left the configuration, closing its idle connections. */
+    /**
+     * Drops the calling loop's pool for an endpoint that left the configuration (or a forward proxy's destination
+     * it forgot), closing its idle connections, and the endpoint's idle count (every loop retires it in turn; a
+     * count kept for each destination a forward proxy ever saw grew without bound).
+     */
     public void retire(Endpoint endpoint) {
         ConnectionPool pool = pools.get().remove(endpoint);
         if (pool != null) {
             pool.closeAll();
         }
+        idle.remove(endpoint);
     }
 }

@@ -111,6 +111,42 @@ class ForwardProxyTest {
     }
 
     /**
+     * A name is checked when its connection opens: a reload that stops allowing it must not leave a pooled
+     * connection that still reaches it (found by a review: the pooled connection answered 200 after the reload).
+     */
+    @Test
+    void aReloadThatRefusesADestinationLeavesNoPooledConnectionToIt() throws Exception {
+        Path log = Files.createTempDirectory("fwd").resolve("access.log");
+        try (TestDnsServer dns = new TestDnsServer();
+             RawServer open = new RawServer((socket, i) -> {
+                 InputStream in = socket.getInputStream();
+                 OutputStream out = socket.getOutputStream();
+                 while (RawServer.readHead(in) != null) {
+                     out.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
+                     out.flush();
+                 }
+             })) {
+            dns.set("ok.example.test", "127.0.0.1", 60);
+            String yaml = YAML.replace("server:\n", "server:\n  workers: 1\n");
+            Map<String, String> env = env(dns, open.port(), log, "1m");
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml, env)) {
+                String request = "GET http://ok.example.test:" + open.port() + "/ HTTP/1.1\r\nHost: x\r\n\r\n";
+                try (RawHttp c = new RawHttp(sluice.port("egress"))) {
+                    c.send(request);
+                    assertThat(c.read().status()).isEqualTo(200);
+                }
+                // neither the name nor the address it resolves to is allowed any longer
+                sluice.reload(yaml.replace("\"ok.example.test\", \"127.0.0.1:${OPEN}\"", "\"192.0.2.1:80\""), env);
+                try (RawHttp c = new RawHttp(sluice.port("egress"))) {
+                    c.send(request);
+                    assertThat(c.read().status()).isEqualTo(403);
+                }
+                assertThat(open.accepted()).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
      * An absolute-form request that also asks for h2c by Upgrade is forwarded as HTTP/1.1 without the upgrade:
      * the upgrade check turned its target into origin-form first, and the forward proxy answered 400.
      */
