@@ -36,6 +36,11 @@ class CacheTest {
                     match: { path_prefix: /plain }
                     filters: [ { cache: { default_ttl: 60s } } ]
                     upstream: app
+                  - name: lang
+                    match: { path_prefix: /lang }
+                    request_headers: { set: { Accept-Language: en } }
+                    filters: [ { cache: {} } ]
+                    upstream: app
                   - name: cached
                     filters: [ { cache: { max_object: 16KiB, lock_timeout: 30s %s} } ]
                     upstream: app
@@ -92,7 +97,7 @@ class CacheTest {
                     ex.close();
                     return;
                 }
-            } else if (path.startsWith("/vary")) {
+            } else if (path.startsWith("/vary") || path.startsWith("/lang")) {
                 h.set("Cache-Control", "max-age=60");
                 h.set("Vary", "Accept-Language");
                 body = "lang=" + ex.getRequestHeaders().getFirst("Accept-Language") + " #" + n;
@@ -535,6 +540,23 @@ class CacheTest {
             for (CompletableFuture<RawHttp.Response> w : waiting) {
                 assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
             }
+        }
+    }
+
+    @Test
+    void aVariantIsStoredUnderTheValuesTheClientSent() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            // the route sets Accept-Language on the way upstream; the response varies on it
+            RawHttp.Response first = get(sluice, "/lang/page", "Accept-Language: fr");
+            assertThat(first.bodyText()).isEqualTo("lang=en #1");
+            RawHttp.Response again = get(sluice, "/lang/page", "Accept-Language: fr");
+            assertThat(again.header("Cache-Status")).startsWith("sluice; hit");
+            assertThat(again.bodyText()).isEqualTo("lang=en #1");
+            assertThat(get(sluice, "/lang/page", "Accept-Language: de").header("Cache-Status"))
+                    .startsWith("sluice; fwd=miss");
+            assertThat(origin.count("/lang/page")).isEqualTo(2);
         }
     }
 

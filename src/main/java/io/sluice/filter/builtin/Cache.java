@@ -13,6 +13,7 @@ import io.sluice.filter.api.Verdict;
 import io.sluice.filter.cache.CacheControl;
 import io.sluice.filter.cache.CacheRules;
 import io.sluice.filter.cache.HttpCache;
+import io.sluice.filter.cache.RequestFields;
 import io.sluice.filter.cache.StoredResponse;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -108,6 +109,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
         long lifetime;
         int status;
         List<String> vary;
+        RequestFields requestFields;    // the client's fields as they went upstream, for the stored variant
         long responseMillis;
         long initialAge;
 
@@ -165,7 +167,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                         .header("Cache-Status", NAME + "; fwd=miss"));
             }
             if (stored == null) {
-                return orNext(lead(context, lookup, mayWait));
+                return upstream(context, lookup, lead(context, lookup, mayWait));
             }
             long now = System.currentTimeMillis();
             long age = stored.ageMillis(now);
@@ -198,13 +200,23 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 if (lastModified != null) {
                     h.set("If-Modified-Since", lastModified);
                 }
-                return Verdict.next();
+                return upstream(context, lookup, null);
             }
-            return orNext(lead(context, lookup, mayWait));
+            return upstream(context, lookup, lead(context, lookup, mayWait));
         }
 
-        private static Verdict orNext(Verdict verdict) {
-            return verdict != null ? verdict : Verdict.next();
+        /** The request's fields as the lookup saw them (every request that goes upstream has its copy). */
+        private static Headers asSent(FilterContext context, Lookup lookup) {
+            return lookup.requestFields != null ? lookup.requestFields : context.request().headers();
+        }
+
+        /** {@code verdict}, or when there is none, upstream: with a copy of the request's fields to store under. */
+        private static Verdict upstream(FilterContext context, Lookup lookup, Verdict verdict) {
+            if (verdict != null) {
+                return verdict;
+            }
+            lookup.requestFields = RequestFields.copyOf(context.request().headers());
+            return Verdict.next();
         }
 
         /**
@@ -361,7 +373,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             boolean authorized = context.request().headers().contains("Authorization");
             if (!told.noStore() && !told.isPrivate() && cookies.isEmpty() && !lookup.asked.noStore()
                     && (!authorized || merged.isPublic() || merged.sMaxAge() >= 0 || merged.mustRevalidate())) {
-                cache.store(lookup.key, refreshed, context.request().headers());
+                cache.store(lookup.key, refreshed, asSent(context, lookup));
             }
             boolean notModified = lookup.clientConditional
                     && CacheRules.notModified(refreshed, lookup.clientIfNoneMatch, lookup.clientIfModifiedSince);
@@ -416,7 +428,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 lookup.collected = null;
                 cache.store(lookup.key, new StoredResponse(lookup.status, lookup.fields, collected.bytes(),
                         lookup.responseMillis, lookup.initialAge, lookup.lifetime, List.copyOf(lookup.vary)),
-                        context.request().headers());
+                        asSent(context, lookup));
                 release(lookup);
             }
         }
