@@ -788,7 +788,14 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         closing = true;
         call = null;
         Channel client = ctx.channel();
-        Upgrades.switchToTunnel(ctx, ex.status() == 101, upstream, onClose); // this handler is gone after it
+        boolean after101 = ex.status() == 101;
+        // An upgraded exchange (WebSocket) is logged and counted when its tunnel closes, with the bytes both ways
+        // (a forward proxy's CONNECT tunnel, answered 200, does that in its own onClose).
+        Runnable closed = after101 ? () -> {
+            onClose.run();
+            observe(ex);
+        } : onClose;
+        Upgrades.switchToTunnel(ctx, after101, upstream, closed); // this handler is gone after it
         releasePending();
         client.read();
         upstream.read();

@@ -128,6 +128,33 @@ class FlowUpgradeTest {
         }
     }
 
+    /** An upgraded exchange is one access-log line, written when its tunnel closes (found by a review: none was). */
+    @Test
+    void anUpgradedExchangeIsLoggedWhenItsTunnelCloses(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        String yaml = YAML + "access_log: { format: json, path: \"" + log + "\", fields: [uri, status] }\n";
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            RawServer.readHead(in);
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\nhi\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            in.read(); // until the client side closes
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("UP1", up.address()))) {
+            try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n");
+                InputStream in = client.socket().getInputStream();
+                assertThat(RawServer.readHead(in)).startsWith("HTTP/1.1 101");
+                assertThat(new String(in.readNBytes(3), StandardCharsets.US_ASCII)).isEqualTo("hi\n");
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+                    java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains("/ws"));
+            assertThat(java.nio.file.Files.readAllLines(log)).containsExactly("{\"uri\":\"/ws\",\"status\":101}");
+        }
+    }
+
     @Test
     void bytesSentRightBehindTheUpgradeRequestReachTheUpstream() throws Exception {
         try (RawServer up = new RawServer((socket, i) -> {
