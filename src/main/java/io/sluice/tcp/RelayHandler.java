@@ -8,6 +8,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Copies bytes from its channel to a peer channel, reading only while the peer can take more: a slow
@@ -88,9 +90,23 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** Closes {@code channel} once everything written to it has gone out. */
+    /**
+     * How long the side still open may go without sending anything of what its partner left, once the partner
+     * closed, before it is closed anyway: a peer that stopped reading must not keep a socket, its buffered bytes
+     * and the tunnel's accounting forever (found by a review: nothing else timed that side).
+     */
+    static final long CLOSE_LINGER_SECONDS = 30;
+
+    /**
+     * Closes {@code channel} once everything written to it has gone out, or when none of it has moved for
+     * {@link #CLOSE_LINGER_SECONDS} (the relay on it closes on the idle event).
+     */
     public static void closeOnFlush(Channel channel) {
         if (channel.isActive()) {
+            if (channel.pipeline().get("linger") == null) {
+                channel.pipeline().addFirst("linger",
+                        new IdleStateHandler(true, 0, CLOSE_LINGER_SECONDS, 0, TimeUnit.SECONDS));
+            }
             channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }

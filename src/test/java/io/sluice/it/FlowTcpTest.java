@@ -2,6 +2,7 @@ package io.sluice.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -191,6 +192,55 @@ class FlowTcpTest {
                 first = -1;
             }
             assertThat(first).as("closed without a byte").isEqualTo(-1);
+        }
+    }
+
+    /**
+     * The client side closes while the upstream has stopped reading what it sent: the upstream side gets
+     * {@code RelayHandler.CLOSE_LINGER_SECONDS} to take it, then closes too (found by a review: it stayed open,
+     * with its buffered bytes and the endpoint's in-flight count, for ever).
+     */
+    @Test
+    void anUpstreamThatStopsReadingIsClosedSoonAfterTheClientLeaves() throws Exception {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        try (RawServer a = new RawServer((socket, i) -> done.await(120, TimeUnit.SECONDS)); // never reads
+             SluiceUnderTest sluice = SluiceUnderTest.start("admin: { address: 127.0.0.1:0 }\n"
+                     + YAML.replace("  - { address: \"${UP2}\" }\n", "")
+                     .replace("protocol: tcp\n", "protocol: tcp\n    idle_timeout: 1s\n"), Map.of("UP1", a.address()))) {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.util.concurrent.Callable<String> upstreams = () -> http.send(
+                    java.net.http.HttpRequest.newBuilder(sluice.adminUri("/api/upstreams")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            Socket s = new Socket("127.0.0.1", sluice.port("db"));
+            Thread writer = new Thread(() -> {
+                byte[] block = new byte[64 * 1024];
+                try {
+                    for (int k = 0; k < 1024; k++) { // 64 MiB: far more than the buffers on the way hold
+                        s.getOutputStream().write(block);
+                        written.addAndGet(block.length);
+                    }
+                } catch (IOException e) {
+                    // the socket closed under it: expected
+                }
+            });
+            writer.start();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> upstreams.call().contains("\"in_flight\":1"));
+            long[] last = {-1};
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
+                    .until(() -> {
+                        long now = written.get();
+                        boolean same = now == last[0];
+                        last[0] = now;
+                        return same;
+                    }); // every buffer on the way is full
+            s.close();
+            writer.join(10_000);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))
+                    .until(() -> upstreams.call().contains("\"in_flight\":0"));
+            done.countDown();
         }
     }
 
