@@ -58,7 +58,7 @@ public final class Mirror {
      * when this request is not copied. The caller feeds it the body with {@link MirrorCall#onBody} and
      * {@link MirrorCall#cancel}s it if the body will not complete.
      */
-    MirrorCall copy(HttpRequest head, EventLoop loop, ByteBufAllocator alloc) {
+    MirrorCall copy(HttpRequest head, EventLoop loop, ByteBufAllocator alloc, io.netty.channel.Channel client) {
         String upgrade = head.headers().get(HttpHeaderNames.UPGRADE);
         if ((upgrade != null && !upgrade.equalsIgnoreCase("h2c")) || !sampled()) {
             return null; // a tunnel (WebSocket) cannot be copied
@@ -79,7 +79,7 @@ public final class Mirror {
             // A client's offer of h2c (the JDK's HttpClient makes it): the copy is a plain request.
             copy.headers().remove(HttpHeaderNames.UPGRADE).remove(HttpHeaderNames.CONNECTION).remove("HTTP2-Settings");
         }
-        return new MirrorCall(this, copy, loop, alloc, maxBody);
+        return new MirrorCall(this, copy, loop, alloc, maxBody, client);
     }
 
     private boolean sampled() {

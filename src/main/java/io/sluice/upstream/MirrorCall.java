@@ -34,6 +34,7 @@ final class MirrorCall extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(MirrorCall.class);
 
     private final Mirror mirror;
+    private final Channel client;
     private final Upstream target;
     private final HttpRequest head;
     private final EventLoop loop;
@@ -46,7 +47,9 @@ final class MirrorCall extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private ScheduledFuture<?> deadline;
 
-    MirrorCall(Mirror mirror, HttpRequest head, EventLoop loop, ByteBufAllocator alloc, long maxBody) {
+    /** @param client the client's channel: a target with send_proxy_protocol names the client in its PROXY header */
+    MirrorCall(Mirror mirror, HttpRequest head, EventLoop loop, ByteBufAllocator alloc, long maxBody, Channel client) {
+        this.client = client;
         this.mirror = mirror;
         this.target = mirror.target();
         this.head = head;
@@ -114,7 +117,7 @@ final class MirrorCall extends ChannelInboundHandlerAdapter {
         endpoint.requestStarted();
         long timeout = target.config().timeouts().connect().toNanos() + target.config().timeouts().response().toNanos();
         deadline = loop.schedule(this::timedOut, timeout, TimeUnit.NANOSECONDS);
-        Future<Channel> open = target.connector().open(loop, endpoint, target);
+        Future<Channel> open = target.connector().open(loop, endpoint, target, client);
         open.addListener(f -> connected(open));
     }
 

@@ -115,7 +115,7 @@ public final class ProxyCall implements PickContext {
         this.hostFromEndpoint = !head.headers().contains(HttpHeaderNames.HOST);
         this.target = head.uri();
         if (route.mirror() != null) {
-            mirror = route.mirror().copy(head, downstream.eventLoop(), downstream.alloc());
+            mirror = route.mirror().copy(head, downstream.eventLoop(), downstream.alloc(), downstream.clientChannel());
         }
         RetryConfig retry = upstream.config().retry();
         this.replayLimit = retry == null ? RetryConfig.DEFAULT_MAX_BODY : retry.maxBody();

@@ -51,6 +51,50 @@ class ProxyProtocolSendTest {
         return src.getHostAddress() + ":" + srcPort + " " + dst.getHostAddress() + ":" + dstPort;
     }
 
+    /** A mirror target with send_proxy_protocol gets the header too (found by a review: copies went without it). */
+    @Test
+    void mirroredCopiesCarryTheHeaderToo() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    proxy_protocol: true
+                    routes:
+                      - upstream: app
+                        mirror: { upstream: shadow }
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                  shadow:
+                    send_proxy_protocol: v1
+                    endpoints: [ { address: "${UP2}" } ]
+                """;
+        java.util.concurrent.CompletableFuture<String> header = new java.util.concurrent.CompletableFuture<>();
+        RawServer.ConnectionHandler ok = (socket, i) -> {
+            InputStream in = socket.getInputStream();
+            while (RawServer.readHead(in) != null) {
+                socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+            }
+        };
+        try (RawServer app = new RawServer(ok);
+             RawServer shadow = new RawServer((socket, i) -> {
+                 InputStream in = socket.getInputStream();
+                 header.complete(ProxyProtocolTest.readLine(in));
+                 ok.handle(socket, i);
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("UP1", app.address(), "UP2", shadow.address()))) {
+            try (RawHttp c = new RawHttp(sluice.port("main"))) {
+                c.send(v2(false, ip("203.0.113.9"), ip("192.0.2.1"), 4100, 80));
+                c.send("GET /copied HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertThat(c.read().status()).isEqualTo(200);
+            }
+            assertThat(header.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .isEqualTo("PROXY TCP4 203.0.113.9 192.0.2.1 4100 80\r");
+        }
+    }
+
     @Test
     void tcpUpstreamGetsAV1HeaderNamingTheClient() throws Exception {
         String yaml = """
