@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -25,6 +26,14 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     public RelayHandler(Channel peer, Runnable onClose) {
         this.peer = peer;
         this.onClose = onClose;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // A side that sends its FIN (a client that is done sending and waits for the answer) half-closes the
+        // tunnel: the FIN is passed on, and the other direction goes on (below). Without this option Netty
+        // closes the channel on the FIN, and the answer was lost (found by a review).
+        ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     }
 
     @Override
@@ -73,7 +82,11 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
             // This side half-closed (a client connection accepts half-closure): pass the FIN on once what
             // it sent has gone out, and keep relaying the other way until the peer is done too.
             if (peer instanceof DuplexChannel duplex && peer.isActive()) {
-                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput());
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput().addListener(g -> {
+                    if (duplex.isInputShutdown()) {
+                        duplex.close(); // its own FIN came earlier: both ways are done
+                    }
+                }));
             } else {
                 closeOnFlush(peer);
             }

@@ -244,6 +244,28 @@ class FlowTcpTest {
         }
     }
 
+    /** A client that half-closes (sends its FIN, then waits) still gets the answer (found by a review: it did not). */
+    @Test
+    void aHalfCloseIsPassedOnAndTheAnswerStillComes() throws Exception {
+        java.util.concurrent.CountDownLatch relaying = new java.util.concurrent.CountDownLatch(1);
+        try (RawServer a = new RawServer((socket, i) -> {
+            byte[] first = socket.getInputStream().readNBytes(5);
+            relaying.countDown();
+            byte[] rest = socket.getInputStream().readAllBytes(); // until the client's FIN, passed on
+            socket.getOutputStream().write(("got " + (first.length + rest.length) + "\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("  - { address: \"${UP2}\" }\n", ""),
+                Map.of("UP1", a.address()));
+             Socket s = new Socket("127.0.0.1", sluice.port("db"))) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            assertThat(relaying.await(10, TimeUnit.SECONDS)).isTrue();
+            s.getOutputStream().write("!".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("got 6\n");
+        }
+    }
+
     @Test
     void aConnectionQuietBothWaysForIdleTimeoutIsClosedBothSides() throws Exception {
         java.util.concurrent.CountDownLatch upstreamSawEof = new java.util.concurrent.CountDownLatch(1);
