@@ -79,6 +79,11 @@ class CacheTest {
                 h.set("Cache-Control", "max-age=0");
                 if ("\"e1\"".equals(inm)) {
                     h.set("Cache-Control", "max-age=0, must-revalidate");
+                    if (path.equals("/etag-meta")) { // a 304 that names other metadata: not the stored bytes'
+                        h.set("ETag", "\"e1-other\"");
+                        h.set("Content-Type", "application/json");
+                        h.set("X-Refreshed", "yes");
+                    }
                     if (path.equals("/etag-fresh")) {
                         h.set("Cache-Control", "max-age=60"); // fresh once revalidated
                     }
@@ -540,6 +545,21 @@ class CacheTest {
             for (CompletableFuture<RawHttp.Response> w : waiting) {
                 assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
             }
+        }
+    }
+
+    @Test
+    void a304DoesNotReplaceTheStoredRepresentationsMetadata() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            get(sluice, "/etag-meta"); // stored, stale at once
+            RawHttp.Response refreshed = get(sluice, "/etag-meta");
+            assertThat(refreshed.header("Cache-Status")).contains("fwd-status=304");
+            assertThat(refreshed.bodyText()).isEqualTo("/etag-meta #1");
+            assertThat(refreshed.header("X-Refreshed")).isEqualTo("yes"); // other fields are updated
+            assertThat(refreshed.header("ETag")).isEqualTo("\"e1\"");
+            assertThat(refreshed.header("Content-Type")).isEqualTo("text/plain");
         }
     }
 

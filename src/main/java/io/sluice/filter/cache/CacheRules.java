@@ -20,6 +20,14 @@ public final class CacheRules {
             "transfer-encoding", "te", "trailer", "upgrade", "content-length", "age", "cache-status", "x-request-id",
             "set-cookie", "proxy-authenticate", "alt-svc");
 
+    /**
+     * Fields of the stored representation itself that a 304 does not replace: it says the stored response is still
+     * good, and one that names another tag or encoding (an origin comparing weakly, say, against a copy a filter
+     * after the cache compressed) would otherwise give the stored bytes metadata that is not theirs.
+     */
+    private static final Set<String> REPRESENTATION_FIELDS = Set.of("etag", "content-encoding", "content-type",
+            "content-range");
+
     /** Fields a 304 carries from the stored response (RFC 9110 §15.4.5). */
     private static final Set<String> NOT_MODIFIED_FIELDS = Set.of("cache-control", "content-location", "date", "etag",
             "expires", "vary");
@@ -127,11 +135,17 @@ public final class CacheRules {
 
     /**
      * The stored response brought up to date by a 304 (RFC 9111 §4.3.4): each field the 304 has replaces the
-     * stored one, and its age and freshness start again from the 304.
+     * stored one but the representation's own ({@link #REPRESENTATION_FIELDS}), and its age and freshness start
+     * again from the 304.
      */
     public static StoredResponse refresh(StoredResponse stored, Headers notModified, long defaultTtlMillis, long now) {
         List<Map.Entry<String, String>> merged = new ArrayList<>();
-        List<Map.Entry<String, String>> fresh = storedFields(notModified);
+        List<Map.Entry<String, String>> fresh = new ArrayList<>();
+        for (Map.Entry<String, String> f : storedFields(notModified)) {
+            if (!REPRESENTATION_FIELDS.contains(f.getKey().toLowerCase(Locale.ROOT))) {
+                fresh.add(f);
+            }
+        }
         for (Map.Entry<String, String> h : stored.headers()) {
             if (!named(fresh, h.getKey())) {
                 merged.add(h);
