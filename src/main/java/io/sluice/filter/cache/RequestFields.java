@@ -29,23 +29,12 @@ public final class RequestFields implements Headers {
 
     @Override
     public String get(String name) {
-        for (Map.Entry<String, String> f : fields) {
-            if (f.getKey().equalsIgnoreCase(name)) {
-                return f.getValue();
-            }
-        }
-        return null;
+        return Fields.first(fields, name);
     }
 
     @Override
     public List<String> getAll(String name) {
-        List<String> values = new ArrayList<>(1);
-        for (Map.Entry<String, String> f : fields) {
-            if (f.getKey().equalsIgnoreCase(name)) {
-                values.add(f.getValue());
-            }
-        }
-        return values;
+        return Fields.all(fields, name);
     }
 
     @Override

@@ -34,22 +34,11 @@ public record StoredResponse(int status, List<Map.Entry<String, String>> headers
 
     /** The first value of {@code name} (case-insensitive), or null. */
     public String header(String name) {
-        for (Map.Entry<String, String> h : headers) {
-            if (h.getKey().equalsIgnoreCase(name)) {
-                return h.getValue();
-            }
-        }
-        return null;
+        return Fields.first(headers, name);
     }
 
     public List<String> headers(String name) {
-        List<String> values = new ArrayList<>(1);
-        for (Map.Entry<String, String> h : headers) {
-            if (h.getKey().equalsIgnoreCase(name)) {
-                values.add(h.getValue());
-            }
-        }
-        return values;
+        return Fields.all(headers, name);
     }
 
     /** Whether a stale copy can be revalidated (it has an {@code ETag} or a {@code Last-Modified}). */
