@@ -131,6 +131,19 @@ class CacheTest {
                     Thread.currentThread().interrupt();
                 }
                 h.set("Cache-Control", "max-age=60");
+            } else if (path.startsWith("/cond")) { // slow; a matching If-None-Match gets 304
+                h.set("Cache-Control", "max-age=60");
+                h.set("ETag", "\"c1\"");
+                try {
+                    slow.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if ("\"c1\"".equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
+                    ex.sendResponseHeaders(304, -1);
+                    ex.close();
+                    return;
+                }
             } else if (path.startsWith("/tagged")) {
                 h.set("Cache-Control", "max-age=60");
                 h.set("ETag", "\"t1\"");
@@ -184,10 +197,10 @@ class CacheTest {
     }
 
     /** A GET on a connection of its own, answered on another thread. */
-    private static CompletableFuture<RawHttp.Response> getAsync(SluiceUnderTest sluice, String path) {
+    private static CompletableFuture<RawHttp.Response> getAsync(SluiceUnderTest sluice, String path, String... fields) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return get(sluice, path);
+                return get(sluice, path, fields);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -545,6 +558,33 @@ class CacheTest {
             for (CompletableFuture<RawHttp.Response> w : waiting) {
                 assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
             }
+        }
+    }
+
+    /**
+     * A client's conditional miss never leads: the plain requests after it wait for one plain request instead
+     * (found by a review: they waited for the conditional one, whose 304 cannot be stored, then all went upstream).
+     */
+    @Test
+    void aConditionalMissIsNotTheOneOthersWaitFor() throws Exception {
+        Origin origin = new Origin();
+        try (TestUpstream app = TestUpstream.start("app", origin);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml("", ""), TestUpstream.env(app))) {
+            CompletableFuture<RawHttp.Response> conditional = getAsync(sluice, "/cond", "If-None-Match: \"c1\"");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/cond") == 1);
+            List<CompletableFuture<RawHttp.Response>> plain = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                plain.add(getAsync(sluice, "/cond"));
+            }
+            // the first plain request goes upstream (the route's lock_timeout is 30 s: one waiting for the
+            // conditional request would not)
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.count("/cond") == 2);
+            origin.slow.countDown();
+            assertThat(conditional.get(30, TimeUnit.SECONDS).status()).isEqualTo(304);
+            for (CompletableFuture<RawHttp.Response> p : plain) {
+                assertThat(p.get(30, TimeUnit.SECONDS).bodyText()).isEqualTo("/cond #2");
+            }
+            assertThat(origin.count("/cond")).isEqualTo(2);
         }
     }
 

@@ -159,6 +159,16 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             return cache.key(context.clientUri(), context.request().headers().get("Host"));
         }
 
+        /**
+         * A client's own conditional request on a miss goes upstream with its conditions, and its answer may be a
+         * 304 that cannot be stored: such a request never leads a miss (those waiting for it would all go upstream
+         * at once when it ends); it only waits behind a plain request already under way.
+         */
+        private static boolean ownConditions(FilterContext context) {
+            Headers h = context.request().headers();
+            return h.contains("If-None-Match") || h.contains("If-Modified-Since");
+        }
+
         /** Answers from {@code stored} when it may, else sends the request upstream (as a revalidation when it can). */
         private Verdict use(FilterContext context, Lookup lookup, StoredResponse stored, boolean mayWait) {
             if (lookup.asked.onlyIfCached() && (stored == null || !stored.fresh(System.currentTimeMillis()))) {
@@ -167,7 +177,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                         .header("Cache-Status", NAME + "; fwd=miss"));
             }
             if (stored == null) {
-                return upstream(context, lookup, lead(context, lookup, mayWait));
+                return upstream(context, lookup, lead(context, lookup, mayWait, !ownConditions(context)));
             }
             long now = System.currentTimeMillis();
             long age = stored.ageMillis(now);
@@ -180,7 +190,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
             }
             lookup.forward = fresh ? "fwd=request" : "fwd=stale";
             if (!lookup.head && !lookup.ranged && stored.hasValidator()) {
-                Verdict wait = lead(context, lookup, mayWait); // one revalidation at a time, too
+                Verdict wait = lead(context, lookup, mayWait, true); // one revalidation at a time, too
                 if (wait != null) {
                     return wait;
                 }
@@ -202,7 +212,7 @@ public final class Cache implements FilterFactory<Cache.Settings> {
                 }
                 return upstream(context, lookup, null);
             }
-            return upstream(context, lookup, lead(context, lookup, mayWait));
+            return upstream(context, lookup, lead(context, lookup, mayWait, !ownConditions(context)));
         }
 
         /** The request's fields as the lookup saw them (every request that goes upstream has its copy). */
@@ -224,16 +234,24 @@ public final class Cache implements FilterFactory<Cache.Settings> {
          * others wait for its answer (a later verdict). A HEAD, a Range request, one that forbids storing and one
          * that insists on going upstream ({@code no-cache}) do not wait.
          */
-        private Verdict lead(FilterContext context, Lookup lookup, boolean mayWait) {
+        private Verdict lead(FilterContext context, Lookup lookup, boolean mayWait, boolean mayLead) {
             if (lookup.head || lookup.ranged || lookup.asked.noStore()) {
                 return null;
             }
-            CompletableFuture<Void> mine = new CompletableFuture<>();
-            CompletableFuture<Void> first = cache.lead(lookup.key, mine);
-            if (first == null) {
-                lookup.leading = mine;
-                context.onEnd(() -> cache.done(lookup.key, mine));
-                return null;
+            CompletableFuture<Void> first;
+            if (mayLead) {
+                CompletableFuture<Void> mine = new CompletableFuture<>();
+                first = cache.lead(lookup.key, mine);
+                if (first == null) {
+                    lookup.leading = mine;
+                    context.onEnd(() -> cache.done(lookup.key, mine));
+                    return null;
+                }
+            } else {
+                first = cache.leader(lookup.key);
+                if (first == null) {
+                    return null; // goes upstream on its own; nobody waits for it
+                }
             }
             if (!mayWait || lookup.asked.noCache()) {
                 return null;

@@ -267,6 +267,11 @@ public final class HttpCache {
         return misses.putIfAbsent(base, mine);
     }
 
+    /** The miss under way for {@code base} (what {@link #lead} would return), or null; without taking the lead. */
+    public CompletableFuture<Void> leader(String base) {
+        return misses.get(base);
+    }
+
     public void done(String base, CompletableFuture<Void> mine) {
         misses.remove(base, mine);
         mine.complete(null);
