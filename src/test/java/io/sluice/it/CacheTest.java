@@ -57,6 +57,15 @@ class CacheTest {
         final CountDownLatch slow = new CountDownLatch(1);
         final CountDownLatch streaming = new CountDownLatch(1);
 
+        /** Holds the answer until the test lets {@code latch} go (at most 30 s). */
+        private static void hold(CountDownLatch latch) {
+            try {
+                latch.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
         int count(String path) {
             return counts.computeIfAbsent(path, p -> new AtomicInteger()).get();
         }
@@ -92,11 +101,7 @@ class CacheTest {
                     }
                     if (path.equals("/etag-slow")) {
                         h.set("Cache-Control", "max-age=60"); // fresh once revalidated
-                        try {
-                            slow.await(30, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
+                        hold(slow);
                     }
                     ex.sendResponseHeaders(304, -1);
                     ex.close();
@@ -119,26 +124,14 @@ class CacheTest {
                 h.set("Cache-Control", "max-age=60");
                 body = "x".repeat(20_000) + n;
             } else if (path.startsWith("/events")) { // not storable, and slow
-                try {
-                    slow.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                hold(slow);
             } else if (path.startsWith("/slow")) {
-                try {
-                    slow.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                hold(slow);
                 h.set("Cache-Control", "max-age=60");
             } else if (path.startsWith("/cond")) { // slow; a matching If-None-Match gets 304
                 h.set("Cache-Control", "max-age=60");
                 h.set("ETag", "\"c1\"");
-                try {
-                    slow.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                hold(slow);
                 if ("\"c1\"".equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
                     ex.sendResponseHeaders(304, -1);
                     ex.close();
@@ -154,9 +147,7 @@ class CacheTest {
                 try (OutputStream out = ex.getResponseBody()) {
                     out.write("data: one\n\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
-                    streaming.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    hold(streaming);
                 }
                 return;
             } else if (path.startsWith("/chunked")) {

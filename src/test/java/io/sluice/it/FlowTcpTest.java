@@ -43,6 +43,19 @@ class FlowTcpTest {
         });
     }
 
+    /** Waits until {@code written} has not grown for 1.5 s: the writer is blocked, every buffer on the way full. */
+    private static void awaitStalled(java.util.concurrent.atomic.AtomicLong written) {
+        long[] last = {-1};
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
+                .until(() -> {
+                    long now = written.get();
+                    boolean same = now == last[0];
+                    last[0] = now;
+                    return same;
+                });
+    }
+
     @Test
     void relaysBothWaysRoundRobin() throws Exception {
         try (RawServer a = echo(); RawServer b = echo();
@@ -142,15 +155,7 @@ class FlowTcpTest {
             s.setSoTimeout(30_000);
             InputStream in = s.getInputStream();
             assertThat(in.readNBytes(1024 * 1024)).hasSize(1024 * 1024);
-            long[] last = {-1};
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
-                    .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
-                    .until(() -> {
-                        long now = written.get();
-                        boolean same = now == last[0];
-                        last[0] = now;
-                        return same;
-                    });
+            awaitStalled(written);
             assertThat(written.get()).isLessThan(64L * 1024 * 1024);
             long total = 1024 * 1024;
             byte[] buf = new byte[64 * 1024];
@@ -227,15 +232,7 @@ class FlowTcpTest {
             writer.start();
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                     .until(() -> upstreams.call().contains("\"in_flight\":1"));
-            long[] last = {-1};
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
-                    .pollInterval(java.time.Duration.ofMillis(100)).during(java.time.Duration.ofMillis(1500))
-                    .until(() -> {
-                        long now = written.get();
-                        boolean same = now == last[0];
-                        last[0] = now;
-                        return same;
-                    }); // every buffer on the way is full
+            awaitStalled(written); // every buffer on the way is full
             s.close();
             writer.join(10_000);
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))

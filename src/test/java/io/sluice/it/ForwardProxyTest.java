@@ -50,6 +50,18 @@ class ForwardProxyTest {
         return Map.of("DNS", dns.address(), "OPEN", "" + open, "LOG", log.toString(), "IDLE", idle);
     }
 
+    /** An HTTP/1.1 server answering every request on a connection "ok". */
+    private static RawServer okServer() throws Exception {
+        return new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            while (RawServer.readHead(in) != null) {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        });
+    }
+
     @Test
     void curlConnectAndAbsoluteForm() throws Exception {
         Tools.assumeInstalled("curl");
@@ -85,14 +97,7 @@ class ForwardProxyTest {
     void originFormIs400AndAbsoluteFormIsPooledPerDestination() throws Exception {
         Path log = Files.createTempDirectory("fwd").resolve("access.log");
         try (TestDnsServer dns = new TestDnsServer();
-             RawServer open = new RawServer((socket, i) -> {
-                 InputStream in = socket.getInputStream();
-                 OutputStream out = socket.getOutputStream();
-                 while (RawServer.readHead(in) != null) {
-                     out.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
-                     out.flush();
-                 }
-             });
+             RawServer open = okServer();
              // one event loop: pools are per loop, and one pool shows the pooling
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("server:\n", "server:\n  workers: 1\n"),
                      env(dns, open.port(), log, "1m"))) {
@@ -118,14 +123,7 @@ class ForwardProxyTest {
     void aReloadThatRefusesADestinationLeavesNoPooledConnectionToIt() throws Exception {
         Path log = Files.createTempDirectory("fwd").resolve("access.log");
         try (TestDnsServer dns = new TestDnsServer();
-             RawServer open = new RawServer((socket, i) -> {
-                 InputStream in = socket.getInputStream();
-                 OutputStream out = socket.getOutputStream();
-                 while (RawServer.readHead(in) != null) {
-                     out.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
-                     out.flush();
-                 }
-             })) {
+             RawServer open = okServer()) {
             dns.set("ok.example.test", "127.0.0.1", 60);
             String yaml = YAML.replace("server:\n", "server:\n  workers: 1\n");
             Map<String, String> env = env(dns, open.port(), log, "1m");
