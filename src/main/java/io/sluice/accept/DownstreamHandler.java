@@ -789,12 +789,21 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         call = null;
         Channel client = ctx.channel();
         boolean after101 = ex.status() == 101;
-        // An upgraded exchange (WebSocket) is logged and counted when its tunnel closes, with the bytes both ways
-        // (a forward proxy's CONNECT tunnel, answered 200, does that in its own onClose).
-        Runnable closed = after101 ? () -> {
+        // The exchange's filters end when its tunnel closes: a concurrency_limit slot is held while the tunnel is
+        // open, and given back then (found by a review: it was never given back). An upgraded exchange (WebSocket)
+        // is logged and counted then too, with the bytes both ways (a forward proxy's CONNECT tunnel, answered
+        // 200, does that in its own onClose).
+        FilterRun run = filters;
+        filters = null;
+        Runnable closed = () -> {
             onClose.run();
-            observe(ex);
-        } : onClose;
+            if (run != null) {
+                run.end();
+            }
+            if (after101) {
+                observe(ex);
+            }
+        };
         Upgrades.switchToTunnel(ctx, after101, upstream, closed); // this handler is gone after it
         releasePending();
         client.read();

@@ -155,6 +155,41 @@ class FlowUpgradeTest {
         }
     }
 
+    /**
+     * An upgraded exchange holds its concurrency_limit slot while its tunnel is open and gives it back when the
+     * tunnel closes (found by a review: the slot was never given back, and the route answered 503 for ever).
+     */
+    @Test
+    void anUpgradeGivesItsConcurrencySlotBackWhenItsTunnelCloses() throws Exception {
+        String yaml = YAML.replace("  - upstream: app\n",
+                "  - upstream: app\n        filters: [ { concurrency_limit: { max: 1, queue: 0 } } ]\n");
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            RawServer.readHead(in);
+            socket.getOutputStream().write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            in.read(); // until the client side closes
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("UP1", up.address()))) {
+            String upgrade = "GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n";
+            try (RawHttp first = new RawHttp(sluice.port("main"))) {
+                first.send(upgrade);
+                assertThat(RawServer.readHead(first.socket().getInputStream())).startsWith("HTTP/1.1 101");
+                try (RawHttp second = new RawHttp(sluice.port("main"))) { // the one slot is the open tunnel's
+                    second.send(upgrade);
+                    assertThat(RawServer.readHead(second.socket().getInputStream())).startsWith("HTTP/1.1 503");
+                }
+            }
+            // the first tunnel closed: its slot comes back (once its upstream side has closed too)
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                try (RawHttp next = new RawHttp(sluice.port("main"))) {
+                    next.send(upgrade);
+                    return RawServer.readHead(next.socket().getInputStream()).startsWith("HTTP/1.1 101");
+                }
+            });
+        }
+    }
+
     @Test
     void bytesSentRightBehindTheUpgradeRequestReachTheUpstream() throws Exception {
         try (RawServer up = new RawServer((socket, i) -> {
