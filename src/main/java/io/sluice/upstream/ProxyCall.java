@@ -356,6 +356,10 @@ public final class ProxyCall implements PickContext {
         if (!covered) {
             return false;
         }
+        CircuitBreaker breaker = upstream.breaker();
+        if (breaker != null && breaker.state() != CircuitBreaker.State.CLOSED) {
+            return false; // an open breaker sends nothing more, a half-open one only its trials (found by a review)
+        }
         // Safe to send again: nothing reached the upstream, or it may see the request twice and we hold
         // all of it. Then the budget decides (it counts only retries that would happen).
         return (nothingSent || (idempotent && replayable)) && upstream.tryRetry();

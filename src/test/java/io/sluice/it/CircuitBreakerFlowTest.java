@@ -48,6 +48,32 @@ class CircuitBreakerFlowTest {
                 """ + breaker;
     }
 
+    /** A failure that opens the breaker is not retried (found by a review: retries went on to the open upstream). */
+    @Test
+    void noRetryGoesToAnUpstreamWhoseBreakerOpened() throws Exception {
+        try (TestUpstream a = TestUpstream.start("a", exchange -> {
+                 exchange.getRequestBody().readAllBytes();
+                 exchange.sendResponseHeaders(502, -1);
+                 exchange.close();
+             });
+             TestUpstream b = TestUpstream.start("b", exchange -> {
+                 exchange.getRequestBody().readAllBytes();
+                 exchange.sendResponseHeaders(502, -1);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(config("""
+                         retry: { attempts: 3, on: [502] }
+                         circuit_breaker: { failure_ratio: 50%, min_requests: 2, window: 1m, open_for: 1m }
+                     """).replace("endpoints: [ { address: \"${UP1}\" } ]",
+                     "endpoints: [ { address: \"${UP1}\" }, { address: \"${UP2}\" } ]"),
+                     Map.of("UP1", a.address(), "UP2", b.address()))) {
+            assertThat(get(sluice, "/once").statusCode()).isEqualTo(502);
+            assertThat(circuit(sluice)).isEqualTo("open");
+            // the second failure opened the breaker: the third attempt was not sent
+            assertThat(a.receivedCount() + b.receivedCount()).isEqualTo(2);
+        }
+    }
+
     @Test
     void fiveHundredsOpenItThenItRefusesWithoutSendingThenATrialClosesIt() throws Exception {
         AtomicInteger status = new AtomicInteger(500);
