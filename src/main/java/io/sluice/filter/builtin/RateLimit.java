@@ -11,9 +11,12 @@ import io.sluice.filter.api.FilterSetup;
 import io.sluice.filter.api.Reply;
 import io.sluice.filter.api.RequestKey;
 import io.sluice.filter.api.Verdict;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -105,6 +108,7 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
             return new SharedLimiter(settings, store, place);
         }
         Buckets buckets = setup.keep("buckets", Buckets.class, Buckets::new);
+        buckets.refillIn(settings);
         return new Limiter(settings, buckets, System::nanoTime);
     }
 
@@ -152,11 +156,47 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
         }
     }
 
-    /** The buckets of one filter, kept across reloads. */
+    /**
+     * The buckets of one filter, kept across reloads, in a Caffeine cache. A bucket left alone for as long as an
+     * empty one takes to fill is full again, the same as a new one: it is forgotten then. Past {@link #MAX_KEYS}
+     * key values the least used go first (a new key's next request finds a full bucket; a key in heavy use stays),
+     * so a flood of new key values cannot fill the heap (about 150 bytes a key value). Expiry and eviction run in
+     * Caffeine's maintenance, on its executor, not on an event loop.
+     */
     static final class Buckets {
-        /** Above this many key values, full buckets (idle long enough to refill) are dropped. */
-        static final int SWEEP_ABOVE = 100_000;
-        final ConcurrentHashMap<String, Bucket> byKey = new ConcurrentHashMap<>();
+        static final int MAX_KEYS = 100_000;
+        final Cache<String, Bucket> byKey;
+        /** How long an empty bucket takes to fill at the current {@code rate} and {@code burst}. */
+        private volatile long refillNanos = Long.MAX_VALUE;
+
+        Buckets() {
+            this(Ticker.systemTicker());
+        }
+
+        Buckets(Ticker ticker) {
+            this.byKey = Caffeine.newBuilder().ticker(ticker).maximumSize(MAX_KEYS).expireAfter(new Expiry<String, Bucket>() {
+                @Override
+                public long expireAfterCreate(String key, Bucket bucket, long now) {
+                    return refillNanos;
+                }
+
+                @Override
+                public long expireAfterUpdate(String key, Bucket bucket, long now, long current) {
+                    return refillNanos;
+                }
+
+                @Override
+                public long expireAfterRead(String key, Bucket bucket, long now, long current) {
+                    return refillNanos;
+                }
+            }).build();
+        }
+
+        /** Sets the fill time from a (re)loaded filter's settings; each bucket's next use starts its new clock. */
+        void refillIn(Settings settings) {
+            double nanos = Math.ceil(settings.burst() / settings.perSecond() * 1e9);
+            refillNanos = nanos >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE / 2 : (long) nanos;
+        }
     }
 
     /** One key value's tokens. Locked per bucket: only requests of the same key value contend. */
@@ -178,10 +218,6 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
                 return 0;
             }
             return (long) Math.ceil((1 - tokens) / perNano);
-        }
-
-        synchronized boolean full(double perNano, int burst, long now) {
-            return tokens + (now - updated) * perNano >= burst;
         }
     }
 
@@ -205,22 +241,15 @@ public final class RateLimit implements FilterFactory<RateLimit.Settings> {
                 return Verdict.next(); // a request without the key is not counted
             }
             long now = clock.getAsLong();
-            Bucket bucket = buckets.byKey.get(value);
+            Bucket bucket = buckets.byKey.getIfPresent(value); // first: no capturing lambda on a hit
             if (bucket == null) {
-                sweepIfLarge(now);
-                bucket = buckets.byKey.computeIfAbsent(value, v -> new Bucket(settings.burst(), now));
+                bucket = buckets.byKey.get(value, v -> new Bucket(settings.burst(), now));
             }
             long wait = bucket.take(perNano, settings.burst(), now);
             if (wait == 0) {
                 return Verdict.next();
             }
             return refused(settings, (wait + 999_999_999L) / 1_000_000_000L);
-        }
-
-        private void sweepIfLarge(long now) {
-            if (buckets.byKey.size() > Buckets.SWEEP_ABOVE) {
-                buckets.byKey.values().removeIf(b -> b.full(perNano, settings.burst(), now));
-            }
         }
     }
 }
