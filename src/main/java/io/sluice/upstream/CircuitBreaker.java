@@ -24,13 +24,15 @@ import java.util.function.LongSupplier;
  * {@link AtomicInteger}; transitions are compare-and-sets, so exactly one thread makes each.
  *
  * <p>Outcomes of requests admitted before the breaker opened that end while it is open or half-open only
- * go into the window: only trials decide the half-open state.
+ * go into the window: only trials decide the half-open state, and only the trials of the current half-open
+ * round. A trial's ticket names its round, so a slow trial from an earlier round (the breaker opened again,
+ * and half-opened again, while it waited) neither decides nor, abandoned, widens the current one.
  */
 public final class CircuitBreaker implements MeteredBreaker {
-    /** What {@link #admit()} decided. */
+    /** What {@link #admit()} decided: refused, passed, or (any value above {@link #PASSED}) a trial's ticket. */
     public static final int REFUSED = 0;
     public static final int PASSED = 1;
-    public static final int TRIAL = 2;
+    private static final int ROUND_MASK = Integer.MAX_VALUE >>> 1;
 
     public enum State {
         CLOSED("closed"), OPEN("open"), HALF_OPEN("half_open");
@@ -61,6 +63,8 @@ public final class CircuitBreaker implements MeteredBreaker {
     private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS);
     private final AtomicInteger state = new AtomicInteger(State.CLOSED.ordinal());
     private volatile long openUntil;
+    /** The current half-open round; changed only by the thread that half-opens the breaker, before any trial. */
+    private volatile int round;
     private final AtomicInteger trialsLeft = new AtomicInteger();
     private final AtomicInteger trialSuccesses = new AtomicInteger();
     private final LongAdder refused = new LongAdder();
@@ -102,9 +106,22 @@ public final class CircuitBreaker implements MeteredBreaker {
         return opened.sum();
     }
 
+    /** Whether {@link #admit()}'s answer admits a trial. */
+    public static boolean isTrial(int admitted) {
+        return admitted > PASSED;
+    }
+
+    private int ticket() {
+        return PASSED + 1 + round;
+    }
+
+    private boolean current(int ticket) {
+        return ticket == ticket() && state.get() == State.HALF_OPEN.ordinal();
+    }
+
     /**
-     * Whether a request may go upstream: {@link #PASSED}, {@link #TRIAL} (its first outcome must be
-     * reported with {@code trial} true, or the trial handed back with {@link #trialAbandoned()}), or
+     * Whether a request may go upstream: {@link #PASSED}, a trial's ticket ({@link #isTrial}: its first outcome
+     * must be reported with the ticket, or the trial handed back with {@link #trialAbandoned(int)}), or
      * {@link #REFUSED}. Closed: one volatile read.
      */
     public int admit() {
@@ -118,9 +135,10 @@ public final class CircuitBreaker implements MeteredBreaker {
                 return REFUSED;
             }
             if (state.compareAndSet(s, State.HALF_OPEN.ordinal())) {
+                round = (round + 1) & ROUND_MASK; // before trialsLeft: whoever takes a trial reads this round
                 trialSuccesses.set(0);
                 trialsLeft.set(config.halfOpenRequests() - 1);
-                return TRIAL;
+                return ticket();
             }
             s = state.get();
         }
@@ -128,7 +146,7 @@ public final class CircuitBreaker implements MeteredBreaker {
             int left;
             while ((left = trialsLeft.get()) > 0) {
                 if (trialsLeft.compareAndSet(left, left - 1)) {
-                    return TRIAL;
+                    return ticket();
                 }
             }
         } else if (s == State.CLOSED.ordinal()) {
@@ -138,13 +156,16 @@ public final class CircuitBreaker implements MeteredBreaker {
         return REFUSED;
     }
 
-    /** The outcome of one attempt; {@code trial} when it is the first outcome of a request admitted as a trial. */
-    public void record(boolean failure, boolean trial) {
+    /**
+     * The outcome of one attempt; {@code admitted}: what {@link #admit()} answered the request, a trial's ticket
+     * for its first outcome (and {@link #PASSED} for any later one).
+     */
+    public void record(boolean failure, int admitted) {
         long now = nanoTime.getAsLong();
         add(now, failure);
-        if (trial) {
-            if (state.get() != State.HALF_OPEN.ordinal()) {
-                return;
+        if (isTrial(admitted) && state.get() != State.CLOSED.ordinal()) {
+            if (!current(admitted)) {
+                return; // a trial of an earlier round: only the window
             }
             if (failure) {
                 open(State.HALF_OPEN, now);
@@ -159,9 +180,9 @@ public final class CircuitBreaker implements MeteredBreaker {
         }
     }
 
-    /** A trial request ended without an outcome (the client left, nothing to send it to): another may try. */
-    public void trialAbandoned() {
-        if (state.get() == State.HALF_OPEN.ordinal()) {
+    /** A trial ended without an outcome (the client left, nothing to send it to): another of its round may try. */
+    public void trialAbandoned(int ticket) {
+        if (current(ticket)) {
             trialsLeft.incrementAndGet();
         }
     }

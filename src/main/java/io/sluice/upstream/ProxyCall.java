@@ -85,8 +85,11 @@ public final class ProxyCall implements PickContext {
     /** {@code sticky.store: redis}: the endpoint Redis binds the request's session to, found before the first pick. */
     private Endpoint sharedBinding;
 
-    /** Admitted by the upstream's half-open circuit breaker as a trial, until its first outcome is reported. */
-    private boolean trial;
+    /**
+     * What the upstream's circuit breaker answered: a half-open round's trial ticket until the request's first
+     * outcome is reported, then (and without a breaker or a trial) {@link CircuitBreaker#PASSED}.
+     */
+    private int admitted = CircuitBreaker.PASSED;
     /** A copy of this request for the route's mirror while its body is collected; null when none. */
     private MirrorCall mirror;
 
@@ -151,13 +154,12 @@ public final class ProxyCall implements PickContext {
     }
 
     public void start() {
-        int admitted = upstream.admit();
+        admitted = upstream.admit();
         if (admitted == CircuitBreaker.REFUSED) {
             fail(io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "the circuit breaker of upstream '" + upstream.name() + "' is open", UpstreamFailure.CIRCUIT_OPEN);
             return;
         }
-        trial = admitted == CircuitBreaker.TRIAL;
         upstream.requestStarted();
         StickySessions sticky = upstream.sticky();
         String session;
@@ -201,9 +203,9 @@ public final class ProxyCall implements PickContext {
 
     /** A trial request ends without an outcome for the breaker. */
     private void abandonTrial() {
-        if (trial) {
-            trial = false;
-            upstream.trialAbandoned();
+        if (CircuitBreaker.isTrial(admitted)) {
+            upstream.trialAbandoned(admitted);
+            admitted = CircuitBreaker.PASSED;
         }
     }
 
@@ -332,8 +334,8 @@ public final class ProxyCall implements PickContext {
         }
         lastFailure = failure;
         upstream.passiveFailure(failed, downstream.eventLoop());
-        upstream.attemptFailed(failure, trial);
-        trial = false;
+        upstream.attemptFailed(failure, admitted);
+        admitted = CircuitBreaker.PASSED;
         if (canRetry(failure.retryCondition(), failure.status().code(),
                 failure == UpstreamFailure.CONNECT_FAILURE || !a.requestSent)) {
             attempt();
@@ -500,8 +502,8 @@ public final class ProxyCall implements PickContext {
         long now = System.nanoTime();
         a.endpoint.recordLatency(now - a.startNanos, now); // feeds peak_ewma
         upstream.responseStatus(a.endpoint, code, downstream.eventLoop());
-        upstream.attemptAnswered(code, trial);
-        trial = false;
+        upstream.attemptAnswered(code, admitted);
+        admitted = CircuitBreaker.PASSED;
         exchange.upstreamHeaderNanos(now - a.startNanos);
         if (canRetry(null, code, false)) {
             upstream.metrics(a.endpoint).attemptFailed(); // the endpoint's answer is an error for its stats

@@ -293,31 +293,34 @@ public final class Upstream implements MeteredUpstream {
 
     /**
      * Whether a request may go to this upstream now: {@link CircuitBreaker#PASSED} (always, without a
-     * breaker), {@link CircuitBreaker#TRIAL} or {@link CircuitBreaker#REFUSED}.
+     * breaker), a trial's ticket ({@link CircuitBreaker#isTrial}) or {@link CircuitBreaker#REFUSED}.
      */
     int admit() {
         return breaker == null ? CircuitBreaker.PASSED : breaker.admit();
     }
 
-    /** An attempt failed in a way the breaker may count; {@code trial}: the first outcome of a trial request. */
-    void attemptFailed(UpstreamFailure failure, boolean trial) {
+    /** An attempt failed in a way the breaker may count; {@code admitted}: as for {@link #attemptAnswered}. */
+    void attemptFailed(UpstreamFailure failure, int admitted) {
         if (breaker != null) {
             String condition = failure == UpstreamFailure.MALFORMED ? "reset" : failure.retryCondition();
-            breaker.record(breaker.config().on().contains(condition), trial);
+            breaker.record(breaker.config().on().contains(condition), admitted);
         }
     }
 
-    /** A trial request ends without an outcome: the breaker lets another one try. */
-    void trialAbandoned() {
+    /** A trial request ends without an outcome: the breaker lets another one of its round try. */
+    void trialAbandoned(int ticket) {
         if (breaker != null) {
-            breaker.trialAbandoned();
+            breaker.trialAbandoned(ticket);
         }
     }
 
-    /** A response head came; {@code trial}: the first outcome of a trial request. */
-    void attemptAnswered(int status, boolean trial) {
+    /**
+     * A response head came; {@code admitted}: the trial's ticket for the first outcome of a trial request, else
+     * {@link CircuitBreaker#PASSED}.
+     */
+    void attemptAnswered(int status, int admitted) {
         if (breaker != null) {
-            breaker.record(breaker.config().failureStatus(status), trial);
+            breaker.record(breaker.config().failureStatus(status), admitted);
         }
     }
 
