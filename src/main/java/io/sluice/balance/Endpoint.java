@@ -73,6 +73,8 @@ public final class Endpoint {
     /** Per state, how often the endpoint entered it (metrics); guarded by this. */
     private final long[] stateChanges = new long[EndpointState.values().length];
     private volatile long passiveEjectedUntil;
+    /** The object that took this one's health over when the address moved in the list (a reload, discovery). */
+    private volatile Endpoint successor;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requestsTotal = new LongAdder();
     /** Active health check results, for sluice_health_checks_total. */
@@ -123,8 +125,8 @@ public final class Endpoint {
         return socketAddress;
     }
 
-    /** An IP address parsed (never looked up), a name left unresolved. */
-    static InetSocketAddress socketAddress(String host, int port) {
+    /** An IP address parsed (never looked up), a name left unresolved; IllegalArgumentException for a bad one. */
+    public static InetSocketAddress socketAddress(String host, int port) {
         if (!NetUtil.isValidIpV4Address(host) && !NetUtil.isValidIpV6Address(host)) {
             return InetSocketAddress.createUnresolved(host, port);
         }
@@ -356,9 +358,15 @@ public final class Endpoint {
             failureWeight = Math.min(weight * WEIGHT_SCALE, other.failureWeight);
             rampStart = other.rampStart;
             passiveEjectedUntil = other.passiveEjectedUntil;
+            other.successor = this; // under other's lock: an ejection's end on other after this also reaches here
             updateEffectiveWeight();
             changed();
         }
+    }
+
+    /** The endpoint that inherited this one's health (see {@link #inheritHealth}), or null. */
+    public Endpoint successor() {
+        return successor;
     }
 
     /** Until when (nanoTime) passive checks hold the endpoint out; for the tracker. */

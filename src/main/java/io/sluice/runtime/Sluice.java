@@ -113,7 +113,8 @@ public final class Sluice implements AutoCloseable {
     /** The configuration as loaded; {@link #config} is it with the endpoints discovery found added. */
     private volatile SluiceConfig fileConfig;
     /** One ZooKeeper watch per upstream with {@code discovery:}, by upstream name; guarded by this. */
-    private final Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> discoveries = new HashMap<>();
+    /** The ZooKeeper watch of each upstream with discovery; replaced as a whole by a reload that succeeds. */
+    private Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> discoveries = Map.of();
     private volatile boolean stopped;
 
     public Sluice(SluiceConfig config) {
@@ -141,7 +142,7 @@ public final class Sluice implements AutoCloseable {
                 filterChains.redis(redis);
             }
             fileConfig = config;
-            syncDiscoveries(config);
+            discoveries = watchesFor(config, Map.of());
             config = withDiscovered(config);
             upstreams = buildUpstreams(config, Map.of());
             health = new HealthService(workers, transport.socketChannelClass(), resolver, () -> upstreams.values());
@@ -384,9 +385,20 @@ public final class Sluice implements AutoCloseable {
      * old configuration in force and is thrown.
      */
     public synchronized void reload(SluiceConfig next) throws Exception {
-        syncDiscoveries(next);
+        Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> before = discoveries;
+        Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> after = watchesFor(next, before);
+        discoveries = after;
+        try {
+            swap(withDiscovered(next));
+        } catch (Exception | Error e) {
+            // Refused: the running file and its watches stay, or every later discovery change would apply (or
+            // fail on) the refused file.
+            discoveries = before;
+            closeUnused(after, before);
+            throw e;
+        }
+        closeUnused(before, after);
         fileConfig = next;
-        swap(withDiscovered(next));
         log.info("configuration reloaded: {}", describeListeners());
     }
 
@@ -405,25 +417,37 @@ public final class Sluice implements AutoCloseable {
         }
     }
 
-    /** Starts the ZooKeeper watches {@code cfg} asks for and stops those it no longer does. */
-    private void syncDiscoveries(SluiceConfig cfg) {
-        Map<String, io.sluice.config.DiscoveryConfig> wanted = new HashMap<>();
+    /**
+     * The ZooKeeper watches {@code cfg} asks for: those of {@code running} whose settings it keeps, and new ones
+     * for the rest. A new watch that replaces one (its connect string or path changed) starts with that one's
+     * last endpoints, which stay until the new one has read its node: a changed setting never empties an
+     * upstream while ZooKeeper is slow or away.
+     */
+    private Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> watchesFor(SluiceConfig cfg,
+            Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> running) {
+        Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> watches = new HashMap<>();
         for (UpstreamConfig u : cfg.upstreams().values()) {
-            if (u.policies().discovery() != null) {
-                wanted.put(u.name(), u.policies().discovery());
+            io.sluice.config.DiscoveryConfig wanted = u.policies().discovery();
+            if (wanted == null) {
+                continue;
+            }
+            io.sluice.upstream.discovery.ZooKeeperDiscovery current = running.get(u.name());
+            if (current != null && current.config().equals(wanted)) {
+                watches.put(u.name(), current);
+            } else {
+                watches.put(u.name(), io.sluice.upstream.discovery.ZooKeeperDiscovery.start(u.name(), wanted,
+                        current == null ? List.of() : current.endpoints(), found -> control.execute(this::rediscover)));
             }
         }
-        discoveries.entrySet().removeIf(e -> {
-            if (!e.getValue().config().equals(wanted.get(e.getKey()))) {
-                e.getValue().close();
-                return true;
-            }
-            return false;
-        });
-        for (Map.Entry<String, io.sluice.config.DiscoveryConfig> w : wanted.entrySet()) {
-            if (!discoveries.containsKey(w.getKey())) {
-                discoveries.put(w.getKey(), io.sluice.upstream.discovery.ZooKeeperDiscovery.start(w.getKey(), w.getValue(),
-                        found -> control.execute(this::rediscover)));
+        return watches;
+    }
+
+    /** Closes the watches of {@code from} that {@code kept} does not hold. */
+    private static void closeUnused(Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> from,
+                                    Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> kept) {
+        for (io.sluice.upstream.discovery.ZooKeeperDiscovery d : from.values()) {
+            if (!kept.containsValue(d)) {
+                d.close();
             }
         }
     }
@@ -757,7 +781,7 @@ public final class Sluice implements AutoCloseable {
     public synchronized void close() {
         stopped = true;
         discoveries.values().forEach(io.sluice.upstream.discovery.ZooKeeperDiscovery::close);
-        discoveries.clear();
+        discoveries = Map.of();
         for (RunningListener r : listeners.values()) {
             closeSockets(r);
         }

@@ -91,4 +91,101 @@ class DiscoveryTest {
             }
         }
     }
+
+    private static CuratorFramework zkClient(TestingServer zk) {
+        CuratorFramework client = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100));
+        client.start();
+        return client;
+    }
+
+    @Test
+    void aChildThatNamesNoUsableEndpointIsLeftOutAndTheOthersApply() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             TestUpstream a = TestUpstream.start("a"); TestUpstream b = TestUpstream.start("b");
+             CuratorFramework client = zkClient(zk)) {
+            client.create().creatingParentsIfNeeded().forPath("/services/api/" + a.address());
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("ZK", zk.getConnectString()))) {
+                Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> answering(sluice).equals(Set.of("a")));
+                client.create().forPath("/services/api/instance-bad",
+                        "{\"address\":\"bad host\",\"port\":80}".getBytes(StandardCharsets.UTF_8));
+                client.create().forPath("/services/api/[fe80::1%nosuchinterface]:80");
+                client.create().forPath("/services/api/" + b.address());
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        answering(sluice).equals(Set.of("a", "b")));
+                assertThat(upstream(sluice).get("endpoints")).hasSize(2);
+            }
+        }
+    }
+
+    @Test
+    void aRefusedReloadLeavesDiscoveryFollowingTheRunningFile() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             TestUpstream a = TestUpstream.start("a"); TestUpstream b = TestUpstream.start("b");
+             TestUpstream c = TestUpstream.start("c");
+             CuratorFramework client = zkClient(zk)) {
+            client.create().creatingParentsIfNeeded().forPath("/services/api/" + a.address());
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("ZK", zk.getConnectString()))) {
+                Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> answering(sluice).equals(Set.of("a")));
+                java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                String refused = YAML.replace("upstreams:", """
+                          - name: extra
+                            address: 127.0.0.1:${BUSY}
+                            routes: [ { upstream: api } ]
+                        upstreams:""");
+                try (busy) {
+                    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> sluice.reload(refused,
+                            Map.of("ZK", zk.getConnectString(), "BUSY", Integer.toString(busy.getLocalPort())))))
+                            .isNotNull().isNotInstanceOf(io.sluice.config.ConfigException.class); // refused by the bind
+                    client.create().forPath("/services/api/" + b.address()); // applied with the running file
+                    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                            answering(sluice).equals(Set.of("a", "b")));
+                }
+                client.create().forPath("/services/api/" + c.address()); // the port is free now
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        answering(sluice).equals(Set.of("a", "b", "c")));
+                assertThat(sluice.sluice().listenerAddress("extra")).as("the refused file's listener").isNull();
+            }
+        }
+    }
+
+    @Test
+    void aReloadThatChangesTheConnectStringKeepsTheLastEndpointsWhileZooKeeperIsAway() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             TestUpstream a = TestUpstream.start("a");
+             CuratorFramework client = zkClient(zk)) {
+            client.create().creatingParentsIfNeeded().forPath("/services/api/" + a.address());
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("ZK", zk.getConnectString()))) {
+                Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> answering(sluice).equals(Set.of("a")));
+                zk.stop();
+                sluice.reload(YAML, Map.of("ZK", "localhost:" + zk.getPort())); // the same server, spelled otherwise
+                assertThat(answering(sluice)).containsOnly("a");
+                assertThat(upstream(sluice).get("endpoints")).hasSize(1);
+                zk.restart();
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                        upstream(sluice).get("discovery").get("connected").asBoolean());
+                assertThat(answering(sluice)).containsOnly("a");
+            }
+        }
+    }
+
+    @Test
+    void zooKeeperAwayAtStartIsLoggedAndShown() throws Exception {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger discoveryLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.sluice.upstream.discovery.ZooKeeperDiscovery.class);
+        logged.start();
+        discoveryLog.addAppender(logged);
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort(); // nothing listens there once closed
+        }
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("ZK", "127.0.0.1:" + closedPort))) {
+            assertThat(upstream(sluice).get("discovery").get("connected").asBoolean()).isFalse();
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logged.list.stream().anyMatch(e ->
+                    e.getFormattedMessage().contains("ZooKeeper 127.0.0.1:" + closedPort + " cannot be reached")));
+        } finally {
+            discoveryLog.detachAppender(logged);
+        }
+    }
 }

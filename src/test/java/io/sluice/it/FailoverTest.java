@@ -162,6 +162,38 @@ class FailoverTest {
     }
 
     @Test
+    void anEjectedEndpointThatMovesInTheListOnAReloadComesBackAfterFailTimeout() throws Exception {
+        AtomicInteger code = new AtomicInteger(503);
+        try (TestUpstream a = TestUpstream.start("a", exchange -> {
+                 exchange.sendResponseHeaders(code.get(), -1);
+                 exchange.close();
+             });
+             TestUpstream b = TestUpstream.start("b");
+             SluiceUnderTest sluice = SluiceUnderTest.start(HEAD + """
+                     upstreams:
+                       app:
+                         endpoints: [{ address: "${UP2}" }, { address: "${UP1}" }]
+                         passive: { max_failures: 1, fail_timeout: 5s, on_status: [503] }
+                     """, TestUpstream.env(a, b))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                get(sluice, "/");
+                return endpoint(sluice, a.address()).state() == EndpointState.UNHEALTHY;
+            });
+            sluice.reload(HEAD + """
+                    upstreams:
+                      app:
+                        endpoints: [{ address: "${UP1}" }]
+                        passive: { max_failures: 1, fail_timeout: 5s, on_status: [503] }
+                    """, TestUpstream.env(a, b)); // a moves from second to first: a new object, the same health
+            assertThat(endpoint(sluice, a.address()).state()).isEqualTo(EndpointState.UNHEALTHY);
+            code.set(200);
+            await().atMost(Duration.ofSeconds(60)) // it stayed out for ever: the timer ended the old object's ejection
+                    .until(() -> endpoint(sluice, a.address()).state() == EndpointState.HEALTHY);
+            assertThat(get(sluice, "/").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void theRetryBudgetStopsARetryStorm() throws Exception {
         try (RawUpstream a = RawUpstream.answering("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
              RawUpstream b = RawUpstream.answering("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");

@@ -26,39 +26,55 @@ import org.slf4j.LoggerFactory;
  * {@code address} and {@code port}). Every change hands the whole new list to {@code onChange}.
  *
  * <p>When ZooKeeper cannot be reached the last list stays (Curator's cache keeps what it had), the log says so
- * and {@link #connected()} is false; Curator reconnects by itself and the watch goes on.
+ * and {@link #connected()} is false; Curator reconnects by itself and the watch goes on. A watch starts with the
+ * list it is given (the last one of the watch it replaces) and hands on its own only once Curator has read the
+ * whole node: not one change per child while the first read goes on, and no empty list while ZooKeeper is away.
+ * A child that names no usable endpoint is left out with a warning; the others apply.
  */
 public final class ZooKeeperDiscovery implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperDiscovery.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
 
     private final String upstream;
     private final DiscoveryConfig config;
     private final Consumer<List<EndpointConfig>> onChange;
     private final CuratorFramework client;
     private final CuratorCache cache;
-    private volatile List<EndpointConfig> endpoints = List.of();
+    private volatile List<EndpointConfig> endpoints;
     private volatile boolean connected;
+    private volatile boolean everConnected;
+    private volatile boolean closed;
+    /** Whether Curator has read the node once; until then the seed list stands. */
+    private boolean initialized;
 
-    private ZooKeeperDiscovery(String upstream, DiscoveryConfig config, Consumer<List<EndpointConfig>> onChange) {
+    private ZooKeeperDiscovery(String upstream, DiscoveryConfig config, List<EndpointConfig> seed,
+                               Consumer<List<EndpointConfig>> onChange) {
         this.upstream = upstream;
         this.config = config;
+        this.endpoints = List.copyOf(seed);
         this.onChange = onChange;
         this.client = CuratorFrameworkFactory.builder().connectString(config.connect())
                 .retryPolicy(new ExponentialBackoffRetry(200, 29, 5_000))
-                .connectionTimeoutMs(5_000).sessionTimeoutMs(15_000).build();
+                .connectionTimeoutMs(CONNECT_TIMEOUT_MS).sessionTimeoutMs(15_000).build();
         this.cache = CuratorCache.build(client, config.path());
     }
 
-    /** Starts watching (connecting in the background); {@code onChange} gets each new list, on Curator's thread. */
-    public static ZooKeeperDiscovery start(String upstream, DiscoveryConfig config,
+    /**
+     * Starts watching (connecting in the background) with {@code seed} as the endpoints until the node is read;
+     * {@code onChange} gets each new list, on Curator's thread.
+     */
+    public static ZooKeeperDiscovery start(String upstream, DiscoveryConfig config, List<EndpointConfig> seed,
                                            Consumer<List<EndpointConfig>> onChange) {
-        ZooKeeperDiscovery d = new ZooKeeperDiscovery(upstream, config, onChange);
+        ZooKeeperDiscovery d = new ZooKeeperDiscovery(upstream, config, seed, onChange);
         d.client.getConnectionStateListenable().addListener((c, state) -> d.stateChanged(state));
-        d.cache.listenable().addListener(CuratorCacheListener.builder().forAll((type, before, after) -> d.refresh())
-                .forInitialized(d::refresh).build());
+        d.cache.listenable().addListener(CuratorCacheListener.builder().forAll((type, before, after) -> d.refresh(false))
+                .forInitialized(() -> d.refresh(true)).build());
         d.client.start();
         d.cache.start();
+        // Curator reports no state until a first connection: say so if there is none after the connect timeout
+        java.util.concurrent.CompletableFuture.delayedExecutor(CONNECT_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .execute(d::warnIfNeverConnected);
         return d;
     }
 
@@ -76,6 +92,13 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
         return connected;
     }
 
+    private void warnIfNeverConnected() {
+        if (!connected && !closed && !everConnected) {
+            log.warn("upstream '{}': ZooKeeper {} cannot be reached yet; keeping the {} endpoints it had, trying on",
+                    upstream, config.connect(), endpoints.size());
+        }
+    }
+
     private void stateChanged(ConnectionState state) {
         boolean up = state.isConnected();
         if (up != connected) {
@@ -87,9 +110,14 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
             }
         }
         connected = up;
+        everConnected |= up;
     }
 
-    private synchronized void refresh() {
+    private synchronized void refresh(boolean firstRead) {
+        initialized |= firstRead;
+        if (!initialized) {
+            return; // the first read is still going on: its end hands on the whole list once
+        }
         Map<String, EndpointConfig> found = new LinkedHashMap<>();
         String prefix = config.path().equals("/") ? "/" : config.path() + "/";
         for (ChildData child : cache.stream().toList()) {
@@ -113,8 +141,25 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
         }
     }
 
-    /** A child's endpoint: from its data when that is a Curator service instance, else from its name. */
+    /**
+     * A child's endpoint: from its data when that is a Curator service instance, else from its name; null when
+     * neither names one that can be connected to (ZooKeeper's data is not checked like a config file: one bad
+     * child must not stop the others from applying).
+     */
     static EndpointConfig endpoint(String name, byte[] data) {
+        EndpointConfig e;
+        try {
+            e = parse(name, data);
+            if (e != null) {
+                io.sluice.balance.Endpoint.socketAddress(e.host(), e.port()); // e.g. an IPv6 zone that is not there
+            }
+        } catch (IllegalArgumentException bad) {
+            return null;
+        }
+        return e;
+    }
+
+    private static EndpointConfig parse(String name, byte[] data) {
         if (data != null && data.length > 0 && data[0] == '{') {
             try {
                 JsonNode instance = JSON.readTree(new String(data, StandardCharsets.UTF_8));
@@ -156,6 +201,7 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         cache.close();
         client.close();
     }
