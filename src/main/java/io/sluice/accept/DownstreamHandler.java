@@ -534,6 +534,11 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     }
 
     @Override
+    public boolean secure() {
+        return listener.scheme().contentEquals("https");
+    }
+
+    @Override
     public String clientUri() {
         return exchange.uri();
     }

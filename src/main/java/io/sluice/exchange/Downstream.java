@@ -20,6 +20,9 @@ public interface Downstream {
     /** The allocator of the client's connection (a mirror's copy of the request body comes from it). */
     ByteBufAllocator alloc();
 
+    /** Whether the client came through TLS: an https listener's, whatever the protocol (HTTP/1.1, h2, HTTP/3). */
+    boolean secure();
+
     /** The client's channel (its addresses name the client in a PROXY protocol header sent upstream). */
     Channel clientChannel();
 

@@ -194,12 +194,6 @@ public final class ProxyCall implements PickContext {
         attempt();
     }
 
-    /** Whether the client's connection is TLS (an h2 stream's connection is its parent). */
-    private boolean secureClient() {
-        Channel client = downstream.clientChannel();
-        Channel connection = client.parent() != null ? client.parent() : client;
-        return connection.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
-    }
 
     /** A trial request ends without an outcome for the breaker. */
     private void abandonTrial() {
@@ -517,7 +511,7 @@ public final class ProxyCall implements PickContext {
         HttpHeaders headers = response.headers();
         a.keepAlive = HopByHopHeaders.stripResponse(headers, a.switching, response.protocolVersion().isKeepAliveDefault());
         if (upstream.sticky() != null) {
-            upstream.stickyResponse(headers, a.endpoint, this, secureClient()); // sees the endpoint's own answer
+            upstream.stickyResponse(headers, a.endpoint, this, downstream.secure()); // sees the endpoint's own answer
         }
         if (!requestComplete && !a.switching) {
             exchange.closeAfterResponse(); // the rest of the request body would be read as the next request

@@ -124,6 +124,19 @@ class Http3Test {
     }
 
     @Test
+    void theStickyCookieIsSecureOverHttp3() throws Exception {
+        String sticky = YAML.replace("app: { endpoints: [ { address: \"${UP1}\" } ] }",
+                "app: { endpoints: [ { address: \"${UP1}\" } ], sticky: { cookie: SLUICE_ROUTE, ttl: 1h } }");
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(sticky, env(up))) {
+            try (H3Client client = H3Client.connect(sluice.port("secure"))) {
+                Answer get = client.send("GET", "/x", null);
+                assertThat(get.status).isEqualTo("200");
+                assertThat(get.headers.get("set-cookie")).startsWith("SLUICE_ROUTE=").endsWith("; Secure");
+            }
+        }
+    }
+
+    @Test
     void largeBodiesStreamBothWays() throws Exception {
         byte[] big = new byte[2 * 1024 * 1024];
         new java.util.Random(7).nextBytes(big);
