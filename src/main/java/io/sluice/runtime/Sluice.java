@@ -144,7 +144,7 @@ public final class Sluice implements AutoCloseable {
             fileConfig = config;
             discoveries = watchesFor(config, Map.of());
             config = withDiscovered(config);
-            upstreams = buildUpstreams(config, Map.of());
+            upstreams = buildUpstreams(config, Map.of(), false);
             health = new HealthService(workers, transport.socketChannelClass(), resolver, () -> upstreams.values());
             health.update(upstreams.values());
             for (ListenerConfig listener : config.listeners()) {
@@ -207,11 +207,22 @@ public final class Sluice implements AutoCloseable {
         }
     }
 
-    private Map<String, Upstream> buildUpstreams(SluiceConfig cfg, Map<String, Upstream> previous) {
+    /**
+     * The upstreams of {@code cfg}, built anew (endpoints that stay keep their state); with {@code keepUnchanged},
+     * one whose settings and endpoints are those of the running one is that one itself, untouched (a discovery
+     * change in one upstream resets nothing in the others: passive windows, retry budget, rotation, weights set
+     * through the admin API).
+     */
+    private Map<String, Upstream> buildUpstreams(SluiceConfig cfg, Map<String, Upstream> previous,
+                                                 boolean keepUnchanged) {
         Map<String, Upstream> built = new LinkedHashMap<>();
         for (UpstreamConfig upstreamConfig : cfg.upstreams().values()) {
             Map<String, Endpoint> old = new HashMap<>();
             Upstream before = previous.get(upstreamConfig.name());
+            if (keepUnchanged && before != null && before.config().equals(upstreamConfig)) {
+                built.put(upstreamConfig.name(), before);
+                continue;
+            }
             if (before != null) {
                 for (Endpoint e : before.endpoints()) {
                     old.put(e.address(), e);
@@ -389,7 +400,7 @@ public final class Sluice implements AutoCloseable {
         Map<String, io.sluice.upstream.discovery.ZooKeeperDiscovery> after = watchesFor(next, before);
         discoveries = after;
         try {
-            swap(withDiscovered(next));
+            swap(withDiscovered(next), false);
         } catch (Exception | Error e) {
             // Refused: the running file and its watches stay, or every later discovery change would apply (or
             // fail on) the refused file.
@@ -411,7 +422,7 @@ public final class Sluice implements AutoCloseable {
             return;
         }
         try {
-            swap(withDiscovered(fileConfig));
+            swap(withDiscovered(fileConfig), true);
         } catch (Exception e) {
             log.warn("applying the endpoints discovery found failed, the previous ones stay: {}", e.toString());
         }
@@ -489,8 +500,11 @@ public final class Sluice implements AutoCloseable {
         return d == null ? null : d.connected();
     }
 
-    /** Swaps in {@code next} (the configuration with its discovered endpoints): see {@link #reload}. */
-    private void swap(SluiceConfig next) throws Exception {
+    /**
+     * Swaps in {@code next} (the configuration with its discovered endpoints): see {@link #reload}; with
+     * {@code keepUnchanged} (a discovery change), upstreams it does not change stay as they are.
+     */
+    private void swap(SluiceConfig next, boolean keepUnchanged) throws Exception {
         observability.configure(next); // a bad access_log path fails the reload before anything changed
         if (!resolverConfig.equals(next.server().resolver())) {
             log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
@@ -499,7 +513,7 @@ public final class Sluice implements AutoCloseable {
             log.warn("server.transport changed: the running transport ({}) stays; the new one applies at the next start",
                     transport.name());
         }
-        Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams);
+        Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams, keepUnchanged);
         io.sluice.state.RedisStore previousRedis = redis;
         if (!Objects.equals(config.redis(), next.redis())) { // a new store for the filters built from here on
             redis = next.redis() == null ? null : io.sluice.state.RedisStore.start(next.redis());
@@ -582,7 +596,11 @@ public final class Sluice implements AutoCloseable {
         listeners.putAll(kept);
         snapshotListeners();
         retireRemovedEndpoints(previousUpstreams, nextUpstreams);
-        previousUpstreams.values().forEach(Upstream::retire);
+        for (Upstream old : previousUpstreams.values()) {
+            if (nextUpstreams.get(old.name()) != old) {
+                old.retire();
+            }
+        }
         health.update(nextUpstreams.values());
         if (!Objects.equals(config.admin(), next.admin())) {
             if (admin != null) {

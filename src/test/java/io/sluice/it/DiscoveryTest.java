@@ -188,4 +188,37 @@ class DiscoveryTest {
             discoveryLog.detachAppender(logged);
         }
     }
+
+    @Test
+    void aDiscoveryChangeLeavesTheOtherUpstreamsAsTheyAre() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             TestUpstream a = TestUpstream.start("a"); TestUpstream b = TestUpstream.start("b");
+             TestUpstream w = TestUpstream.start("w");
+             CuratorFramework client = zkClient(zk)) {
+            client.create().creatingParentsIfNeeded().forPath("/services/api/" + a.address());
+            String yaml = YAML.replace("upstreams:\n", "upstreams:\n  web: { endpoints: [ { address: \"${W}\" } ] }\n");
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                    Map.of("ZK", zk.getConnectString(), "W", w.address()))) {
+                Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> answering(sluice).equals(Set.of("a")));
+                HttpResponse<String> set = CLIENT.send(HttpRequest.newBuilder(sluice.adminUri(
+                        "/api/upstreams/web/endpoints/" + w.address() + "/weight?weight=7"))
+                        .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(set.statusCode()).isEqualTo(200);
+                client.create().forPath("/services/api/" + b.address());
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        answering(sluice).equals(Set.of("a", "b")));
+                JsonNode web = null;
+                HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(sluice.adminUri("/api/upstreams")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                for (JsonNode u : new ObjectMapper().readTree(r.body()).get("upstreams")) {
+                    if (u.get("name").asText().equals("web")) {
+                        web = u;
+                    }
+                }
+                assertThat(web).isNotNull();
+                assertThat(web.get("endpoints").get(0).get("weight").asInt()).as("the weight set through the admin API")
+                        .isEqualTo(7);
+            }
+        }
+    }
 }
