@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -73,8 +74,6 @@ public final class Endpoint {
     /** Per state, how often the endpoint entered it (metrics); guarded by this. */
     private final long[] stateChanges = new long[EndpointState.values().length];
     private volatile long passiveEjectedUntil;
-    /** The object that took this one's health over when the address moved in the list (a reload, discovery). */
-    private volatile Endpoint successor;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requestsTotal = new LongAdder();
     /** Active health check results, for sluice_health_checks_total. */
@@ -85,8 +84,9 @@ public final class Endpoint {
     private volatile AtomicLong[] watchers = new AtomicLong[0];
 
     /**
-     * @param index the endpoint's position in its upstream's list: balancers break ties with it and
-     *              the pool uses it as a key.
+     * @param index the endpoint's slot in its upstream: per-endpoint arrays (metrics, passive windows, sticky
+     *              tokens) are indexed by it. It is the position in the list at first, and stays the
+     *              object's when a reload or discovery moves the address (see {@link #slots}).
      */
     public Endpoint(EndpointConfig config, int index) {
         this(config, index, System::nanoTime);
@@ -149,6 +149,15 @@ public final class Endpoint {
 
     public int index() {
         return index;
+    }
+
+    /** The length of an array indexed by the slots of {@code endpoints}. */
+    public static int slots(List<Endpoint> endpoints) {
+        int n = 0;
+        for (Endpoint e : endpoints) {
+            n = Math.max(n, e.index() + 1);
+        }
+        return n;
     }
 
     /** {@code host:port} ({@code [v6]:port}): a Host header naming this endpoint. */
@@ -348,25 +357,6 @@ public final class Endpoint {
         effectiveWeight = next;
         changed();
         return true;
-    }
-
-    /** Copies the health of {@code other} (the same address at another position after a reload). */
-    public synchronized void inheritHealth(Endpoint other) {
-        synchronized (other) {
-            outBits = other.outBits & ~REMOVED;
-            state = stateOf(outBits);
-            failureWeight = Math.min(weight * WEIGHT_SCALE, other.failureWeight);
-            rampStart = other.rampStart;
-            passiveEjectedUntil = other.passiveEjectedUntil;
-            other.successor = this; // under other's lock: an ejection's end on other after this also reaches here
-            updateEffectiveWeight();
-            changed();
-        }
-    }
-
-    /** The endpoint that inherited this one's health (see {@link #inheritHealth}), or null. */
-    public Endpoint successor() {
-        return successor;
     }
 
     /** Until when (nanoTime) passive checks hold the endpoint out; for the tracker. */

@@ -54,7 +54,7 @@ public final class StickySessions {
                    Supplier<RedisStore> redis) {
         this.config = config;
         this.cookie = config.insert() ? config.cookie() : config.learnCookie();
-        this.tokens = new String[endpoints.size()];
+        this.tokens = new String[Endpoint.slots(endpoints)];
         this.byToken = new HashMap<>();
         for (Endpoint e : endpoints) {
             String token = token(upstream, e.address());

@@ -84,29 +84,38 @@ public final class Upstream implements MeteredUpstream {
         this.connector = connector;
         List<Endpoint> list = new ArrayList<>(config.endpoints().size());
         long slowStart = config.slowStart().toNanos();
-        for (int i = 0; i < config.endpoints().size(); i++) {
-            EndpointConfig endpointConfig = config.endpoints().get(i);
+        // An address that stays keeps its object wherever it now is in the list: its in-flight count, latency,
+        // counters, health and pooled connections go on. Its index is a slot, not a position: requests in flight
+        // on the upstream it came from still index that one's arrays with it, so a new endpoint takes a slot
+        // no endpoint that stays holds.
+        java.util.BitSet taken = new java.util.BitSet();
+        for (EndpointConfig endpointConfig : config.endpoints()) {
             Endpoint old = previous.get(endpointConfig.address());
-            if (old != null && old.index() == i) {
+            if (old != null) {
+                taken.set(old.index());
+            }
+        }
+        for (EndpointConfig endpointConfig : config.endpoints()) {
+            Endpoint old = previous.get(endpointConfig.address());
+            if (old != null) {
                 old.weight(endpointConfig.weight());
                 old.slowStart(slowStart, false);
                 list.add(old);
             } else {
-                Endpoint fresh = new Endpoint(endpointConfig, i);
-                if (old != null) {
-                    fresh.inheritHealth(old); // moved in the list: a new object (index is its key), same health
-                }
+                int slot = taken.nextClearBit(0);
+                taken.set(slot);
+                Endpoint fresh = new Endpoint(endpointConfig, slot);
                 // A new endpoint of a running upstream ramps up; at first start there is nothing to ramp against.
-                fresh.slowStart(slowStart, old == null && !previous.isEmpty());
+                fresh.slowStart(slowStart, !previous.isEmpty());
                 list.add(fresh);
             }
         }
         this.endpoints = List.copyOf(list);
         this.endpointSet = new EndpointSet(endpoints, config.panicThreshold());
         this.balancer = Balancers.create(config, endpointSet);
-        this.metrics = new ProxyMetrics.RequestMetrics[endpoints.size()];
-        for (int i = 0; i < metrics.length; i++) {
-            metrics[i] = proxyMetrics.requests(config.name(), endpoints.get(i).address());
+        this.metrics = new ProxyMetrics.RequestMetrics[Endpoint.slots(endpoints)];
+        for (Endpoint e : endpoints) {
+            metrics[e.index()] = proxyMetrics.requests(config.name(), e.address());
         }
         this.passive = new PassiveFailureTracker(config.name(), config.passive(), endpoints);
         this.retryBudget = config.retry() == null ? null : new RetryBudget(config.retry(), System::nanoTime);

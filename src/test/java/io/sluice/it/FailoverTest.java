@@ -194,6 +194,53 @@ class FailoverTest {
     }
 
     @Test
+    void anEndpointThatMovesInTheListOnAReloadKeepsItsRequestsInFlightAndCounters() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
+        try (TestUpstream x = TestUpstream.start("x");
+             TestUpstream b = TestUpstream.start("b", exchange -> {
+                 held.incrementAndGet();
+                 try {
+                     release.await(30, TimeUnit.SECONDS);
+                 } catch (InterruptedException e) {
+                     Thread.currentThread().interrupt();
+                 }
+                 exchange.sendResponseHeaders(200, -1);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(HEAD + """
+                     upstreams:
+                       app:
+                         endpoints: [{ address: "${UP1}" }, { address: "${UP2}" }]
+                     """, TestUpstream.env(x, b))) {
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+            while (held.get() < 2) { // round robin: every other request to b, which holds them
+                waiting.add(client.sendAsync(HttpRequest.newBuilder(sluice.uri("main", "/")).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+                int sent = waiting.size();
+                await().atMost(Duration.ofSeconds(10)).until(() -> held.get() + (int) waiting.stream()
+                        .filter(java.util.concurrent.CompletableFuture::isDone).count() >= sent);
+            }
+            long requestsBefore = endpoint(sluice, b.address()).requestsTotal();
+            sluice.reload(HEAD + """
+                    upstreams:
+                      app:
+                        endpoints: [{ address: "${UP2}" }]
+                    """, TestUpstream.env(x, b)); // b moves from second to first
+            JsonNode shown = upstreamsJson(sluice).get("upstreams").get(0).get("endpoints").get(0);
+            assertThat(shown.get("address").asText()).isEqualTo(b.address());
+            assertThat(shown.get("in_flight").asInt()).as("b's requests in flight").isEqualTo(2);
+            assertThat(endpoint(sluice, b.address()).requestsTotal()).isEqualTo(requestsBefore);
+            release.countDown();
+            for (var response : waiting) {
+                assertThat(response.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> upstreamsJson(sluice).get("upstreams").get(0)
+                    .get("endpoints").get(0).get("in_flight").asInt() == 0);
+        }
+    }
+
+    @Test
     void theRetryBudgetStopsARetryStorm() throws Exception {
         try (RawUpstream a = RawUpstream.answering("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
              RawUpstream b = RawUpstream.answering("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
@@ -237,7 +284,6 @@ class FailoverTest {
              SluiceUnderTest sluice = SluiceUnderTest.start(HEAD + """
                      upstreams:
                        app:
-                         balancer: least_connections
                          endpoints: [{ address: "${UP1}" }, { address: "${UP2}" }]
                      """, TestUpstream.env(a, b))) {
             List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();

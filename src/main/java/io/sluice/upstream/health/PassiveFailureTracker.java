@@ -34,9 +34,9 @@ public final class PassiveFailureTracker {
     public PassiveFailureTracker(String upstream, PassiveConfig config, List<Endpoint> endpoints) {
         this.upstream = upstream;
         this.config = config;
-        this.windows = new Window[endpoints.size()];
-        for (int i = 0; i < windows.length; i++) {
-            windows[i] = new Window();
+        this.windows = new Window[Endpoint.slots(endpoints)];
+        for (Endpoint e : endpoints) {
+            windows[e.index()] = new Window();
         }
     }
 
@@ -86,20 +86,12 @@ public final class PassiveFailureTracker {
         return true;
     }
 
-    /**
-     * Brings the endpoint back unless a later ejection extended it (then that one's timer does); and its
-     * successors: a reload or discovery that moved the address in the list made a new object that inherited the
-     * ejection but not this timer.
-     */
+    /** Brings the endpoint back unless a later ejection extended it (then that one's timer does). */
     void endEjection(Endpoint endpoint) {
-        for (Endpoint e = endpoint; e != null; e = e.successor()) {
-            if (e.isOut(Endpoint.EJECTED) && e.nanoTime() - e.passiveEjectedUntil() >= -1_000_000) {
-                EndpointState before = e.setOut(Endpoint.EJECTED, false);
-                if (e.successor() == null) { // the one in use; those before it have left the list
-                    log.info("upstream {} endpoint {}: fail_timeout over, passive checks let it back (state {} -> {})",
-                            upstream, e, before.label(), e.state().label());
-                }
-            }
+        if (endpoint.isOut(Endpoint.EJECTED) && endpoint.nanoTime() - endpoint.passiveEjectedUntil() >= -1_000_000) {
+            EndpointState before = endpoint.setOut(Endpoint.EJECTED, false);
+            log.info("upstream {} endpoint {}: fail_timeout over, passive checks let it back (state {} -> {})",
+                    upstream, endpoint, before.label(), endpoint.state().label());
         }
     }
 }
