@@ -27,6 +27,9 @@ final class RequestChecks {
             if (c < 0x21 || c == 0x7f) { // RFC 9112 §3.2; an upstream may split the line at it (found by fuzzing)
                 return "control byte in the request target";
             }
+            if (c == '#') { // RFC 9112 §3.2: no fragment; "/public#/../admin" would route as /public, go as more
+                return "a fragment in the request target";
+            }
         }
         // RFC 9112 §3.2: more than one Host field, or a bad one, is a 400 before the absolute-form's authority
         // replaces it (found by fuzzing: two Host fields beside an absolute-form target were forwarded)

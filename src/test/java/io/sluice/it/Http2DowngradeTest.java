@@ -236,6 +236,12 @@ class Http2DowngradeTest {
     }
 
     @Test
+    void aFragmentInThePathIsAStreamError() throws Exception {
+        malformed(":path with a fragment", PROTOCOL_ERROR, frame(HEADERS, END_HEADERS | END_STREAM, 1,
+                block(GET, SCHEME_HTTP, path("/public#/../admin"), authority("h"))));
+    }
+
+    @Test
     void anEmptyPathIsAStreamError() throws Exception {
         malformed("empty :path", PROTOCOL_ERROR, frame(HEADERS, END_HEADERS | END_STREAM, 1,
                 block(GET, SCHEME_HTTP, path(""), authority("h"))));
