@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.exchange.ClientAddress;
 import io.sluice.config.HeaderOps;
@@ -96,6 +97,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private ReadAhead pending; // made when a request is read ahead (pipelining): most connections never do
     private ChannelHandlerContext ctx;
     private String clientIp;
+    /** X-Forwarded-Port: the port the client connected to (a PROXY header's destination port when one came). */
+    private AsciiString serverPort;
     private ConnectionMeter meter;
 
     private Exchange exchange;
@@ -166,6 +169,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         }
         // the PROXY header's source when the listener takes one; RFC 5952 short form without brackets ("::1")
         clientIp = ClientAddress.ip(ctx.channel());
+        // the listener's own port, made once for it; only a PROXY header's destination is read per connection
+        serverPort = listener.proxyProtocolFrom() == null ? listener.port()
+                : ForwardedHeaders.port(ClientAddress.destination(ctx.channel()), listener.port());
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {
@@ -455,7 +461,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         if (!upgrade) {
             headers.remove(HttpHeaderNames.UPGRADE);
         }
-        ForwardedHeaders.apply(headers, clientIp, listener.scheme());
+        ForwardedHeaders.apply(headers, clientIp, listener.scheme(), serverPort);
         listener.observer().startTrace(headers, exchange);
         ProxyCall.prepareHead(request, route, exchange.requestId(), upgrade, chunked);
         if (expectContinue && request.protocolVersion() == HttpVersion.HTTP_1_1) {

@@ -154,6 +154,28 @@ class HttpHeadersTest {
     }
 
     @Test
+    void aClientsForwardedIsRemovedAndXForwardedPortIsTheListeners() throws Exception {
+        // both were passed on as the client wrote them: an upstream reading Forwarded took for=/host= as the proxy's
+        try (TestUpstream up = TestUpstream.start("up");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /fwd HTTP/1.1\r\n"
+                    + "Host: public.example\r\n"
+                    + "Forwarded: for=10.6.6.6;host=admin.internal;proto=https\r\n"
+                    + "Forwarded: for=10.7.7.7\r\n"
+                    + "X-Forwarded-Port: 443\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            TestUpstream.Received got = up.next();
+            assertThat(got.headerValues("Forwarded")).isEmpty();
+            assertThat(got.headerValues("X-Forwarded-Port")).containsExactly(String.valueOf(sluice.port("main")));
+
+            client.send("GET /fwd HTTP/1.1\r\nHost: public.example\r\n\r\n"); // none sent: the proxy writes it
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(up.next().headerValues("X-Forwarded-Port")).containsExactly(String.valueOf(sluice.port("main")));
+        }
+    }
+
+    @Test
     void requestIdIsKeptWhenValidAndReplacedOtherwise() throws Exception {
         try (TestUpstream up = TestUpstream.start("up");
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
