@@ -155,8 +155,9 @@ final class RequestChecks {
     }
 
     /**
-     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
-     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
+     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986
+     * whose name is letters, digits, '-', '.' and '_' (or an IP literal in brackets): no userinfo, no path, no
+     * spaces, no sub-delims. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
      */
     static boolean validHost(String host) {
         if (host == null) {
@@ -179,8 +180,10 @@ final class RequestChecks {
         } else {
             for (; i < n && host.charAt(i) != ':'; i++) {
                 char c = host.charAt(i);
+                // a DNS name or IPv4 address: RFC 3986's other reg-name characters (sub-delims, '~', '%') name no
+                // host, and "evil.com,a.internal.example" matched the wildcard route *.internal.example
                 boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                        || c == '-' || c == '.' || c == '_';
                 if (!ok) {
                     return false;
                 }
