@@ -176,6 +176,43 @@ class HttpHeadersTest {
     }
 
     @Test
+    void anH2cOfferTheProxyDoesNotTakeGoesUpstreamAsPlainHttp11() throws Exception {
+        // h2c is hop-by-hop: forwarded, an upstream answered 101 and the client's connection became a tunnel of h2
+        // frames. Declined here for a body, and for h2c offered in a list (as on https listeners and for a request
+        // pipelined behind another).
+        RawUpstream.Responder switchesWhenAsked = (request, out) -> {
+            String answer = request.toLowerCase(java.util.Locale.ROOT).contains("upgrade: h2c")
+                    ? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            out.write(answer.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            return true;
+        };
+        String offer = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                + "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n";
+        try (RawUpstream up = RawUpstream.start(switchesWhenAsked);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("POST /body HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n" + offer + "\r\nhello");
+            RawHttp.Response withBody = client.read();
+            assertThat(withBody.status()).isEqualTo(200);
+            assertThat(withBody.bodyText()).isEqualTo("ok");
+
+            // a list the proxy does not take either (it upgrades to h2c alone): h2c leaves it, the rest goes on
+            client.send("GET /list HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\n"
+                    + "HTTP2-Settings: AAMAAABk\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200); // not the 101 the upstream gives an h2c offer
+
+            String posted = up.next();
+            assertThat(posted).startsWith("POST /body ").endsWith("hello");
+            assertThat(posted.toLowerCase(java.util.Locale.ROOT)).doesNotContain("h2c", "http2-settings", "upgrade");
+            String listed = up.next().toLowerCase(java.util.Locale.ROOT);
+            assertThat(listed).startsWith("get /list ").doesNotContain("h2c", "http2-settings")
+                    .contains("\r\nupgrade: websocket\r\n"); // the other protocol offered is the upstream's to take
+        }
+    }
+
+    @Test
     void requestIdIsKeptWhenValidAndReplacedOtherwise() throws Exception {
         try (TestUpstream up = TestUpstream.start("up");
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
