@@ -34,6 +34,7 @@ import io.sluice.exchange.RequestId;
 import io.sluice.filter.FilterChain;
 import io.sluice.filter.FilterRun;
 import io.sluice.filter.ForwardedHeaders;
+import io.sluice.filter.HopByHopHeaders;
 import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalAnswers;
 import io.sluice.response.LocalReplies;
@@ -382,9 +383,17 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             act();
             return;
         }
+        stripClientNamed(headers);
         filters = new FilterRun(chain, this, request, ctx.channel().eventLoop(), clientIp, exchange.requestId(),
                 listener.name(), route == null ? "" : route.name());
         filters.start();
+    }
+
+    /** Before filters run: what the client's Connection names goes now, not after them (one lookup when absent). */
+    private static void stripClientNamed(HttpHeaders headers) {
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            HopByHopHeaders.stripClientNamed(headers);
+        }
     }
 
     /** A forward proxy's request, after its auth (if any): a CONNECT tunnel or an absolute-form request. */

@@ -213,6 +213,45 @@ class HttpHeadersTest {
     }
 
     @Test
+    void aClientsConnectionCannotNameAwayAFieldAFilterSets() throws Exception {
+        // the client's Connection-named fields were removed after the filters ran: "Connection: X-User" took
+        // away the X-User forward_auth had set from its answer
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters:
+                          - forward_auth: { url: "http://${UP2}/check", response_headers: [X-User] }
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             TestUpstream auth = TestUpstream.start("auth", exchange -> {
+                 exchange.getResponseHeaders().set("X-User", "alice");
+                 exchange.sendResponseHeaders(200, -1);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app, auth));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /orders HTTP/1.1\r\nHost: shop.example\r\nConnection: keep-alive, X-User, X-Hop\r\n"
+                    + "X-User: mallory\r\nX-Hop: 1\r\nX-Kept: 2\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            auth.next();
+            TestUpstream.Received forwarded = app.next();
+            assertThat(forwarded.headerValues("X-User")).containsExactly("alice");
+            assertThat(forwarded.header("X-Hop")).isNull(); // still this hop's
+            assertThat(forwarded.header("X-Kept")).isEqualTo("2");
+
+            client.send("GET /again HTTP/1.1\r\nHost: shop.example\r\n\r\n"); // keep-alive was kept
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(app.next().uri()).isEqualTo("/again");
+        }
+    }
+
+    @Test
     void requestIdIsKeptWhenValidAndReplacedOtherwise() throws Exception {
         try (TestUpstream up = TestUpstream.start("up");
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
