@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.exchange.ClientAddress;
 import io.sluice.config.HeaderOps;
@@ -33,6 +34,7 @@ import io.sluice.exchange.RequestId;
 import io.sluice.filter.FilterChain;
 import io.sluice.filter.FilterRun;
 import io.sluice.filter.ForwardedHeaders;
+import io.sluice.filter.HopByHopHeaders;
 import io.sluice.filter.api.Reply;
 import io.sluice.response.LocalAnswers;
 import io.sluice.response.LocalReplies;
@@ -96,6 +98,8 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private ReadAhead pending; // made when a request is read ahead (pipelining): most connections never do
     private ChannelHandlerContext ctx;
     private String clientIp;
+    /** X-Forwarded-Port: the port the client connected to (a PROXY header's destination port when one came). */
+    private AsciiString serverPort;
     private ConnectionMeter meter;
 
     private Exchange exchange;
@@ -166,6 +170,9 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         }
         // the PROXY header's source when the listener takes one; RFC 5952 short form without brackets ("::1")
         clientIp = ClientAddress.ip(ctx.channel());
+        // the listener's own port, made once for it; only a PROXY header's destination is read per connection
+        serverPort = listener.proxyProtocolFrom() == null ? listener.port()
+                : ForwardedHeaders.port(ClientAddress.destination(ctx.channel()), listener.port());
         meter = ctx.pipeline().get(ConnectionMeter.class);
         decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         if (http1()) {
@@ -376,9 +383,17 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             act();
             return;
         }
+        stripClientNamed(headers);
         filters = new FilterRun(chain, this, request, ctx.channel().eventLoop(), clientIp, exchange.requestId(),
                 listener.name(), route == null ? "" : route.name());
         filters.start();
+    }
+
+    /** Before filters run: what the client's Connection names goes now, not after them (one lookup when absent). */
+    private static void stripClientNamed(HttpHeaders headers) {
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            HopByHopHeaders.stripClientNamed(headers);
+        }
     }
 
     /** A forward proxy's request, after its auth (if any): a CONNECT tunnel or an absolute-form request. */
@@ -455,7 +470,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         if (!upgrade) {
             headers.remove(HttpHeaderNames.UPGRADE);
         }
-        ForwardedHeaders.apply(headers, clientIp, listener.scheme());
+        ForwardedHeaders.apply(headers, clientIp, listener.scheme(), serverPort);
         listener.observer().startTrace(headers, exchange);
         ProxyCall.prepareHead(request, route, exchange.requestId(), upgrade, chunked);
         if (expectContinue && request.protocolVersion() == HttpVersion.HTTP_1_1) {

@@ -84,6 +84,9 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
             if (c <= ' ' || c == 0x7f) { // RFC 9112 §3.2 on the HTTP/1.1 side, where this target goes
                 return "a space or control byte in :path";
             }
+            if (c == '#') { // no fragment in a target (RFC 9113 §8.3.1, RFC 9112 §3.2): routed as less than it says
+                return "a fragment in :path";
+            }
         }
         if (path.charAt(0) == '/') {
             return null;

@@ -3,6 +3,7 @@ package io.sluice.accept;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3Exception;
 import io.netty.handler.codec.http3.Http3HeadersValidationException;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First on an HTTP/3 request stream, before Netty turns its frames into an HttpRequest: the same checks as
- * {@link Http2RequestCheck} on the pseudo-header fields (RFC 9114 §4.3.1), a malformed request's stream
+ * {@link Http2RequestCheck} on the pseudo-header fields (RFC 9114 §4.3.1) and no connection-specific field
+ * (transfer-encoding, connection, keep-alive, proxy-connection, upgrade; te other than trailers: §4.2), a malformed request's stream
  * closed with H3_MESSAGE_ERROR (§4.1.2) and nothing of it forwarded; framing and routing fields dropped from
  * trailers, as on the other versions. Protocol errors Netty's codec has answered are logged at debug only.
  */
@@ -32,6 +34,9 @@ final class Http3RequestCheck extends ChannelInboundHandlerAdapter {
                 headSeen = true;
                 String problem = Http2RequestCheck.problem(fields.method(), fields.scheme(), fields.path(),
                         fields.authority());
+                if (problem == null) {
+                    problem = connectionSpecific(fields);
+                }
                 if (problem != null) {
                     ReferenceCountUtil.release(msg);
                     log.debug("malformed h3 request on {}: {}", ctx.channel(), problem);
@@ -47,6 +52,24 @@ final class Http3RequestCheck extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * RFC 9114 §4.2: a connection-specific field makes the request malformed; TE may only say "trailers".
+     * Netty's HTTP/3 codec lets them through, and a transfer-encoding beside a content-length would frame the
+     * body upstream two ways. Hash lookups on constant names: nothing allocated for a request without them.
+     */
+    static String connectionSpecific(Http3Headers fields) {
+        if (fields.contains(HttpHeaderNames.TRANSFER_ENCODING) || fields.contains(HttpHeaderNames.CONNECTION)
+                || fields.contains(HttpHeaderNames.KEEP_ALIVE) || fields.contains(HttpHeaderNames.PROXY_CONNECTION)
+                || fields.contains(HttpHeaderNames.UPGRADE)) {
+            return "a connection-specific field";
+        }
+        CharSequence te = fields.get(HttpHeaderNames.TE);
+        if (te != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(te)) {
+            return "te other than trailers";
+        }
+        return null;
     }
 
     /**

@@ -49,6 +49,17 @@ public final class ListenerContext {
         return scheme;
     }
 
+    /** The port the listener is bound to, as X-Forwarded-Port writes it; null before it is bound. */
+    private volatile AsciiString port;
+
+    public AsciiString port() {
+        return port;
+    }
+
+    public void port(int port) {
+        this.port = AsciiString.cached(Integer.toString(port));
+    }
+
     public RouteTable routes() {
         return routes;
     }

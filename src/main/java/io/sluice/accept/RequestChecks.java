@@ -27,6 +27,9 @@ final class RequestChecks {
             if (c < 0x21 || c == 0x7f) { // RFC 9112 §3.2; an upstream may split the line at it (found by fuzzing)
                 return "control byte in the request target";
             }
+            if (c == '#') { // RFC 9112 §3.2: no fragment; "/public#/../admin" would route as /public, go as more
+                return "a fragment in the request target";
+            }
         }
         // RFC 9112 §3.2: more than one Host field, or a bad one, is a 400 before the absolute-form's authority
         // replaces it (found by fuzzing: two Host fields beside an absolute-form target were forwarded)
@@ -152,8 +155,9 @@ final class RequestChecks {
     }
 
     /**
-     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986,
-     * no userinfo, no path, no spaces. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
+     * A Host (or absolute-form authority) the upstream reads as we do: {@code uri-host [":" port]} of RFC 3986
+     * whose name is letters, digits, '-', '.' and '_' (or an IP literal in brackets): no userinfo, no path, no
+     * spaces, no sub-delims. Empty is allowed (RFC 9112 §3.2); null (absent) is checked elsewhere.
      */
     static boolean validHost(String host) {
         if (host == null) {
@@ -176,8 +180,10 @@ final class RequestChecks {
         } else {
             for (; i < n && host.charAt(i) != ':'; i++) {
                 char c = host.charAt(i);
+                // a DNS name or IPv4 address: RFC 3986's other reg-name characters (sub-delims, '~', '%') name no
+                // host, and "evil.com,a.internal.example" matched the wildcard route *.internal.example
                 boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                        || c == '-' || c == '.' || c == '_';
                 if (!ok) {
                     return false;
                 }

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.sluice.tcp.RelayHandler;
 
 /**
@@ -19,10 +20,42 @@ final class Upgrades {
     private Upgrades() {
     }
 
-    /** The request asks for an upgrade (Upgrade, and Connection naming it); it goes upstream as it is. */
+    /**
+     * The request asks for an upgrade (Upgrade, and Connection naming it); it goes upstream as it is. An
+     * {@code h2c} offer is this hop's own (RFC 7540 §3.2; {@link H2cUpgrade} takes it or the request is served
+     * as HTTP/1.1): {@code h2c} leaves the Upgrade list, and {@code HTTP2-Settings} goes with any Upgrade, so
+     * that an upstream cannot switch the connection to h2 behind the client's HTTP/1.1 back.
+     */
     static boolean requested(HttpHeaders headers) {
-        return headers.contains(HttpHeaderNames.UPGRADE)
-                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+        String upgrade = headers.get(HttpHeaderNames.UPGRADE);
+        if (upgrade == null) {
+            return false; // nearly every request: one lookup
+        }
+        headers.remove(HTTP2_SETTINGS);
+        if (AsciiString.indexOfIgnoreCaseAscii(upgrade, H2C, 0) >= 0) {
+            upgrade = withoutH2c(upgrade);
+            if (upgrade.isEmpty()) {
+                headers.remove(HttpHeaderNames.UPGRADE);
+                return false;
+            }
+            headers.set(HttpHeaderNames.UPGRADE, upgrade);
+        }
+        return headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
+    private static final AsciiString H2C = AsciiString.cached("h2c");
+
+    /** An Upgrade list without its {@code h2c} members: "websocket, h2c" → "websocket"; "h2c" → "". */
+    static String withoutH2c(String upgrade) {
+        StringBuilder kept = new StringBuilder(upgrade.length());
+        for (String protocol : upgrade.split(",")) {
+            String p = protocol.trim();
+            if (!p.isEmpty() && !p.equalsIgnoreCase("h2c")) {
+                kept.append(kept.length() == 0 ? "" : ", ").append(p);
+            }
+        }
+        return kept.toString();
     }
 
     /**

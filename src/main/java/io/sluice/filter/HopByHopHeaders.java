@@ -141,6 +141,66 @@ public final class HopByHopHeaders {
         return options;
     }
 
+    /**
+     * Removes the fields the client's {@code Connection} names before the filters run, so that a client cannot
+     * name away a field a filter sets (forward_auth's {@code response_headers}, jwt's {@code claims_to_headers}):
+     * {@link #stripRequest} runs after them. {@code Connection} keeps only the tokens read on the way
+     * ({@code close}, {@code keep-alive}, {@code upgrade}, {@code te}); their fields go in {@link #stripRequest}.
+     * A request whose {@code Connection} names no other field is left as it is.
+     */
+    public static void stripClientNamed(HttpHeaders headers) {
+        List<String> lines = headers.getAll(HttpHeaderNames.CONNECTION);
+        if (!namesAField(lines)) {
+            return; // "keep-alive", "close", "Upgrade": the usual lines, nothing to do
+        }
+        StringBuilder kept = new StringBuilder(16);
+        for (int l = 0; l < lines.size(); l++) {
+            String line = lines.get(l);
+            int start = 0;
+            while (start < line.length()) {
+                int comma = line.indexOf(',', start);
+                int end = comma < 0 ? line.length() : comma;
+                String name = line.substring(start, end).trim();
+                if (readOnTheWay(name)) {
+                    kept.append(kept.length() == 0 ? "" : ", ").append(name);
+                } else if (!name.isEmpty() && !isProtected(name)) {
+                    headers.remove(name);
+                }
+                start = end + 1;
+            }
+        }
+        if (kept.length() == 0) {
+            headers.remove(HttpHeaderNames.CONNECTION);
+        } else {
+            headers.set(HttpHeaderNames.CONNECTION, kept.toString());
+        }
+    }
+
+    /** Whether a {@code Connection} line names a field that {@link #stripClientNamed} would remove. */
+    private static boolean namesAField(List<String> lines) {
+        for (int l = 0; l < lines.size(); l++) {
+            String line = lines.get(l);
+            int start = 0;
+            while (start < line.length()) {
+                int comma = line.indexOf(',', start);
+                int end = comma < 0 ? line.length() : comma;
+                String name = line.substring(start, end).trim(); // the line itself for a one-token line
+                if (!name.isEmpty() && !readOnTheWay(name) && !isProtected(name)) {
+                    return true;
+                }
+                start = end + 1;
+            }
+        }
+        return false;
+    }
+
+    private static boolean readOnTheWay(String token) {
+        return HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(token)
+                || HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(token)
+                || HttpHeaderValues.UPGRADE.contentEqualsIgnoreCase(token)
+                || HttpHeaderNames.TE.contentEqualsIgnoreCase(token);
+    }
+
     /** Whether {@code name} is one the proxy keeps whatever {@code Connection} says. */
     static boolean isProtected(String name) {
         for (AsciiString p : PROTECTED) {

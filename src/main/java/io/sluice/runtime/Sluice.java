@@ -320,6 +320,9 @@ public final class Sluice implements AutoCloseable {
         try {
             running.sockets = bindSockets(bootstrap, listener.address().toSocketAddress());
             running.channel = running.sockets.get(0);
+            if (running.http != null && running.channel.localAddress() instanceof java.net.InetSocketAddress a) {
+                running.http.port(a.getPort()); // port 0 in the file: the one it got
+            }
         } catch (Exception e) {
             throw new IllegalStateException("listener '" + listener.name() + "': cannot listen on "
                     + listener.address() + ": " + e.getMessage(), e);

@@ -137,6 +137,8 @@ public final class ProxyCall implements PickContext {
         HeaderRewrite.apply(route.requestHeaders(), headers);
         if (chunkedBody) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            // never both: an upstream that reads Content-Length would take the chunks' framing as body (smuggling)
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         } else {
             // The decoder took one decimal number; pass it on in one form ("010" as 10), so that no upstream
             // can read the client's digits differently (as octal, or past a digit limit). Found by fuzzing.

@@ -236,6 +236,28 @@ class Http3Test {
         }
     }
 
+    @Test
+    void aRequestWithConnectionSpecificFieldsIsRefusedAndNothingGoesUpstream() throws Exception {
+        // RFC 9114 §4.2: transfer-encoding (here beside a content-length, the smuggling pair) and the other
+        // connection-specific fields make a request malformed: its stream is reset, nothing is forwarded
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up))) {
+            try (H3Client client = H3Client.connect(sluice.port("secure"))) {
+                byte[] body = "5\r\nhello\r\n0\r\n\r\n".getBytes(StandardCharsets.UTF_8);
+                assertThat(client.send("POST", "/both", body, "content-length", String.valueOf(body.length),
+                        "transfer-encoding", "chunked").status).isNull();
+                assertThat(client.send("GET", "/te", null, "transfer-encoding", "chunked").status).isNull();
+                assertThat(client.send("GET", "/conn", null, "connection", "close").status).isNull();
+                assertThat(client.send("GET", "/ka", null, "keep-alive", "timeout=5").status).isNull();
+                assertThat(client.send("GET", "/pc", null, "proxy-connection", "keep-alive").status).isNull();
+                assertThat(client.send("GET", "/up", null, "upgrade", "websocket").status).isNull();
+                assertThat(client.send("GET", "/tegz", null, "te", "gzip").status).isNull();
+                assertThat(client.send("GET", "/fine", null, "te", "trailers").status).isEqualTo("200");
+                assertThat(up.next().uri()).isEqualTo("/fine"); // none of the malformed ones reached it
+            }
+            assertThat(up.receivedCount()).isZero();
+        }
+    }
+
     /** What came back on one request stream; {@code status} null when the stream ended without a response. */
     record Answer(String status, Map<String, String> headers, String body, byte[] bytes) {
         Answer(String status, Map<String, String> headers, String body) {

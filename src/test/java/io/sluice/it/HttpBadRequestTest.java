@@ -77,6 +77,11 @@ class HttpBadRequestTest {
                         "GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
                 Arguments.of("bad request target",
                         "GET a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                // origin-form has no fragment (RFC 9112 §3.2): this one routed as /public and went on whole
+                Arguments.of("a fragment in the request target",
+                        "GET /public#/../admin HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                Arguments.of("a fragment in an absolute-form target",
+                        "GET http://h/public?q#/../admin HTTP/1.1\r\nHost: h\r\n\r\n", 400),
                 Arguments.of("unsupported Transfer-Encoding (501, as nginx)",
                         "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\nxxxx", 501),
                 Arguments.of("oversize head",

@@ -154,6 +154,104 @@ class HttpHeadersTest {
     }
 
     @Test
+    void aClientsForwardedIsRemovedAndXForwardedPortIsTheListeners() throws Exception {
+        // both were passed on as the client wrote them: an upstream reading Forwarded took for=/host= as the proxy's
+        try (TestUpstream up = TestUpstream.start("up");
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /fwd HTTP/1.1\r\n"
+                    + "Host: public.example\r\n"
+                    + "Forwarded: for=10.6.6.6;host=admin.internal;proto=https\r\n"
+                    + "Forwarded: for=10.7.7.7\r\n"
+                    + "X-Forwarded-Port: 443\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            TestUpstream.Received got = up.next();
+            assertThat(got.headerValues("Forwarded")).isEmpty();
+            assertThat(got.headerValues("X-Forwarded-Port")).containsExactly(String.valueOf(sluice.port("main")));
+
+            client.send("GET /fwd HTTP/1.1\r\nHost: public.example\r\n\r\n"); // none sent: the proxy writes it
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(up.next().headerValues("X-Forwarded-Port")).containsExactly(String.valueOf(sluice.port("main")));
+        }
+    }
+
+    @Test
+    void anH2cOfferTheProxyDoesNotTakeGoesUpstreamAsPlainHttp11() throws Exception {
+        // h2c is hop-by-hop: forwarded, an upstream answered 101 and the client's connection became a tunnel of h2
+        // frames. Declined here for a body, and for h2c offered in a list (as on https listeners and for a request
+        // pipelined behind another).
+        RawUpstream.Responder switchesWhenAsked = (request, out) -> {
+            String answer = request.toLowerCase(java.util.Locale.ROOT).contains("upgrade: h2c")
+                    ? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            out.write(answer.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            return true;
+        };
+        String offer = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                + "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n";
+        try (RawUpstream up = RawUpstream.start(switchesWhenAsked);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("POST /body HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n" + offer + "\r\nhello");
+            RawHttp.Response withBody = client.read();
+            assertThat(withBody.status()).isEqualTo(200);
+            assertThat(withBody.bodyText()).isEqualTo("ok");
+
+            // a list the proxy does not take either (it upgrades to h2c alone): h2c leaves it, the rest goes on
+            client.send("GET /list HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\n"
+                    + "HTTP2-Settings: AAMAAABk\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200); // not the 101 the upstream gives an h2c offer
+
+            String posted = up.next();
+            assertThat(posted).startsWith("POST /body ").endsWith("hello");
+            assertThat(posted.toLowerCase(java.util.Locale.ROOT)).doesNotContain("h2c", "http2-settings", "upgrade");
+            String listed = up.next().toLowerCase(java.util.Locale.ROOT);
+            assertThat(listed).startsWith("get /list ").doesNotContain("h2c", "http2-settings")
+                    .contains("\r\nupgrade: websocket\r\n"); // the other protocol offered is the upstream's to take
+        }
+    }
+
+    @Test
+    void aClientsConnectionCannotNameAwayAFieldAFilterSets() throws Exception {
+        // the client's Connection-named fields were removed after the filters ran: "Connection: X-User" took
+        // away the X-User forward_auth had set from its answer
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters:
+                          - forward_auth: { url: "http://${UP2}/check", response_headers: [X-User] }
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             TestUpstream auth = TestUpstream.start("auth", exchange -> {
+                 exchange.getResponseHeaders().set("X-User", "alice");
+                 exchange.sendResponseHeaders(200, -1);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app, auth));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /orders HTTP/1.1\r\nHost: shop.example\r\nConnection: keep-alive, X-User, X-Hop\r\n"
+                    + "X-User: mallory\r\nX-Hop: 1\r\nX-Kept: 2\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            auth.next();
+            TestUpstream.Received forwarded = app.next();
+            assertThat(forwarded.headerValues("X-User")).containsExactly("alice");
+            assertThat(forwarded.header("X-Hop")).isNull(); // still this hop's
+            assertThat(forwarded.header("X-Kept")).isEqualTo("2");
+
+            client.send("GET /again HTTP/1.1\r\nHost: shop.example\r\n\r\n"); // keep-alive was kept
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(app.next().uri()).isEqualTo("/again");
+        }
+    }
+
+    @Test
     void requestIdIsKeptWhenValidAndReplacedOtherwise() throws Exception {
         try (TestUpstream up = TestUpstream.start("up");
              SluiceUnderTest sluice = SluiceUnderTest.start(YAML, TestUpstream.env(up));

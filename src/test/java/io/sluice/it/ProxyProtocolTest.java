@@ -84,6 +84,7 @@ class ProxyProtocolTest {
             TestUpstream.Received r = up.next();
             assertThat(r.header("X-Forwarded-For")).isEqualTo("203.0.113.7");
             assertThat(r.header("X-Real-IP")).isEqualTo("203.0.113.7");
+            assertThat(r.header("X-Forwarded-Port")).isEqualTo("80"); // the port the client connected to
         }
     }
 

@@ -36,13 +36,18 @@ class SmugglingTest {
     /** The header lines the proxy adds to every forwarded request from 127.0.0.1 with {@code Host: h}. */
     private static String proxyLines(String requestId) {
         return "X-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-                + "X-Real-IP: 127.0.0.1\r\nX-Request-ID: " + requestId + "\r\n";
+                + "X-Real-IP: 127.0.0.1\r\nX-Forwarded-Port: P\r\nX-Request-ID: " + requestId + "\r\n";
+    }
+
+    /** The upstream's bytes with the listener's port (another each run) in X-Forwarded-Port written as P. */
+    static String wire(RawUpstream up) {
+        return up.wire().replaceAll("\r\nX-Forwarded-Port: \\d+\r\n", "\r\nX-Forwarded-Port: P\r\n");
     }
 
     /** Waits until the upstream's connections together received exactly {@code expected}. */
     private static void awaitWire(RawUpstream up, String expected) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> up.wire().length() >= expected.length());
-        assertThat(up.wire()).isEqualTo(expected);
+        await().atMost(Duration.ofSeconds(60)).until(() -> wire(up).length() >= expected.length());
+        assertThat(wire(up)).isEqualTo(expected);
     }
 
     // ---------------------------------------------------------------- Connection (issue 9, item 1)
@@ -160,6 +165,13 @@ class SmugglingTest {
                 args("Host with a space", "GET /a HTTP/1.1\r\nHost: h x\r\n\r\n", 400),
                 args("Host with a bad port", "GET /a HTTP/1.1\r\nHost: h:8x\r\n\r\n", 400),
                 args("absolute-form with userinfo", "GET http://user@h/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+                // a name of letters, digits, '-', '.', '_' only: sub-delims made "evil.com,a.internal.example"
+                // match *.internal.example
+                args("Host with a comma", "GET /a HTTP/1.1\r\nHost: evil.com,a.internal.example\r\n\r\n", 400),
+                args("Host with a semicolon", "GET /a HTTP/1.1\r\nHost: evil.com;a.example\r\n\r\n", 400),
+                args("Host with a quote", "GET /a HTTP/1.1\r\nHost: h'x\r\n\r\n", 400),
+                args("Host percent-encoded", "GET /a HTTP/1.1\r\nHost: %68\r\n\r\n", 400),
+                args("absolute-form with a comma", "GET http://evil.com,h/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
                 // issue 9, item 4: paths that climb above the root, broken percent-encodings
                 args("/../x", "GET /../x HTTP/1.1\r\nHost: h\r\n\r\n", 400),
                 args("/a/../../x", "GET /a/../../x HTTP/1.1\r\nHost: h\r\n\r\n", 400),
@@ -177,6 +189,39 @@ class SmugglingTest {
     @org.junit.jupiter.params.provider.MethodSource("refusedRequests")
     void refusedAndNothingReachesTheUpstream(String name, String request, int status) throws Exception {
         refused(name, request, status);
+    }
+
+    @Test
+    void aHostWithSubDelimsDoesNotMatchAWildcardRoute() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - { match: { hosts: ["*.internal.example"] }, upstream: internal }
+                      - respond: { status: 404, body: "none\\n" }
+                upstreams:
+                  internal:
+                    endpoints:
+                      - { address: "${UP1}" }
+                tracing: { enabled: false }
+                """;
+        try (RawUpstream up = RawUpstream.answering(OK);
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, env(up))) {
+            for (String host : new String[] {"evil.com,a.internal.example", "evil.com;a.internal.example",
+                    "evil.com!a.internal.example", "evil.com&a.internal.example:80"}) {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /secret HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+                    assertThat(client.read().status()).as(host).isEqualTo(400);
+                }
+            }
+            try (RawHttp client = new RawHttp(sluice.port("main"))) { // a name of the wildcard is served
+                client.send("GET /sentinel HTTP/1.1\r\nHost: a_b.internal.example\r\nX-Request-ID: s\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> wire(up).contains("GET /sentinel"));
+            assertThat(wire(up)).startsWith("GET /sentinel HTTP/1.1\r\n").doesNotContain("/secret");
+        }
     }
 
     // ---------------------------------------------------------------- paths (issue 9, item 4) and targets (item 6)
@@ -309,7 +354,8 @@ class SmugglingTest {
             client.send("GET /a HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 2001:db8::7\r\nX-Request-ID: r\r\n\r\n");
             assertThat(client.read().status()).isEqualTo(200);
             awaitWire(up, "GET /a HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 2001:db8::7, ::1\r\n"
-                    + "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nX-Real-IP: ::1\r\nX-Request-ID: r\r\n\r\n");
+                    + "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nX-Real-IP: ::1\r\nX-Forwarded-Port: P\r\n"
+                    + "X-Request-ID: r\r\n\r\n");
         }
     }
 
@@ -331,7 +377,7 @@ class SmugglingTest {
             client.send(request);
             assertThat(client.read().status()).isEqualTo(200);
             up.next();
-            return up.wire();
+            return wire(up);
         }
     }
 
