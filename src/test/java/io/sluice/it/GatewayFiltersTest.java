@@ -353,6 +353,32 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void forwardAuthIsToldTheUriTheClientSentNotTheStrippedOne() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /admin/ }
+                        strip_prefix: /admin
+                        filters: [ { forward_auth: { url: "http://${UP2}/check" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app"); TestUpstream auth = TestUpstream.start("auth");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app, auth));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /admin/users?id=7 HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            // the auth service decides on what the client asked for: /users alone would not say "admin"
+            assertThat(auth.next().header("X-Forwarded-Uri")).isEqualTo("/admin/users?id=7");
+            assertThat(app.next().uri()).isEqualTo("/users?id=7");
+        }
+    }
+
+    @Test
     void jwtWithKeysFetchedFromAUrl() throws Exception {
         com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
         byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);

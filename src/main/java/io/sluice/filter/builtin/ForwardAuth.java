@@ -112,7 +112,7 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
                 List<String> forwardedFor = new java.util.ArrayList<>(in.getAll("X-Forwarded-For"));
                 forwardedFor.add(context.clientIp()); // as the upstream will get it (ForwardedHeaders)
                 ask.header("X-Forwarded-Method", context.request().method())
-                        .header("X-Forwarded-Uri", context.request().uri())
+                        .header("X-Forwarded-Uri", context.clientUri()) // not strip_prefix's: what the client asked for
                         .header("X-Forwarded-Proto", context.scheme())
                         .header("X-Forwarded-For", String.join(", ", forwardedFor));
                 if (host != null) {
