@@ -378,6 +378,45 @@ class GatewayFiltersTest {
         }
     }
 
+    /** A server that reads a request, sends {@code head} and then nothing more, until the other side goes away. */
+    private static RawServer stallingAfter(String head) throws java.io.IOException {
+        return new RawServer((socket, index) -> {
+            RawServer.readHead(socket.getInputStream());
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            socket.setSoTimeout(0);
+            while (socket.getInputStream().read() != -1) {
+                // holds the connection open without a byte more; the test's end closes it
+            }
+        });
+    }
+
+    @Test
+    void forwardAuthGivesUpOnAnAnswerThatStallsAfterItsHead() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { forward_auth: { url: "http://${AUTH}/check", timeout: 300ms } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             RawServer auth = stallingAfter("HTTP/1.1 401 Unauthorized\r\nContent-Length: 50\r\n\r\nwho");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("AUTH", auth.address()), TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /orders HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response late = client.read(); // before: no answer ever (the timeout ended with the head)
+            assertThat(late.status()).isEqualTo(503);
+            assertThat(late.bodyText()).contains("the auth service did not answer in time");
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
     @Test
     void jwtWithKeysFetchedFromAUrl() throws Exception {
         com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
