@@ -465,6 +465,59 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void jwtFetchesTheKeysAgainAfterAKeyServerStalledMidBody() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        String token = jwt.serialize();
+        try (TestUpstream app = TestUpstream.start("app");
+             RawServer keys = new RawServer((socket, index) -> {
+                 RawServer.readHead(socket.getInputStream());
+                 OutputStream out = socket.getOutputStream();
+                 if (index == 0) { // the first fetch: a head, a piece of the body, then nothing
+                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + jwks.length + "\r\n\r\n{\"keys\"").getBytes(StandardCharsets.ISO_8859_1));
+                     out.flush();
+                     socket.setSoTimeout(0);
+                     while (socket.getInputStream().read() != -1) {
+                         // held open until the proxy gives up on it (or the test ends)
+                     }
+                     return;
+                 }
+                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + jwks.length
+                         + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                 out.write(jwks);
+                 out.flush();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("KEYS", keys.address()), TestUpstream.env(app)))) {
+            // before: the stalled fetch never ended and no other was ever started: 503 for good
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                }
+            });
+            assertThat(keys.accepted()).isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
     void aLargeStaticFileIsCompressedToItsLastByteInEveryCoding(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         // 2 MiB of text that compresses to about three quarters: the file's chunks are still being written
