@@ -278,6 +278,37 @@ class GatewayFiltersTest {
         }
     }
 
+    private static final String API_KEY_IN_QUERY = """
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - filters: [ { api_key: { keys_file: "${KEYS}", query: api_key } } ]
+                    upstream: app
+            upstreams:
+              app:
+                endpoints: [ { address: "${UP1}" } ]
+            """;
+
+    @Test
+    void apiKeyInTheQueryNeverReachesTheUpstreamBehindASemicolon(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("keys.txt"), "GOOD\n");
+        Map<String, String> env = Map.of("KEYS", dir.resolve("keys.txt").toString());
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(API_KEY_IN_QUERY, merged(env, TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // ';' is no separator where the key is taken out: before, it was one where the key was read,
+            // so this key was accepted and went on to the upstream
+            client.send("GET /x?a=1;api_key=GOOD HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(401);
+            client.send("GET /x?a=1&api_key=GOOD HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(app.next().uri()).isEqualTo("/x?a=1"); // the only request that reached it
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
     @Test
     void forwardAuthAsksTheAuthServiceAndPassesItsAnswerOn() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
