@@ -310,6 +310,38 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void apiKeyInTheQueryWithABadEscapeIsABadRequestAndTheKeyIsNotLogged(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("keys.txt"), "GOOD\n");
+        Map<String, String> env = Map.of("KEYS", dir.resolve("keys.txt").toString());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        logged.start();
+        root.addAppender(logged);
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(API_KEY_IN_QUERY, merged(env, TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // before: the decoder failed on the whole query, 500, and its message (the URI, key and all) was logged
+            client.send("GET /x?api_key=SECRET-1&q=% HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(401); // q is the upstream's business; this key is unknown
+            client.send("GET /x?api_key=SECRET-2%zz HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(400);
+            assertThat(app.receivedCount()).isZero();
+        } finally {
+            root.detachAppender(logged);
+        }
+        assertThat(logged.list).allSatisfy(event -> {
+            assertThat(event.getFormattedMessage()).doesNotContain("SECRET");
+            if (event.getThrowableProxy() != null) {
+                assertThat(ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(event.getThrowableProxy()))
+                        .doesNotContain("SECRET");
+            }
+        });
+    }
+
+    @Test
     void forwardAuthAsksTheAuthServiceAndPassesItsAnswerOn() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         String yaml = """

@@ -89,7 +89,11 @@ public final class ApiKey implements FilterFactory<ApiKey.Settings> {
                 String given;
                 if (query != null) {
                     String uri = context.request().uri();
-                    given = parameter(uri, query);
+                    try {
+                        given = parameter(uri, query);
+                    } catch (IllegalArgumentException badEscape) { // its message quotes the key: not passed on
+                        return Verdict.answer(400, "a bad %-escape in the API key's query parameter");
+                    }
                     if (given != null) {
                         context.request().setUri(withoutParameter(uri, query));
                     }
