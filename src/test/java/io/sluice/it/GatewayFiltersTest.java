@@ -291,8 +291,8 @@ class GatewayFiltersTest {
             """;
 
     @Test
-    void apiKeyInTheQueryNeverReachesTheUpstreamBehindASemicolon(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-            throws Exception {
+    void apiKeyInTheQueryNeverReachesTheUpstreamBehindASemicolon(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Files.writeString(dir.resolve("keys.txt"), "GOOD\n");
         Map<String, String> env = Map.of("KEYS", dir.resolve("keys.txt").toString());
         try (TestUpstream app = TestUpstream.start("app");
@@ -524,6 +524,39 @@ class GatewayFiltersTest {
                 assertThat(bad.header("WWW-Authenticate")).isEqualTo("Bearer error=\"invalid_token\"");
             }
             assertThat(app.receivedCount()).isZero();
+        }
+    }
+
+    @Test
+    void jwtAcceptsAnOAuthAccessTokenTypedAtJwt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        java.nio.file.Files.writeString(dir.resolve("jwks.json"),
+                new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString());
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_file: "${JWKS}", claims_to_headers: { sub: X-User } } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT( // RFC 9068: the header says typ at+jwt
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1")
+                        .type(new com.nimbusds.jose.JOSEObjectType("at+jwt")).build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob").claim("client_id", "shop")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("JWKS", dir.resolve("jwks.json").toString()), TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + jwt.serialize() + "\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200); // before: 401 invalid_token
+            assertThat(app.next().header("X-User")).isEqualTo("bob");
         }
     }
 
