@@ -342,6 +342,38 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void corsWithAListOfOriginsVariesOnOriginEvenWhenItAddsNothing() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { cors: { allow_origins: ["https://app.example"] } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // a cache that kept one of these copies without Vary would hand it to https://app.example, CORS-less
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response noOrigin = client.read();
+            assertThat(noOrigin.header("Access-Control-Allow-Origin")).isNull();
+            assertThat(noOrigin.header("Vary")).isEqualTo("Origin");
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nOrigin: https://other.example\r\n\r\n");
+            RawHttp.Response other = client.read();
+            assertThat(other.header("Access-Control-Allow-Origin")).isNull();
+            assertThat(other.header("Vary")).isEqualTo("Origin");
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n");
+            RawHttp.Response listed = client.read();
+            assertThat(listed.header("Access-Control-Allow-Origin")).isEqualTo("https://app.example");
+            assertThat(listed.header("Vary")).isEqualTo("Origin");
+        }
+    }
+
+    @Test
     void forwardAuthAsksTheAuthServiceAndPassesItsAnswerOn() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         String yaml = """

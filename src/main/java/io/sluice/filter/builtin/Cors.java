@@ -22,7 +22,8 @@ import java.util.Set;
  * origin is answered 204 here with the {@code Access-Control-Allow-*} fields, and goes no further; any other
  * request from an allowed origin goes on, and its response gets {@code Access-Control-Allow-Origin} (and
  * {@code Vary: Origin}, the exposed fields, credentials). A request from an origin not allowed, or without
- * {@code Origin}, is left as it is: no CORS field is added, and the browser refuses the response to the page.
+ * {@code Origin}, is left as it is: no CORS field is added, and the browser refuses the response to the page
+ * (but with a list of origins every response gets {@code Vary: Origin}, for caches).
  * The fields this filter sets replace any of the same name the upstream sent, so a browser never sees two.
  */
 public final class Cors implements FilterFactory<Cors.Settings> {
@@ -137,10 +138,15 @@ public final class Cors implements FilterFactory<Cors.Settings> {
             @Override
             public void onResponse(FilterContext context) {
                 String origin = context.get(ORIGIN);
+                Headers out = context.response().headers();
+                if (!settings.anyOrigin()) {
+                    // with a list, the answer depends on Origin even when it has no CORS field: a cache must not
+                    // give this copy (made for no Origin, or one not listed) to a listed origin
+                    addVary(out, "Origin");
+                }
                 if (origin == null) {
                     return;
                 }
-                Headers out = context.response().headers();
                 out.set("Access-Control-Allow-Origin", allowOrigin(settings, origin));
                 if (!settings.exposeHeaders().isEmpty()) {
                     out.set("Access-Control-Expose-Headers", settings.exposeHeaders());
