@@ -84,6 +84,13 @@ public final class Cors implements FilterFactory<Cors.Settings> {
         String allowHeaders = s.has("allow_headers") ? String.join(", ", s.strings("allow_headers")) : null;
         String expose = String.join(", ", s.strings("expose_headers"));
         boolean credentials = s.bool("allow_credentials", false);
+        if (any && credentials) {
+            // a browser refuses * with credentials; echoing every origin instead would let any site read a user's
+            // credentialed answers (Spring refuses the same)
+            s.error("allow_origins", "'*' cannot go with 'allow_credentials: true': list the origins that may send"
+                    + " credentials, e.g. [\"https://app.example.com\"]");
+            ok = false;
+        }
         Duration maxAge = s.duration("max_age", DEFAULT_MAX_AGE);
         return ok ? new Settings(Set.copyOf(origins), any, String.join(", ", methods), allowHeaders, expose,
                 credentials, maxAge.toSeconds()) : null;
@@ -167,9 +174,9 @@ public final class Cors implements FilterFactory<Cors.Settings> {
         return normal != null && settings.origins().contains(normal);
     }
 
-    /** The origin itself, or {@code *} for any origin without credentials (a browser refuses {@code *} with them). */
+    /** The origin itself, or {@code *} for any origin (never with credentials: a configuration error). */
     static String allowOrigin(Settings settings, String origin) {
-        return settings.anyOrigin() && !settings.credentials() ? "*" : origin;
+        return settings.anyOrigin() ? "*" : origin;
     }
 
     /** Adds {@code name} to {@code Vary} unless it is there already (or {@code Vary: *}). */
