@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -556,6 +557,64 @@ class GatewayFiltersTest {
                 assertThat(bad.header("WWW-Authenticate")).isEqualTo("Bearer error=\"invalid_token\"");
             }
             assertThat(app.receivedCount()).isZero();
+        }
+    }
+
+    private static long listenOverflows() throws java.io.IOException {
+        List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/netstat"));
+        for (int i = 0; i + 1 < lines.size(); i += 2) {
+            List<String> names = List.of(lines.get(i).split(" "));
+            int at = names.indexOf("ListenOverflows");
+            if (at > 0) {
+                return Long.parseLong(lines.get(i + 1).split(" ")[at]);
+            }
+        }
+        throw new AssertionError("no ListenOverflows in /proc/net/netstat");
+    }
+
+    @Test
+    void forwardAuthConnectsWithinTheTimeoutOfTheConfigurationInForce() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/net/netstat")), "needs Linux's count of SYNs dropped by full accept queues");
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { forward_auth: { url: "http://${AUTH}/check", timeout: %s } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        // an auth service whose accept queue (backlog 1: two connections) is full: a new connection's SYN is
+        // dropped, and its connect waits for the client's retransmission (a second later)
+        try (java.net.ServerSocket auth = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             java.net.Socket filler1 = new java.net.Socket(auth.getInetAddress(), auth.getLocalPort());
+             java.net.Socket filler2 = new java.net.Socket(auth.getInetAddress(), auth.getLocalPort());
+             TestUpstream app = TestUpstream.start("app")) {
+            Map<String, String> env = merged(Map.of("AUTH", "127.0.0.1:" + auth.getLocalPort()), TestUpstream.env(app));
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml.formatted("100ms"), env);
+                 RawHttp client = new RawHttp(sluice.port("main"))) {
+                sluice.reload(yaml.formatted("60s"), env); // before: connects were still cut at the first 100ms
+                long dropped = listenOverflows();
+                client.send("GET /orders HTTP/1.1\r\nHost: h\r\n\r\n");
+                await().atMost(Duration.ofSeconds(30)).until(() -> listenOverflows() > dropped); // the proxy's SYN
+                auth.accept().close(); // room in the queue for the retransmitted SYN
+                auth.accept().close();
+                CompletableFuture<Void> answered = CompletableFuture.runAsync(() -> {
+                    try (java.net.Socket asked = auth.accept()) {
+                        RawServer.readHead(asked.getInputStream());
+                        asked.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                assertThat(client.read().status()).isEqualTo(200);
+                answered.get(30, TimeUnit.SECONDS);
+                assertThat(app.next().uri()).isEqualTo("/orders");
+            }
         }
     }
 

@@ -95,9 +95,11 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
 
     @Override
     public Filter create(Settings settings, FilterSetup setup) {
-        // one client (its connection pool and selector thread) per place in the configuration, kept across reloads
+        // one client (its connection pool and selector thread) per place in the configuration, kept across reloads;
+        // no connect timeout of its own, which would stay the first configuration's: each call's deadline
+        // (the timeout of the configuration it was made under) covers connecting too
         HttpClient client = setup.keep("client", HttpClient.class, () -> HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(settings.timeout()).build());
+                .followRedirects(HttpClient.Redirect.NEVER).build());
         return new Filter() {
             @Override
             public Verdict onRequest(FilterContext context) {
