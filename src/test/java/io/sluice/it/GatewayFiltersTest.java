@@ -705,6 +705,51 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void jwtRefusesAJwkSetOverOneMebibyte() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        byte[] padded = java.util.Arrays.copyOf(jwks, 1024 * 1024 + 1); // a valid set, padded past the cap
+        java.util.Arrays.fill(padded, jwks.length, padded.length, (byte) ' ');
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        String token = jwt.serialize();
+        try (TestUpstream app = TestUpstream.start("app");
+             RawServer keys = new RawServer((socket, index) -> {
+                 RawServer.readHead(socket.getInputStream());
+                 byte[] body = index == 0 ? padded : jwks; // the first fetch gets the oversized set
+                 OutputStream out = socket.getOutputStream();
+                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                         + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                 out.write(body);
+                 out.flush();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("KEYS", keys.address()), TestUpstream.env(app)))) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                }
+            });
+            assertThat(keys.accepted()).isGreaterThanOrEqualTo(2); // before: the first, oversized set was taken
+        }
+    }
+
+    @Test
     void aLargeStaticFileIsCompressedToItsLastByteInEveryCoding(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         // 2 MiB of text that compresses to about three quarters: the file's chunks are still being written
