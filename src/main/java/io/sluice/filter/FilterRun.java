@@ -166,10 +166,22 @@ public final class FilterRun implements FilterContext, RequestHead {
     }
 
     private void failed(int at, Throwable e) {
-        log.warn("{}: filter '{}' failed on the request: {}", requestId, chain.type(at), e.toString(), e);
+        logFailure(chain.type(at), "request", e);
         reached = at;
         waiting = false;
         gate.answer(Reply.text(500, "a filter failed"));
+    }
+
+    /**
+     * A filter's failure, logged by the exception's class and where it was thrown, not by its message: a message
+     * may quote the request (Netty's query decoder quotes the whole URI, an API key in it and all). The whole
+     * exception, message and trace, only at DEBUG.
+     */
+    private void logFailure(String type, String phase, Throwable e) {
+        StackTraceElement[] where = e.getStackTrace();
+        log.warn("{}: filter '{}' (listener '{}', route '{}') failed on the {}: {}{}", requestId, type, listener, route,
+                phase, e.getClass().getName(), where.length > 0 ? " at " + where[0] : "");
+        log.debug("{}: filter '{}' failed", requestId, type, e);
     }
 
     /**
@@ -191,7 +203,7 @@ public final class FilterRun implements FilterContext, RequestHead {
             try {
                 verdict = f.onRequestBody(this, view);
             } catch (RuntimeException | Error e) {
-                log.warn("{}: filter '{}' failed on the request body: {}", requestId, chain.type(i), e.toString(), e);
+                logFailure(chain.type(i), "request body", e);
                 verdict = Verdict.answer(500, "a filter failed");
             }
             if (verdict != null && !verdict.isNext()) {
@@ -212,7 +224,7 @@ public final class FilterRun implements FilterContext, RequestHead {
             try {
                 chain.get(i).onResponse(this);
             } catch (RuntimeException | Error e) {
-                log.warn("{}: filter '{}' failed on the response: {}", requestId, chain.type(i), e.toString(), e);
+                logFailure(chain.type(i), "response", e);
             }
         }
         responseStarted = true;
@@ -237,8 +249,7 @@ public final class FilterRun implements FilterContext, RequestHead {
                 try {
                     f.onResponseBody(this, view);
                 } catch (RuntimeException | Error e) {
-                    log.warn("{}: filter '{}' failed on the response body: {}", requestId, chain.type(i),
-                            e.toString(), e);
+                    logFailure(chain.type(i), "response body", e);
                 }
             }
         }
@@ -256,7 +267,7 @@ public final class FilterRun implements FilterContext, RequestHead {
             try {
                 endCallbacks[i].run();
             } catch (RuntimeException e) {
-                log.warn("{}: a filter's end callback failed: {}", requestId, e.toString(), e);
+                logFailure("(an end callback)", "end", e);
             }
         }
         endCallbacks = null;

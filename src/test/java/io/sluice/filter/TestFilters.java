@@ -120,7 +120,7 @@ public final class TestFilters {
                 @Override
                 public Verdict onRequest(FilterContext c) {
                     if (on.equals("request")) {
-                        throw new IllegalStateException("test_throw on the request");
+                        throw new IllegalStateException("test_throw on the request " + c.request().uri()); // as decoders quote it
                     }
                     if (on.equals("later")) {
                         return Verdict.later(CompletableFuture.failedFuture(new IllegalStateException("failed stage")));

@@ -119,6 +119,28 @@ class FilterChainTest {
     }
 
     @Test
+    void aFailingFilterIsLoggedByTypeAndExceptionNotByAMessageQuotingTheRequest() throws Exception {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.sluice.filter.FilterRun.class);
+        logged.start();
+        log.addAppender(logged);
+        try (TestUpstream app = TestUpstream.start("app"); SluiceUnderTest sluice = start(app);
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /broken-request?api_key=SECRET HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(500);
+        } finally {
+            log.detachAppender(logged);
+        }
+        ch.qos.logback.classic.spi.ILoggingEvent warned = logged.list.stream()
+                .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).findFirst().orElseThrow();
+        assertThat(warned.getFormattedMessage()).contains("filter 'test_throw'").contains("route 'broken'")
+                .contains("java.lang.IllegalStateException").doesNotContain("SECRET"); // the message quoted the URI
+        assertThat(warned.getThrowableProxy()).isNull();
+    }
+
+    @Test
     void aFilterThatThrowsAnswers500AndTheConnectionCarriesOn() throws Exception {
         try (TestUpstream app = TestUpstream.start("app"); SluiceUnderTest sluice = start(app);
              RawHttp client = new RawHttp(sluice.port("main"))) {

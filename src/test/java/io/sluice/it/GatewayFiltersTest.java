@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -278,6 +279,101 @@ class GatewayFiltersTest {
         }
     }
 
+    private static final String API_KEY_IN_QUERY = """
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - filters: [ { api_key: { keys_file: "${KEYS}", query: api_key } } ]
+                    upstream: app
+            upstreams:
+              app:
+                endpoints: [ { address: "${UP1}" } ]
+            """;
+
+    @Test
+    void apiKeyInTheQueryNeverReachesTheUpstreamBehindASemicolon(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("keys.txt"), "GOOD\n");
+        Map<String, String> env = Map.of("KEYS", dir.resolve("keys.txt").toString());
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(API_KEY_IN_QUERY, merged(env, TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // ';' is no separator where the key is taken out: before, it was one where the key was read,
+            // so this key was accepted and went on to the upstream
+            client.send("GET /x?a=1;api_key=GOOD HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(401);
+            client.send("GET /x?a=1&api_key=GOOD HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(app.next().uri()).isEqualTo("/x?a=1"); // the only request that reached it
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
+    @Test
+    void apiKeyInTheQueryWithABadEscapeIsABadRequestAndTheKeyIsNotLogged(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("keys.txt"), "GOOD\n");
+        Map<String, String> env = Map.of("KEYS", dir.resolve("keys.txt").toString());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        logged.start();
+        root.addAppender(logged);
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(API_KEY_IN_QUERY, merged(env, TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // before: the decoder failed on the whole query, 500, and its message (the URI, key and all) was logged
+            client.send("GET /x?api_key=SECRET-1&q=% HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(401); // q is the upstream's business; this key is unknown
+            client.send("GET /x?api_key=SECRET-2%zz HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(400);
+            assertThat(app.receivedCount()).isZero();
+        } finally {
+            root.detachAppender(logged);
+        }
+        assertThat(logged.list).allSatisfy(event -> {
+            assertThat(event.getFormattedMessage()).doesNotContain("SECRET");
+            if (event.getThrowableProxy() != null) {
+                assertThat(ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(event.getThrowableProxy()))
+                        .doesNotContain("SECRET");
+            }
+        });
+    }
+
+    @Test
+    void corsWithAListOfOriginsVariesOnOriginEvenWhenItAddsNothing() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { cors: { allow_origins: ["https://app.example"] } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            // a cache that kept one of these copies without Vary would hand it to https://app.example, CORS-less
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response noOrigin = client.read();
+            assertThat(noOrigin.header("Access-Control-Allow-Origin")).isNull();
+            assertThat(noOrigin.header("Vary")).isEqualTo("Origin");
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nOrigin: https://other.example\r\n\r\n");
+            RawHttp.Response other = client.read();
+            assertThat(other.header("Access-Control-Allow-Origin")).isNull();
+            assertThat(other.header("Vary")).isEqualTo("Origin");
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n");
+            RawHttp.Response listed = client.read();
+            assertThat(listed.header("Access-Control-Allow-Origin")).isEqualTo("https://app.example");
+            assertThat(listed.header("Vary")).isEqualTo("Origin");
+        }
+    }
+
     @Test
     void forwardAuthAsksTheAuthServiceAndPassesItsAnswerOn() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
@@ -353,6 +449,71 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void forwardAuthIsToldTheUriTheClientSentNotTheStrippedOne() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /admin/ }
+                        strip_prefix: /admin
+                        filters: [ { forward_auth: { url: "http://${UP2}/check" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app"); TestUpstream auth = TestUpstream.start("auth");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, TestUpstream.env(app, auth));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /admin/users?id=7 HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            // the auth service decides on what the client asked for: /users alone would not say "admin"
+            assertThat(auth.next().header("X-Forwarded-Uri")).isEqualTo("/admin/users?id=7");
+            assertThat(app.next().uri()).isEqualTo("/users?id=7");
+        }
+    }
+
+    /** A server that reads a request, sends {@code head} and then nothing more, until the other side goes away. */
+    private static RawServer stallingAfter(String head) throws java.io.IOException {
+        return new RawServer((socket, index) -> {
+            RawServer.readHead(socket.getInputStream());
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            socket.setSoTimeout(0);
+            while (socket.getInputStream().read() != -1) {
+                // holds the connection open without a byte more; the test's end closes it
+            }
+        });
+    }
+
+    @Test
+    void forwardAuthGivesUpOnAnAnswerThatStallsAfterItsHead() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { forward_auth: { url: "http://${AUTH}/check", timeout: 300ms } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app");
+             RawServer auth = stallingAfter("HTTP/1.1 401 Unauthorized\r\nContent-Length: 50\r\n\r\nwho");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("AUTH", auth.address()), TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /orders HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response late = client.read(); // before: no answer ever (the timeout ended with the head)
+            assertThat(late.status()).isEqualTo(503);
+            assertThat(late.bodyText()).contains("the auth service did not answer in time");
+            assertThat(app.receivedCount()).isZero();
+        }
+    }
+
+    @Test
     void jwtWithKeysFetchedFromAUrl() throws Exception {
         com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
         byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
@@ -396,6 +557,195 @@ class GatewayFiltersTest {
                 assertThat(bad.header("WWW-Authenticate")).isEqualTo("Bearer error=\"invalid_token\"");
             }
             assertThat(app.receivedCount()).isZero();
+        }
+    }
+
+    private static long listenOverflows() throws java.io.IOException {
+        List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/netstat"));
+        for (int i = 0; i + 1 < lines.size(); i += 2) {
+            List<String> names = List.of(lines.get(i).split(" "));
+            int at = names.indexOf("ListenOverflows");
+            if (at > 0) {
+                return Long.parseLong(lines.get(i + 1).split(" ")[at]);
+            }
+        }
+        throw new AssertionError("no ListenOverflows in /proc/net/netstat");
+    }
+
+    @Test
+    void forwardAuthConnectsWithinTheTimeoutOfTheConfigurationInForce() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/net/netstat")), "needs Linux's count of SYNs dropped by full accept queues");
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { forward_auth: { url: "http://${AUTH}/check", timeout: %s } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        // an auth service whose accept queue (backlog 1: two connections) is full: a new connection's SYN is
+        // dropped, and its connect waits for the client's retransmission (a second later)
+        try (java.net.ServerSocket auth = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             java.net.Socket filler1 = new java.net.Socket(auth.getInetAddress(), auth.getLocalPort());
+             java.net.Socket filler2 = new java.net.Socket(auth.getInetAddress(), auth.getLocalPort());
+             TestUpstream app = TestUpstream.start("app")) {
+            Map<String, String> env = merged(Map.of("AUTH", "127.0.0.1:" + auth.getLocalPort()), TestUpstream.env(app));
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml.formatted("100ms"), env);
+                 RawHttp client = new RawHttp(sluice.port("main"))) {
+                sluice.reload(yaml.formatted("60s"), env); // before: connects were still cut at the first 100ms
+                long dropped = listenOverflows();
+                client.send("GET /orders HTTP/1.1\r\nHost: h\r\n\r\n");
+                await().atMost(Duration.ofSeconds(30)).until(() -> listenOverflows() > dropped); // the proxy's SYN
+                auth.accept().close(); // room in the queue for the retransmitted SYN
+                auth.accept().close();
+                CompletableFuture<Void> answered = CompletableFuture.runAsync(() -> {
+                    try (java.net.Socket asked = auth.accept()) {
+                        RawServer.readHead(asked.getInputStream());
+                        asked.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                assertThat(client.read().status()).isEqualTo(200);
+                answered.get(30, TimeUnit.SECONDS);
+                assertThat(app.next().uri()).isEqualTo("/orders");
+            }
+        }
+    }
+
+    @Test
+    void jwtAcceptsAnOAuthAccessTokenTypedAtJwt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        java.nio.file.Files.writeString(dir.resolve("jwks.json"),
+                new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString());
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_file: "${JWKS}", claims_to_headers: { sub: X-User } } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT( // RFC 9068: the header says typ at+jwt
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1")
+                        .type(new com.nimbusds.jose.JOSEObjectType("at+jwt")).build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob").claim("client_id", "shop")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        try (TestUpstream app = TestUpstream.start("app");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("JWKS", dir.resolve("jwks.json").toString()), TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + jwt.serialize() + "\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200); // before: 401 invalid_token
+            assertThat(app.next().header("X-User")).isEqualTo("bob");
+        }
+    }
+
+    @Test
+    void jwtFetchesTheKeysAgainAfterAKeyServerStalledMidBody() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        String token = jwt.serialize();
+        try (TestUpstream app = TestUpstream.start("app");
+             RawServer keys = new RawServer((socket, index) -> {
+                 RawServer.readHead(socket.getInputStream());
+                 OutputStream out = socket.getOutputStream();
+                 if (index == 0) { // the first fetch: a head, a piece of the body, then nothing
+                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + jwks.length + "\r\n\r\n{\"keys\"").getBytes(StandardCharsets.ISO_8859_1));
+                     out.flush();
+                     socket.setSoTimeout(0);
+                     while (socket.getInputStream().read() != -1) {
+                         // held open until the proxy gives up on it (or the test ends)
+                     }
+                     return;
+                 }
+                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + jwks.length
+                         + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                 out.write(jwks);
+                 out.flush();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("KEYS", keys.address()), TestUpstream.env(app)))) {
+            // before: the stalled fetch never ended and no other was ever started: 503 for good
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                }
+            });
+            assertThat(keys.accepted()).isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void jwtRefusesAJwkSetOverOneMebibyte() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        byte[] padded = java.util.Arrays.copyOf(jwks, 1024 * 1024 + 1); // a valid set, padded past the cap
+        java.util.Arrays.fill(padded, jwks.length, padded.length, (byte) ' ');
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        String token = jwt.serialize();
+        try (TestUpstream app = TestUpstream.start("app");
+             RawServer keys = new RawServer((socket, index) -> {
+                 RawServer.readHead(socket.getInputStream());
+                 byte[] body = index == 0 ? padded : jwks; // the first fetch gets the oversized set
+                 OutputStream out = socket.getOutputStream();
+                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                         + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                 out.write(body);
+                 out.flush();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                     merged(Map.of("KEYS", keys.address()), TestUpstream.env(app)))) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (RawHttp client = new RawHttp(sluice.port("main"))) {
+                    client.send("GET /me HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                }
+            });
+            assertThat(keys.accepted()).isGreaterThanOrEqualTo(2); // before: the first, oversized set was taken
         }
     }
 

@@ -9,8 +9,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,15 +28,19 @@ import org.slf4j.LoggerFactory;
  *   <li>a token whose {@code kid} is not in the set starts at most one fetch per {@link #UNKNOWN_KID_PAUSE}
  *       (a key that was just rotated in), and that token is refused meanwhile.</li>
  * </ul>
- * A failed fetch keeps the set in hand (logged) and is tried again after the same pauses; until a first one
- * succeeds there are no keys ({@link #ready}), and a request asks for one at most once a second.
+ * A fetch has {@link #FETCH_TIMEOUT} for its whole answer and reads at most {@link #MAX_BODY} bytes. A failed
+ * fetch keeps the set in hand (logged) and is tried again after the same pauses; until a first one succeeds
+ * there are no keys ({@link #ready}), and a request asks for one at most once a second.
  */
 public final class JwksKeys implements JWKSource<SecurityContext> {
     private static final Logger log = LoggerFactory.getLogger(JwksKeys.class);
     static final Duration REFRESH = Duration.ofMinutes(5);
     static final Duration UNKNOWN_KID_PAUSE = Duration.ofSeconds(30);
     static final Duration RETRY_NOT_READY = Duration.ofSeconds(1);
+    /** For the whole fetch, head and body: a server that stalls mid-body must not stop every later fetch. */
     private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
+    /** The largest JWK set read; a real one is a few KiB. */
+    static final int MAX_BODY = 1024 * 1024;
 
     private final URI url; // null: a file's set, fixed
     private final HttpClient client;
@@ -96,15 +103,18 @@ public final class JwksKeys implements JWKSource<SecurityContext> {
             return;
         }
         lastAttemptNanos = System.nanoTime();
-        HttpRequest ask = HttpRequest.newBuilder(url).timeout(FETCH_TIMEOUT).header("Accept", "application/json").build();
-        client.sendAsync(ask, HttpResponse.BodyHandlers.ofString()).whenComplete((answer, failure) -> {
+        HttpRequest ask = HttpRequest.newBuilder(url).header("Accept", "application/json").build();
+        CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(ask, HttpCalls.upTo(MAX_BODY));
+        HttpCalls.within(call, FETCH_TIMEOUT).whenComplete((answer, failure) -> {
             try {
                 if (failure != null) {
-                    log.warn("jwt: cannot fetch the JWK set {}: {}", url, failure.toString());
+                    Throwable cause = HttpCalls.cause(failure);
+                    log.warn("jwt: cannot fetch the JWK set {}: {}", url, cause instanceof TimeoutException
+                            ? "no complete answer within " + FETCH_TIMEOUT.toSeconds() + "s" : cause.toString());
                 } else if (answer.statusCode() != 200) {
                     log.warn("jwt: the JWK set {} answered {}", url, answer.statusCode());
                 } else {
-                    keys = JWKSet.parse(answer.body()).toPublicJWKSet();
+                    keys = JWKSet.parse(new String(answer.body(), StandardCharsets.UTF_8)).toPublicJWKSet();
                     fetchedAtNanos = System.nanoTime();
                 }
             } catch (java.text.ParseException e) {

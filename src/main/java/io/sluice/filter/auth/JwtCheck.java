@@ -1,6 +1,8 @@
 package io.sluice.filter.auth;
 
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -24,6 +26,7 @@ import java.util.Set;
  * event loop: an RS256 or ES256 verification is tens of microseconds of CPU, never a wait.
  */
 public final class JwtCheck implements Filter {
+    private static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
     private final JwksKeys keys;
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
     private final Map<String, String> claimsToHeaders;
@@ -33,6 +36,9 @@ public final class JwtCheck implements Filter {
         this.keys = keys;
         this.claimsToHeaders = claimsToHeaders;
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+        // Nimbus's default takes only typ JWT or none; an OAuth access token (RFC 9068) says at+jwt
+        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, AT_JWT,
+                new JOSEObjectType("application/at+jwt"), null));
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
                 audiences.isEmpty() ? null : audiences,
                 issuer == null ? null : new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of(), Set.of());

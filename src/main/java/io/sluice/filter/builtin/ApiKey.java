@@ -1,5 +1,6 @@
 package io.sluice.filter.builtin;
 
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.sluice.filter.api.Filter;
 import io.sluice.filter.api.FilterContext;
 import io.sluice.filter.api.FilterFactory;
@@ -87,9 +88,14 @@ public final class ApiKey implements FilterFactory<ApiKey.Settings> {
             public Verdict onRequest(FilterContext context) {
                 String given;
                 if (query != null) {
-                    given = context.request().query(query);
+                    String uri = context.request().uri();
+                    try {
+                        given = parameter(uri, query);
+                    } catch (IllegalArgumentException badEscape) { // its message quotes the key: not passed on
+                        return Verdict.answer(400, "a bad %-escape in the API key's query parameter");
+                    }
                     if (given != null) {
-                        context.request().setUri(withoutParameter(context.request().uri(), query));
+                        context.request().setUri(withoutParameter(uri, query));
                     }
                 } else {
                     given = context.request().headers().get(header);
@@ -111,6 +117,25 @@ public final class ApiKey implements FilterFactory<ApiKey.Settings> {
             found |= MessageDigest.isEqual(key, given);
         }
         return found;
+    }
+
+    /**
+     * The first value of query parameter {@code name} in {@code uri}, percent-decoded; null when absent. Read
+     * as {@link #withoutParameter} removes it: pairs split on {@code &} only (a {@code ;} is part of a value),
+     * so a key that is read is always a key that is removed.
+     */
+    static String parameter(String uri, String name) {
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return null;
+        }
+        for (String pair : uri.substring(q + 1).split("&", -1)) {
+            int eq = pair.indexOf('=');
+            if (!pair.isEmpty() && decoded(eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
+                return eq < 0 ? "" : QueryStringDecoder.decodeComponent(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /** {@code uri} without every {@code name=...} parameter of its query (the rest kept in order). */

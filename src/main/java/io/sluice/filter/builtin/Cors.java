@@ -22,7 +22,8 @@ import java.util.Set;
  * origin is answered 204 here with the {@code Access-Control-Allow-*} fields, and goes no further; any other
  * request from an allowed origin goes on, and its response gets {@code Access-Control-Allow-Origin} (and
  * {@code Vary: Origin}, the exposed fields, credentials). A request from an origin not allowed, or without
- * {@code Origin}, is left as it is: no CORS field is added, and the browser refuses the response to the page.
+ * {@code Origin}, is left as it is: no CORS field is added, and the browser refuses the response to the page
+ * (but with a list of origins every response gets {@code Vary: Origin}, for caches).
  * The fields this filter sets replace any of the same name the upstream sent, so a browser never sees two.
  */
 public final class Cors implements FilterFactory<Cors.Settings> {
@@ -83,6 +84,13 @@ public final class Cors implements FilterFactory<Cors.Settings> {
         String allowHeaders = s.has("allow_headers") ? String.join(", ", s.strings("allow_headers")) : null;
         String expose = String.join(", ", s.strings("expose_headers"));
         boolean credentials = s.bool("allow_credentials", false);
+        if (any && credentials) {
+            // a browser refuses * with credentials; echoing every origin instead would let any site read a user's
+            // credentialed answers (Spring refuses the same)
+            s.error("allow_origins", "'*' cannot go with 'allow_credentials: true': list the origins that may send"
+                    + " credentials, e.g. [\"https://app.example.com\"]");
+            ok = false;
+        }
         Duration maxAge = s.duration("max_age", DEFAULT_MAX_AGE);
         return ok ? new Settings(Set.copyOf(origins), any, String.join(", ", methods), allowHeaders, expose,
                 credentials, maxAge.toSeconds()) : null;
@@ -137,10 +145,15 @@ public final class Cors implements FilterFactory<Cors.Settings> {
             @Override
             public void onResponse(FilterContext context) {
                 String origin = context.get(ORIGIN);
+                Headers out = context.response().headers();
+                if (!settings.anyOrigin()) {
+                    // with a list, the answer depends on Origin even when it has no CORS field: a cache must not
+                    // give this copy (made for no Origin, or one not listed) to a listed origin
+                    addVary(out, "Origin");
+                }
                 if (origin == null) {
                     return;
                 }
-                Headers out = context.response().headers();
                 out.set("Access-Control-Allow-Origin", allowOrigin(settings, origin));
                 if (!settings.exposeHeaders().isEmpty()) {
                     out.set("Access-Control-Expose-Headers", settings.exposeHeaders());
@@ -161,9 +174,9 @@ public final class Cors implements FilterFactory<Cors.Settings> {
         return normal != null && settings.origins().contains(normal);
     }
 
-    /** The origin itself, or {@code *} for any origin without credentials (a browser refuses {@code *} with them). */
+    /** The origin itself, or {@code *} for any origin (never with credentials: a configuration error). */
     static String allowOrigin(Settings settings, String origin) {
-        return settings.anyOrigin() && !settings.credentials() ? "*" : origin;
+        return settings.anyOrigin() ? "*" : origin;
     }
 
     /** Adds {@code name} to {@code Vary} unless it is there already (or {@code Vary: *}). */

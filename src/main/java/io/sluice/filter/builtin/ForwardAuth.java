@@ -8,27 +8,27 @@ import io.sluice.filter.api.FilterSetup;
 import io.sluice.filter.api.Headers;
 import io.sluice.filter.api.Reply;
 import io.sluice.filter.api.Verdict;
-import java.io.ByteArrayOutputStream;
+import io.sluice.filter.auth.HttpCalls;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Flow;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code forward_auth}: before a request goes on, the proxy asks an auth service ({@code GET url}, with the
  * request's {@code request_headers} and {@code X-Forwarded-Method}, {@code -Uri}, {@code -Host}, {@code -Proto},
  * {@code -For}), as Traefik's ForwardAuth and nginx's {@code auth_request} do. A 2xx answer lets the request
  * through, with the answer's {@code response_headers} set on it; any other answer goes to the client as it is
- * (status, headers, body up to 64 KiB); no answer within {@code timeout}, or none at all: 503.
+ * (status, headers, body up to 64 KiB); no complete answer (head and body) within {@code timeout}, or none at
+ * all: 503.
  *
  * <p>The call is made with the JDK's HTTP client, whose own threads wait for it; the request waits as a
  * {@link Verdict#later}, never holding an event loop, and resumes on its own loop.
@@ -95,13 +95,15 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
 
     @Override
     public Filter create(Settings settings, FilterSetup setup) {
-        // one client (its connection pool and selector thread) per place in the configuration, kept across reloads
+        // one client (its connection pool and selector thread) per place in the configuration, kept across reloads;
+        // no connect timeout of its own, which would stay the first configuration's: each call's deadline
+        // (the timeout of the configuration it was made under) covers connecting too
         HttpClient client = setup.keep("client", HttpClient.class, () -> HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(settings.timeout()).build());
+                .followRedirects(HttpClient.Redirect.NEVER).build());
         return new Filter() {
             @Override
             public Verdict onRequest(FilterContext context) {
-                HttpRequest.Builder ask = HttpRequest.newBuilder(settings.url()).GET().timeout(settings.timeout());
+                HttpRequest.Builder ask = HttpRequest.newBuilder(settings.url()).GET();
                 Headers in = context.request().headers();
                 for (String name : settings.requestHeaders()) {
                     for (String value : in.getAll(name)) {
@@ -112,13 +114,15 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
                 List<String> forwardedFor = new java.util.ArrayList<>(in.getAll("X-Forwarded-For"));
                 forwardedFor.add(context.clientIp()); // as the upstream will get it (ForwardedHeaders)
                 ask.header("X-Forwarded-Method", context.request().method())
-                        .header("X-Forwarded-Uri", context.request().uri())
+                        .header("X-Forwarded-Uri", context.clientUri()) // not strip_prefix's: what the client asked for
                         .header("X-Forwarded-Proto", context.scheme())
                         .header("X-Forwarded-For", String.join(", ", forwardedFor));
                 if (host != null) {
                     ask.header("X-Forwarded-Host", host);
                 }
-                CompletionStage<Verdict> decided = client.sendAsync(ask.build(), info -> new BoundedBody(MAX_BODY))
+                // one deadline for head and body: the request's own timeout would end when the head arrives
+                CompletionStage<Verdict> decided = HttpCalls.within(
+                                client.sendAsync(ask.build(), HttpCalls.upTo(MAX_BODY)), settings.timeout())
                         .handleAsync((answer, failure) -> decide(context, settings, answer, failure), context.executor());
                 return Verdict.later(decided);
             }
@@ -129,9 +133,8 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
     private static Verdict decide(FilterContext context, Settings settings, HttpResponse<byte[]> answer,
                                   Throwable failure) {
         if (failure != null) {
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            return Verdict.answer(503, cause instanceof HttpTimeoutException
+            Throwable cause = HttpCalls.cause(failure);
+            return Verdict.answer(503, cause instanceof TimeoutException || cause instanceof HttpTimeoutException
                     ? "the auth service did not answer in time" : "the auth service cannot be reached");
         }
         if (answer.statusCode() / 100 == 2) {
@@ -156,52 +159,5 @@ public final class ForwardAuth implements FilterFactory<ForwardAuth.Settings> {
             }
         }
         return Verdict.answer(reply);
-    }
-
-    /** An answer's body up to {@code max} bytes; a larger one fails the call (then 503: the service misbehaves). */
-    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int max;
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final java.util.concurrent.CompletableFuture<byte[]> body = new java.util.concurrent.CompletableFuture<>();
-        private Flow.Subscription subscription;
-
-        BoundedBody(int max) {
-            this.max = max;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return body;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer b : items) {
-                if (bytes.size() + b.remaining() > max) {
-                    subscription.cancel();
-                    body.completeExceptionally(new java.io.IOException("auth answer body over " + max + " bytes"));
-                    return;
-                }
-                byte[] chunk = new byte[b.remaining()];
-                b.get(chunk);
-                bytes.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            body.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            body.complete(bytes.toByteArray());
-        }
     }
 }

@@ -122,6 +122,17 @@ class ApiKeyAndCorsTest {
                 .first().asString().contains("bad method 'GE T'");
     }
 
+    @Test
+    void corsRefusesAnyOriginWithCredentials() {
+        // before: accepted, and every origin was echoed with Access-Control-Allow-Credentials: true
+        assertThat(FilterTester.errors(new Cors(), """
+                allow_origins: ["*"]
+                allow_credentials: true
+                """)).containsExactly("1:16: '*' cannot go with 'allow_credentials: true': list the origins that may"
+                + " send credentials, e.g. [\"https://app.example.com\"]");
+        assertThat(FilterTester.errors(new Cors(), "{ allow_origins: ['*'], allow_credentials: false }")).isEmpty();
+    }
+
     private static Map<String, String> headers(Reply r) {
         return r.headers().stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a));
     }
