@@ -528,12 +528,7 @@ class GatewayFiltersTest {
                   app:
                     endpoints: [ { address: "${UP1}" } ]
                 """;
-        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
-                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
-                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
-                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
-        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
-        String token = jwt.serialize();
+        String token = bobsToken(key);
         try (TestUpstream app = TestUpstream.start("app");
              TestUpstream keys = TestUpstream.start("keys", exchange -> {
                  exchange.getResponseHeaders().set("Content-Type", "application/json");
@@ -651,27 +646,34 @@ class GatewayFiltersTest {
         }
     }
 
-    @Test
-    void jwtFetchesTheKeysAgainAfterAKeyServerStalledMidBody() throws Exception {
-        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
-        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
-        String yaml = """
-                listeners:
-                  - name: main
-                    address: 127.0.0.1:0
-                    routes:
-                      - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
-                        upstream: app
-                upstreams:
-                  app:
-                    endpoints: [ { address: "${UP1}" } ]
-                """;
+    /** A route behind jwt with its keys at http://${KEYS}/jwks.json. */
+    private static final String JWKS_URL_YAML = """
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
+                    upstream: app
+            upstreams:
+              app:
+                endpoints: [ { address: "${UP1}" } ]
+            """;
+
+    /** An RS256 token for subject bob signed by {@code key} (kid k1), valid for ten minutes. */
+    private static String bobsToken(com.nimbusds.jose.jwk.RSAKey key) throws Exception {
         com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
                 new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
                 new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
                         .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
         jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
-        String token = jwt.serialize();
+        return jwt.serialize();
+    }
+
+    @Test
+    void jwtFetchesTheKeysAgainAfterAKeyServerStalledMidBody() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        String token = bobsToken(key);
         try (TestUpstream app = TestUpstream.start("app");
              RawServer keys = new RawServer((socket, index) -> {
                  RawServer.readHead(socket.getInputStream());
@@ -691,7 +693,7 @@ class GatewayFiltersTest {
                  out.write(jwks);
                  out.flush();
              });
-             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+             SluiceUnderTest sluice = SluiceUnderTest.start(JWKS_URL_YAML,
                      merged(Map.of("KEYS", keys.address()), TestUpstream.env(app)))) {
             // before: the stalled fetch never ended and no other was ever started: 503 for good
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
@@ -710,23 +712,7 @@ class GatewayFiltersTest {
         byte[] jwks = new com.nimbusds.jose.jwk.JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
         byte[] padded = java.util.Arrays.copyOf(jwks, 1024 * 1024 + 1); // a valid set, padded past the cap
         java.util.Arrays.fill(padded, jwks.length, padded.length, (byte) ' ');
-        String yaml = """
-                listeners:
-                  - name: main
-                    address: 127.0.0.1:0
-                    routes:
-                      - filters: [ { jwt: { jwks_url: "http://${KEYS}/jwks.json" } } ]
-                        upstream: app
-                upstreams:
-                  app:
-                    endpoints: [ { address: "${UP1}" } ]
-                """;
-        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
-                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(),
-                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("bob")
-                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
-        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
-        String token = jwt.serialize();
+        String token = bobsToken(key);
         try (TestUpstream app = TestUpstream.start("app");
              RawServer keys = new RawServer((socket, index) -> {
                  RawServer.readHead(socket.getInputStream());
@@ -737,7 +723,7 @@ class GatewayFiltersTest {
                  out.write(body);
                  out.flush();
              });
-             SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+             SluiceUnderTest sluice = SluiceUnderTest.start(JWKS_URL_YAML,
                      merged(Map.of("KEYS", keys.address()), TestUpstream.env(app)))) {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 try (RawHttp client = new RawHttp(sluice.port("main"))) {
