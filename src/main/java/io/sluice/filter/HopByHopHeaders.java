@@ -150,25 +150,11 @@ public final class HopByHopHeaders {
      */
     public static void stripClientNamed(HttpHeaders headers) {
         List<String> lines = headers.getAll(HttpHeaderNames.CONNECTION);
-        if (!namesAField(lines)) {
+        if (!clientNamed(lines, null, null)) {
             return; // "keep-alive", "close", "Upgrade": the usual lines, nothing to do
         }
         StringBuilder kept = new StringBuilder(16);
-        for (int l = 0; l < lines.size(); l++) {
-            String line = lines.get(l);
-            int start = 0;
-            while (start < line.length()) {
-                int comma = line.indexOf(',', start);
-                int end = comma < 0 ? line.length() : comma;
-                String name = line.substring(start, end).trim();
-                if (readOnTheWay(name)) {
-                    kept.append(kept.length() == 0 ? "" : ", ").append(name);
-                } else if (!name.isEmpty() && !isProtected(name)) {
-                    headers.remove(name);
-                }
-                start = end + 1;
-            }
-        }
+        clientNamed(lines, headers, kept);
         if (kept.length() == 0) {
             headers.remove(HttpHeaderNames.CONNECTION);
         } else {
@@ -176,8 +162,12 @@ public final class HopByHopHeaders {
         }
     }
 
-    /** Whether a {@code Connection} line names a field that {@link #stripClientNamed} would remove. */
-    private static boolean namesAField(List<String> lines) {
+    /**
+     * Walks the tokens of the {@code Connection} lines: whether one names a field {@link #stripClientNamed}
+     * removes; with {@code headers}, removes those fields and appends the tokens read on the way to {@code kept}.
+     */
+    private static boolean clientNamed(List<String> lines, HttpHeaders headers, StringBuilder kept) {
+        boolean names = false;
         for (int l = 0; l < lines.size(); l++) {
             String line = lines.get(l);
             int start = 0;
@@ -185,13 +175,21 @@ public final class HopByHopHeaders {
                 int comma = line.indexOf(',', start);
                 int end = comma < 0 ? line.length() : comma;
                 String name = line.substring(start, end).trim(); // the line itself for a one-token line
-                if (!name.isEmpty() && !readOnTheWay(name) && !isProtected(name)) {
-                    return true;
+                if (readOnTheWay(name)) {
+                    if (kept != null) {
+                        kept.append(kept.length() == 0 ? "" : ", ").append(name);
+                    }
+                } else if (!name.isEmpty() && !isProtected(name)) {
+                    if (headers == null) {
+                        return true;
+                    }
+                    headers.remove(name);
+                    names = true;
                 }
                 start = end + 1;
             }
         }
-        return false;
+        return names;
     }
 
     private static boolean readOnTheWay(String token) {
