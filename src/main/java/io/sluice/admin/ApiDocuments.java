@@ -20,7 +20,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -192,7 +194,7 @@ final class ApiDocuments {
                     ObjectNode n = list.addObject();
                     n.put("listener", l.name());
                     n.put("name", r.name());
-                    n.set("match", JSON.valueToTree(r.match()));
+                    n.set("match", redactMatchValues(JSON.valueToTree(r.match())));
                     if (r.stripPrefix() != null) {
                         n.put("strip_prefix", r.stripPrefix());
                     }
@@ -220,6 +222,21 @@ final class ApiDocuments {
         ObjectNode root = JSON.createObjectNode();
         root.set("routes", list);
         return root;
+    }
+
+    /**
+     * A match's header, cookie and query values hidden as /api/config hides them (an API key or session a
+     * route matches on is a credential); the names stay so the route is still recognisable.
+     */
+    private static JsonNode redactMatchValues(JsonNode match) {
+        for (String field : List.of("headers", "cookies", "query")) {
+            if (match.get(field) instanceof ObjectNode values) {
+                List<String> names = new ArrayList<>();
+                values.fieldNames().forEachRemaining(names::add);
+                names.forEach(name -> values.put(name, REDACTED));
+            }
+        }
+        return match;
     }
 
     static byte[] bytes(JsonNode node) throws IOException {

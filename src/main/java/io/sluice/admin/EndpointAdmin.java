@@ -17,6 +17,7 @@ import io.sluice.balance.EndpointState;
 import io.sluice.upstream.Upstream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
@@ -44,9 +45,10 @@ final class EndpointAdmin {
 
     static FullHttpResponse answer(ChannelHandlerContext ctx, FullHttpRequest request, String path,
                                    Collection<Upstream> upstreams) throws IOException {
-        // {name}/endpoints/{address}/{action}
-        String[] parts = path.substring(PREFIX.length()).split("/", -1);
-        if (parts.length != 4 || !parts[1].equals("endpoints")) {
+        // {name}/endpoints/{address}/{action}, split before decoding: an address such as https://host:8443
+        // arrives as one %2F-encoded segment and must not be cut at its own slashes
+        String[] parts = segments(request.uri());
+        if (parts == null || parts.length != 4 || !parts[1].equals("endpoints")) {
             return AdminHandler.text(HttpResponseStatus.NOT_FOUND, "not found\n");
         }
         String action = parts[3];
@@ -108,6 +110,30 @@ final class EndpointAdmin {
         FullHttpResponse response = AdminHandler.response(HttpResponseStatus.OK, body, "application/json");
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         return response;
+    }
+
+    /**
+     * The segments after {@link #PREFIX} of the request target's path, each percent-decoded ('+' stays '+',
+     * as in a path), or null when the raw path does not start with the prefix.
+     */
+    private static String[] segments(String uri) {
+        int end = uri.length();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        String raw = uri.substring(0, end);
+        if (!raw.startsWith(PREFIX)) {
+            return null;
+        }
+        String[] parts = raw.substring(PREFIX.length()).split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = URLDecoder.decode(parts[i].replace("+", "%2B"), StandardCharsets.UTF_8);
+        }
+        return parts;
     }
 
     /** The weight from the query or the JSON body, or null when missing or out of 0..1000. */

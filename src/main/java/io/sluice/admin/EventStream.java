@@ -24,17 +24,26 @@ import org.slf4j.LoggerFactory;
  * {@code GET /api/events}: Server-Sent Events, one {@code upstreams} event a second whose data is the
  * {@code /api/upstreams} document (with the last-minute stats). The timer runs on the connection's event
  * loop and stops when the connection closes; a viewer that reads too slowly (the channel stays
- * unwritable) skips ticks instead of piling up memory.
+ * unwritable) skips ticks instead of piling up memory, and one that has read nothing for
+ * {@link #UNWRITABLE_TICKS_TO_CLOSE} ticks in a row (30 s) is closed: a tab left in the background
+ * or a client that stopped reading would otherwise hold the connection and its timer forever (nginx's
+ * send_timeout is the same idea, 60 s by default).
  */
 final class EventStream {
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
     static final long PERIOD_MILLIS = 1000;
+    static final int UNWRITABLE_TICKS_TO_CLOSE = 30;
+    /** The period and the count in force; tests shorten them instead of waiting 30 s. */
+    static volatile long periodMillis = PERIOD_MILLIS;
+    static volatile int unwritableTicksToClose = UNWRITABLE_TICKS_TO_CLOSE;
     private static final byte[] HEAD = "event: upstreams\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TAIL = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelHandlerContext ctx;
     private final AdminApi api;
+    private final int ticksToClose = unwritableTicksToClose;
     private ScheduledFuture<?> timer;
+    private int unwritableTicks; // in a row; only the event loop touches it
 
     private EventStream(ChannelHandlerContext ctx, AdminApi api) {
         this.ctx = ctx;
@@ -52,8 +61,8 @@ final class EventStream {
         ctx.write(head);
         EventStream stream = new EventStream(ctx, api);
         stream.tick(); // the first event at once: the page has numbers without waiting a second
-        stream.timer = ctx.executor().scheduleAtFixedRate(stream::tick, PERIOD_MILLIS, PERIOD_MILLIS,
-                TimeUnit.MILLISECONDS);
+        long period = periodMillis;
+        stream.timer = ctx.executor().scheduleAtFixedRate(stream::tick, period, period, TimeUnit.MILLISECONDS);
         ctx.channel().closeFuture().addListener(f -> stream.timer.cancel(false));
     }
 
@@ -65,8 +74,14 @@ final class EventStream {
             return;
         }
         if (!ctx.channel().isWritable()) {
+            if (++unwritableTicks >= ticksToClose) {
+                log.info("admin {}: closing the event stream: the viewer has read nothing for {} ticks",
+                        ctx.channel().remoteAddress(), unwritableTicks);
+                ctx.close(); // the close listener stops the timer
+            }
             return; // the viewer is behind: skip this second
         }
+        unwritableTicks = 0;
         ByteBuf buf = ctx.alloc().buffer(2048);
         try (OutputStream out = new ByteBufOutputStream(buf)) {
             out.write(HEAD);

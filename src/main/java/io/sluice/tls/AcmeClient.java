@@ -12,11 +12,16 @@ import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyStore;
@@ -32,6 +37,7 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -112,7 +118,7 @@ public final class AcmeClient implements AutoCloseable {
         this.onChange = onChange;
         this.folder = cfg.storage().resolve(cfg.domains().get(0));
         try {
-            Files.createDirectories(folder);
+            createPrivateFolders(folder);
             domainKey = keyPair(folder.resolve("domain.key"));
             Issued stored = readStored();
             current = stored != null ? stored : placeholder();
@@ -318,6 +324,9 @@ public final class AcmeClient implements AutoCloseable {
     // ---------------------------------------------------------------- storage
 
     /** The key pair in {@code file}, created (EC P-256) and written there when missing. */
+    private static final Set<PosixFilePermission> PRIVATE_FOLDER = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+
     private static KeyPair keyPair(Path file) throws IOException {
         if (Files.exists(file)) {
             try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
@@ -375,16 +384,51 @@ public final class AcmeClient implements AutoCloseable {
         write(folder.resolve("chain.pem"), pem.toString(), false);
     }
 
-    /** Writes through a temporary file and a rename, so a reader never sees half a file. */
+    /**
+     * Creates the storage folder and the certificate's folder owner-only (0700): they hold private keys. The
+     * certificate's folder is Sluice's alone and is tightened when it exists; an existing storage folder is
+     * the operator's and is left as it is (its keys are 0600 anyway).
+     */
+    private void createPrivateFolders(Path folder) throws IOException {
+        try {
+            Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PRIVATE_FOLDER));
+        } catch (UnsupportedOperationException e) {
+            Files.createDirectories(folder); // not a POSIX file system
+            return;
+        }
+        try {
+            if (!Files.getPosixFilePermissions(folder).equals(PRIVATE_FOLDER)) {
+                Files.setPosixFilePermissions(folder, PRIVATE_FOLDER);
+            }
+        } catch (IOException e) {
+            log.warn("listener '{}': cannot make {} owner-only (0700): {}", listener, folder, e.toString());
+        }
+    }
+
+    /**
+     * Writes through a temporary file and a rename, so a reader never sees half a file. A secret's temporary
+     * file is created 0600 (not created and then restricted: between the two it would be readable by others).
+     */
     private static void write(Path file, String text, boolean secret) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
         if (secret) {
+            Files.deleteIfExists(tmp); // a crash's leftover may have other permissions; CREATE_NEW keeps none
+            Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            SeekableByteChannel channel;
             try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+                channel = Files.newByteChannel(tmp, options, PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
             } catch (UnsupportedOperationException e) {
-                // not a POSIX file system
+                channel = Files.newByteChannel(tmp, options); // not a POSIX file system
             }
+            try (SeekableByteChannel out = channel) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+            }
+        } else {
+            Files.write(tmp, bytes);
         }
         try {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -123,6 +123,14 @@ class AcmePebbleTest {
         assertThat(storage.resolve("account.key")).exists();
         assertThat(storage.resolve(DOMAIN).resolve("domain.key")).exists();
         assertThat(storage.resolve(DOMAIN).resolve("chain.pem")).exists();
+        // the keys and the folders that hold them are the owner's alone; no temporary file is left behind
+        assertThat(permissions(storage.resolve("account.key"))).isEqualTo("rw-------");
+        assertThat(permissions(storage.resolve(DOMAIN).resolve("domain.key"))).isEqualTo("rw-------");
+        assertThat(permissions(storage)).isEqualTo("rwx------");
+        assertThat(permissions(storage.resolve(DOMAIN))).isEqualTo("rwx------");
+        try (var files = Files.list(storage.resolve(DOMAIN))) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+        }
         // a restart serves the stored certificate from the first handshake on
         try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of())) {
             assertThat(served(DOMAIN).getSerialNumber()).isEqualTo(serial);
@@ -131,12 +139,21 @@ class AcmePebbleTest {
 
     @Test
     void tlsAlpn01ObtainsACertificate() throws Exception {
+        // a certificate folder left open by an older version, with a crash's leftover temporary key file
+        Path folder = Files.createDirectories(dir.resolve("storage-alpn").resolve(DOMAIN));
+        Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(folder.resolve("domain.key.tmp"), "stale");
+        Files.setPosixFilePermissions(folder.resolve("domain.key.tmp"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml(dir.resolve("storage-alpn"), "tls-alpn-01", "30d", "1h"),
                 Map.of())) {
             X509Certificate cert = awaitPebbleCertificate(null);
             assertThat(cert.getIssuerX500Principal().getName()).containsIgnoringCase("pebble");
             assertThat(get(DOMAIN)).startsWith("HTTP/1.1 200").endsWith("acme ok\n");
         }
+        assertThat(permissions(folder)).isEqualTo("rwx------");
+        assertThat(permissions(folder.resolve("domain.key"))).isEqualTo("rw-------");
+        assertThat(folder.resolve("domain.key.tmp")).doesNotExist();
     }
 
     @Test
@@ -153,6 +170,10 @@ class AcmePebbleTest {
             assertThat(read(open)).startsWith("HTTP/1.1 200").endsWith("acme ok\n");
             open.close();
         }
+    }
+
+    private static String permissions(Path file) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
     }
 
     private static String yaml(Path storage, String challenge, String renewBefore, String checkInterval) {

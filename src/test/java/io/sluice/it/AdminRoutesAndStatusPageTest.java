@@ -110,4 +110,70 @@ class AdminRoutesAndStatusPageTest {
             }
         }
     }
+
+    @Test
+    void drainRestoreAndWeightReachAnEndpointWhoseAddressHasSlashes() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start("""
+                     listeners:
+                       - name: main
+                         address: 127.0.0.1:0
+                         routes: [ { upstream: api } ]
+                     upstreams:
+                       api:
+                         endpoints: [ { address: "https://${HOST}" }, { address: "http://${HOST}/base" } ]
+                     admin: { address: 127.0.0.1:0 }
+                     """, java.util.Map.of("HOST", up.address()))) {
+            for (String address : new String[] {"https://" + up.address(), "http://" + up.address() + "/base"}) {
+                // what the status page's script asks for: the address as one encodeURIComponent segment
+                String base = "/api/upstreams/api/endpoints/"
+                        + java.net.URLEncoder.encode(address, java.nio.charset.StandardCharsets.UTF_8);
+                HttpResponse<String> drained = send(sluice.adminUri(base + "/drain"), "POST", "");
+                assertThat(drained.statusCode()).as(address).isEqualTo(200);
+                assertThat(JSON.readTree(drained.body()).get("state").asText()).isEqualTo("draining");
+                assertThat(JSON.readTree(drained.body()).get("address").asText()).isEqualTo(address);
+                HttpResponse<String> restored = send(sluice.adminUri(base + "/restore"), "POST", "");
+                assertThat(restored.statusCode()).as(address).isEqualTo(200);
+                assertThat(JSON.readTree(restored.body()).get("state").asText()).isNotEqualTo("draining");
+                HttpResponse<String> weighted = send(sluice.adminUri(base + "/weight"), "PUT", "{\"weight\": 7}");
+                assertThat(weighted.statusCode()).as(address).isEqualTo(200);
+                assertThat(JSON.readTree(weighted.body()).get("weight").asInt()).isEqualTo(7);
+            }
+        }
+    }
+
+    @Test
+    void routesNameTheMatchedHeadersCookiesAndQueryButHideTheirValues() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start("""
+                     listeners:
+                       - name: main
+                         address: 127.0.0.1:0
+                         routes:
+                           - name: keyed
+                             match:
+                               path_prefix: /api/
+                               headers: { X-Api-Key: s3cr3t }
+                               cookies: { session: "${CANARY}" }
+                               query: { token: q-s3cr3t }
+                             upstream: api
+                     upstreams:
+                       api:
+                         endpoints: [ { address: "${UP1}" } ]
+                     admin: { address: 127.0.0.1:0 }
+                     """, java.util.Map.of("UP1", up.address(), "CANARY", "canary-cookie-value"))) {
+            HttpResponse<String> response = get(sluice.adminUri("/api/routes"));
+            assertThat(response.body()).doesNotContain("s3cr3t", "canary-cookie-value");
+            JsonNode match = JSON.readTree(response.body()).get("routes").get(0).get("match");
+            assertThat(match.get("headers").get("X-Api-Key").asText()).isEqualTo("[redacted]");
+            assertThat(match.get("cookies").get("session").asText()).isEqualTo("[redacted]");
+            assertThat(match.get("query").get("token").asText()).isEqualTo("[redacted]");
+            assertThat(match.get("path_prefix").asText()).isEqualTo("/api/");
+        }
+    }
+
+    private HttpResponse<String> send(java.net.URI uri, String method, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+                .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
 }
