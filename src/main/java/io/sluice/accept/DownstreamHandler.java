@@ -502,11 +502,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         };
         ChannelFuture sent = route.staticFiles().serve(ctx, request, path, decorator);
         staticBody = sent.isDone() ? null : sent;
-        if (run != null && !sent.isDone()) {
-            // The body filters see chunks until the file is sent: their end (compress frees its compressor there)
-            // comes then, not with the exchange, which ends now so that the next request can be read.
+        FilterRun running = filters;
+        if (running != null && !sent.isDone()) {
+            // The filters end when the file's last write completes or fails (the client gone), not with the
+            // exchange, which ends now so that the next request can be read: body filters see chunks until then
+            // (compress frees its compressor at its end) and a concurrency slot is held until then (the spec).
             filters = null;
-            sent.addListener(f -> run.end());
+            sent.addListener(f -> running.end());
         }
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);

@@ -400,6 +400,46 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void aConcurrencySlotIsHeldUntilAStaticFilesLastByteIsSent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // larger than the socket buffers between the proxy and a client that does not read
+        byte[] bytes = new byte[16 << 20];
+        java.util.Arrays.fill(bytes, (byte) 'x');
+        java.nio.file.Files.write(dir.resolve("big.bin"), bytes);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { concurrency_limit: { max: 1, queue: 0 } } ]
+                        static: { root: "${ROOT}" }
+                """;
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("ROOT", dir.toString()))) {
+            java.net.Socket slowSocket = new java.net.Socket();
+            slowSocket.setReceiveBufferSize(16 * 1024); // before connecting: the window stays small
+            slowSocket.connect(new java.net.InetSocketAddress("127.0.0.1", sluice.port("main")));
+            try (RawHttp slow = new RawHttp(slowSocket)) {
+                slow.send("GET /big.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                RawHttp.Response head = slow.readHead();
+                assertThat(head.status()).isEqualTo(200);
+
+                // the file is still being sent: its request still holds the only slot
+                try (RawHttp other = new RawHttp(sluice.port("main"))) {
+                    other.send("GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n");
+                    assertThat(other.read(true).status()).isEqualTo(503);
+                }
+
+                assertThat(slow.readBytes(bytes.length)).hasSize(bytes.length);
+                assertThat(slow.closedByServer()).isTrue(); // closed after the last write: the slot is free by now
+            }
+            try (RawHttp after = new RawHttp(sluice.port("main"))) {
+                after.send("HEAD /big.bin HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(after.read(true).status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
     void aLargeStaticFileIsCompressedToItsLastByteInEveryCoding(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         // 2 MiB of text that compresses to about three quarters: the file's chunks are still being written
