@@ -175,6 +175,12 @@ public final class StaticFiles {
         String lastModified = DateFormatter.format(new Date(modifiedSecond * 1000L));
 
         HttpHeaders requestHeaders = request.headers();
+        // RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since, before If-None-Match / If-Modified-Since
+        if (Conditionals.preconditionFailed(requestHeaders.contains(HttpHeaderNames.IF_MATCH)
+                        ? requestHeaders.getAll(HttpHeaderNames.IF_MATCH) : java.util.List.of(),
+                requestHeaders.get(HttpHeaderNames.IF_UNMODIFIED_SINCE), etag, modifiedSecond * 1000L)) {
+            return send(ctx, text(HttpResponseStatus.PRECONDITION_FAILED, head), decorate);
+        }
         if (Conditionals.notModified(requestHeaders.contains(HttpHeaderNames.IF_NONE_MATCH)
                         ? requestHeaders.getAll(HttpHeaderNames.IF_NONE_MATCH) : java.util.List.of(),
                 requestHeaders.get(HttpHeaderNames.IF_MODIFIED_SINCE), etag, modifiedSecond * 1000L)) {
