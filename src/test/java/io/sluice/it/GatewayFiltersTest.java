@@ -472,6 +472,65 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void aNotModifiedOnACompressRouteCarriesTheVaryAndETagOfItsOk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("page.txt"), "Sluice streams bodies. ".repeat(200));
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /files/ }
+                        strip_prefix: /files
+                        filters: [ { compress: {} } ]
+                        static: { root: "${ROOT}" }
+                      - filters: [ { compress: {} } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app", exchange -> {
+                 // always unchanged; a PNG's 304 names its type, the rest do not
+                 exchange.getResponseHeaders().set("ETag", "\"v1\"");
+                 if (exchange.getRequestURI().getPath().equals("/png")) {
+                     exchange.getResponseHeaders().set("Content-Type", "image/png");
+                 }
+                 exchange.sendResponseHeaders(304, -1);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, merged(Map.of("ROOT", dir.toString()),
+                     TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /files/page.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+            RawHttp.Response ok = client.read();
+            assertThat(ok.header("Content-Encoding")).isEqualTo("gzip");
+            client.send("GET /files/page.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nIf-None-Match: "
+                    + ok.header("ETag") + "\r\n\r\n");
+            RawHttp.Response fileNotModified = client.read();
+            assertThat(fileNotModified.status()).isEqualTo(304);
+            assertThat(fileNotModified.header("Vary")).isEqualTo(ok.header("Vary")).isEqualTo("Accept-Encoding");
+            assertThat(fileNotModified.header("ETag")).isEqualTo(ok.header("ETag"));
+
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nIf-None-Match: W/\"v1\"\r\n\r\n");
+            RawHttp.Response compressible = client.read();
+            assertThat(compressible.status()).isEqualTo(304);
+            assertThat(compressible.header("Vary")).isEqualTo("Accept-Encoding");
+            assertThat(compressible.header("ETag")).isEqualTo("W/\"v1\""); // as the gzipped 200 would have it
+
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"v1\"\r\n\r\n");
+            RawHttp.Response identity = client.read();
+            assertThat(identity.header("Vary")).isEqualTo("Accept-Encoding");
+            assertThat(identity.header("ETag")).isEqualTo("\"v1\""); // its 200 would not be compressed
+
+            client.send("GET /png HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nIf-None-Match: \"v1\"\r\n\r\n");
+            RawHttp.Response png = client.read();
+            assertThat(png.header("Vary")).isNull(); // a type compress leaves alone
+            assertThat(png.header("ETag")).isEqualTo("\"v1\"");
+        }
+    }
+
+    @Test
     void compressGzipsWhatTheClientAcceptsAndLeavesTheRest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         String text = "Sluice streams bodies. ".repeat(200);
