@@ -231,6 +231,40 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void aDeclaredBodyFarOverBodyLimitGets413ThenAnOrderlyClose() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { body_limit: { max: 1KiB } } ]
+                        respond: { status: 200, body: "ok\\n" }
+                """;
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml); RawHttp client = new RawHttp(sluice.port("main"))) {
+            int length = 8 << 20; // more than the proxy reads and drops after an answer
+            // the client sends it all without waiting (no Expect), as curl or a browser does, and reads after
+            CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
+                try {
+                    client.send("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: " + length + "\r\n\r\n");
+                    byte[] block = new byte[64 * 1024];
+                    for (int sent = 0; sent < length; sent += block.length) {
+                        client.send(block);
+                    }
+                    client.socket().shutdownOutput(); // done sending
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(413);
+            assertThat(r.header("Connection")).isEqualTo("close");
+            assertThat(r.bodyText()).contains("larger than 1KiB");
+            upload.get(60, TimeUnit.SECONDS); // the proxy read the whole body: no reset cut the upload short
+            assertThat(client.readBytes(1)).isEmpty(); // then end of stream, not a reset
+        }
+    }
+
+    @Test
     void apiKeyAndCorsInFrontOfAnUpstream(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Files.writeString(dir.resolve("keys.txt"), "k-1\n");
         String yaml = """
