@@ -119,6 +119,21 @@ class HttpsTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP_2", "HTTP_1_1"})
+    void aRespondRoutes204HasNoContentLength(String version) throws Exception {
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
+            HttpClient c = HttpClient.newBuilder().sslContext(pki.clientContext(null))
+                    .version(HttpClient.Version.valueOf(version)).build();
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
+                    + sluice.port("secure") + "/nothing")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.version().name()).isEqualTo(version);
+            assertThat(r.statusCode()).isEqualTo(204);
+            assertThat(r.headers().firstValue("content-length")).isEmpty(); // RFC 9110 §8.6
+            assertThat(r.body()).isEmpty();
+        }
+    }
+
     static String yaml(String tlsExtra) {
         return """
                 listeners:
@@ -132,6 +147,7 @@ class HttpsTest {
                 """ + tlsExtra + """
                     routes:
                       - { match: { path_prefix: /local }, respond: { status: 200, body: "local\\n" } }
+                      - { match: { path_prefix: /nothing }, respond: { status: 204 } }
                       - { match: { path_prefix: /files/ }, strip_prefix: /files, static: { root: "${ROOT}" } }
                       - { upstream: app }
                   - name: plain
