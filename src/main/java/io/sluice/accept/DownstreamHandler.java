@@ -121,6 +121,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     private final ClientTimer timer;
     private StrictRequestDecoder decoder; // null on an h2 stream
     private final boolean resumed;        // put back by a ParkedConnection: the connection was waiting already
+    private boolean lingerOnClose; // the connection ends with a LingeringClose (a long body left unread)
     private ChannelFuture staticBody; // a static file still being sent (through ChunkedWriteHandler on TLS)
 
     /** An HTTP/1.x connection's handler. */
@@ -457,6 +458,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
     /** A whole answer of the proxy's own ({@link LocalAnswers}, a filter's): counted, finished, written, done. */
     private void answerLocally(FullHttpResponse response) {
         Exchange ex = exchange;
+        closeIfBodyTooLongToDrop(ex);
         listener.localReplies().record(response.status().code(), System.nanoTime() - ex.startNanos());
         writeFull(response);
         responseFinished(ex);
@@ -502,11 +504,13 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         };
         ChannelFuture sent = route.staticFiles().serve(ctx, request, path, decorator);
         staticBody = sent.isDone() ? null : sent;
-        if (run != null && !sent.isDone()) {
-            // The body filters see chunks until the file is sent: their end (compress frees its compressor there)
-            // comes then, not with the exchange, which ends now so that the next request can be read.
+        FilterRun running = filters;
+        if (running != null && !sent.isDone()) {
+            // The filters end when the file's last write completes or fails (the client gone), not with the
+            // exchange, which ends now so that the next request can be read: body filters see chunks until then
+            // (compress frees its compressor at its end) and a concurrency slot is held until then (the spec).
             filters = null;
-            sent.addListener(f -> run.end());
+            sent.addListener(f -> running.end());
         }
         listener.localReplies().record(current.status(), System.nanoTime() - current.startNanos());
         responseFinished(current);
@@ -720,6 +724,7 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
         if (!ex.requestComplete() && !mayDiscardBody()) {
             ex.closeAfterResponse();
         }
+        closeIfBodyTooLongToDrop(ex);
         // routed to an upstream: counted with its name (contract: the proxy's own answers carry it)
         ProxyMetrics.RequestMetrics replies = call != null ? call.upstreamReplies() : listener.localReplies();
         call = null;
@@ -744,7 +749,16 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
                 }
                 return;
             }
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            // a client still sending its body gets the answer, then end of stream, not a reset (LingeringClose)
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ex.requestComplete() || !lingerOnClose
+                    ? ChannelFutureListener.CLOSE
+                    : (ChannelFutureListener) f -> {
+                        if (f.isSuccess()) {
+                            LingeringClose.start(f.channel());
+                        } else {
+                            f.channel().close();
+                        }
+                    });
             return;
         }
         ctx.flush();
@@ -752,6 +766,19 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
             nextExchange();
         } else {
             maybeRead(); // read and drop the rest of the body, then go on
+        }
+    }
+
+    /**
+     * A local answer before the end of a body declared longer than what is read and dropped after it: the answer
+     * says Connection: close, and the connection lingers (see {@link LingeringClose}). Kept open, it would be
+     * aborted at MAX_DISCARDED_BODY with a reset, which can cost the client the answer.
+     */
+    private void closeIfBodyTooLongToDrop(Exchange ex) {
+        if (http1() && !ex.requestComplete()
+                && HttpUtil.getContentLength(ex.request(), -1L) > MAX_DISCARDED_BODY) {
+            ex.closeAfterResponse();
+            lingerOnClose = true;
         }
     }
 

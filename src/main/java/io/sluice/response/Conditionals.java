@@ -15,6 +15,34 @@ public final class Conditionals {
     }
 
     /**
+     * Whether the answer is 412 (RFC 9110 §13.2.2, steps 1 and 2): {@code ifMatch} (every value of the field) when
+     * present, where no tag matches (strong comparison, so a weak tag never does; {@code *} matches any
+     * representation), otherwise {@code ifUnmodifiedSince} when the representation's Last-Modified is after it
+     * (an unparsable date is ignored).
+     */
+    public static boolean preconditionFailed(List<String> ifMatch, String ifUnmodifiedSince, String etag,
+                                             long modifiedMillis) {
+        if (!ifMatch.isEmpty()) {
+            String ours = etag == null ? null : etag.trim();
+            boolean strong = ours != null && !ours.startsWith("W/");
+            for (String line : ifMatch) {
+                for (String tag : line.split(",")) {
+                    String candidate = tag.trim();
+                    if (candidate.equals("*") || (strong && candidate.equals(ours))) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+        if (ifUnmodifiedSince == null || modifiedMillis < 0) {
+            return false;
+        }
+        Date date = DateFormatter.parseHttpDate(ifUnmodifiedSince);
+        return date != null && modifiedMillis > date.getTime();
+    }
+
+    /**
      * Whether the answer is 304: {@code ifNoneMatch} (every value of the field) when present (weak comparison,
      * {@code *} matches any representation), otherwise {@code ifModifiedSince} (the representation's
      * Last-Modified is not after the given date; an unparsable date is ignored).

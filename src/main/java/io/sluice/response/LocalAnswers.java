@@ -34,7 +34,10 @@ public final class LocalAnswers {
         for (Map.Entry<String, String> h : respond.headers().entrySet()) {
             headers.set(h.getKey(), h.getValue());
         }
-        headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        if (respond.status() != 204 && respond.status() != 304) {
+            // no body, and no length of one (RFC 9110 §8.6): HTTP/1.1's encoder drops it, h2's and h3's would send it
+            headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        }
         return response;
     }
 

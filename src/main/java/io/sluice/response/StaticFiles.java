@@ -175,6 +175,12 @@ public final class StaticFiles {
         String lastModified = DateFormatter.format(new Date(modifiedSecond * 1000L));
 
         HttpHeaders requestHeaders = request.headers();
+        // RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since, before If-None-Match / If-Modified-Since
+        if (Conditionals.preconditionFailed(requestHeaders.contains(HttpHeaderNames.IF_MATCH)
+                        ? requestHeaders.getAll(HttpHeaderNames.IF_MATCH) : java.util.List.of(),
+                requestHeaders.get(HttpHeaderNames.IF_UNMODIFIED_SINCE), etag, modifiedSecond * 1000L)) {
+            return send(ctx, text(HttpResponseStatus.PRECONDITION_FAILED, head), decorate);
+        }
         if (Conditionals.notModified(requestHeaders.contains(HttpHeaderNames.IF_NONE_MATCH)
                         ? requestHeaders.getAll(HttpHeaderNames.IF_NONE_MATCH) : java.util.List.of(),
                 requestHeaders.get(HttpHeaderNames.IF_MODIFIED_SINCE), etag, modifiedSecond * 1000L)) {
@@ -232,7 +238,7 @@ public final class StaticFiles {
         java.util.function.UnaryOperator<io.netty.handler.codec.http.HttpContent> body = decorate.body();
         if (body != null || !zeroCopy(ctx)) {
             // TLS or an h2 stream: the bytes must pass through the pipeline, in chunks (ChunkedWriteHandler)
-            ChunkedNioFile chunks = new ChunkedNioFile(channel, first, length, 16 * 1024);
+            ChunkedNioFile chunks = new TruncationCheckedFile(channel, first, length);
             try {
                 decorate.accept(response);
             } catch (RuntimeException e) {
@@ -246,7 +252,16 @@ public final class StaticFiles {
             }
             ctx.write(response);
             HttpChunkedInput input = new HttpChunkedInput(chunks);
-            return ctx.writeAndFlush(body == null ? input : new FilteredChunks(input, body));
+            ChannelFuture last = ctx.writeAndFlush(body == null ? input : new FilteredChunks(input, body));
+            last.addListener(f -> {
+                if (!f.isSuccess()) {
+                    // as with the region below: Content-Length was promised, so a short body ends the connection
+                    // (on h2 and h3, the stream)
+                    log.debug("sending {} failed", file, f.cause());
+                    ctx.channel().close();
+                }
+            });
+            return last;
         }
         DefaultFileRegion region = new DefaultFileRegion(channel, first, length);
         try {
@@ -312,6 +327,35 @@ public final class StaticFiles {
         }
         ctx.write(new DefaultHttpResponse(reply.protocolVersion(), reply.status(), reply.headers()));
         return ctx.writeAndFlush(body.apply(new io.netty.handler.codec.http.DefaultLastHttpContent(reply.content())));
+    }
+
+    /**
+     * A {@link ChunkedNioFile} that fails when the file ends before the promised length (it got shorter while
+     * being sent), as nginx does ("file was truncated"): Netty's returns an empty chunk there without moving on
+     * and never reaches its end, so ChunkedWriteHandler would write empty chunks forever on the event loop.
+     * The exception fails the write, and the connection (or stream) is closed.
+     */
+    private static final class TruncationCheckedFile extends ChunkedNioFile {
+        TruncationCheckedFile(FileChannel channel, long offset, long length) throws IOException {
+            super(channel, offset, length, 16 * 1024);
+        }
+
+        @Deprecated
+        @Override
+        public ByteBuf readChunk(ChannelHandlerContext ctx) throws Exception {
+            return readChunk(ctx.alloc());
+        }
+
+        @Override
+        public ByteBuf readChunk(io.netty.buffer.ByteBufAllocator allocator) throws Exception {
+            ByteBuf chunk = super.readChunk(allocator);
+            if (chunk != null && !chunk.isReadable() && !isEndOfInput()) {
+                chunk.release();
+                throw new IOException("file was truncated: " + (endOffset() - currentOffset())
+                        + " bytes short of the promised length");
+            }
+            return chunk;
+        }
     }
 
     /** A file's chunks through the response body filters, as the chunked writer pulls them. */

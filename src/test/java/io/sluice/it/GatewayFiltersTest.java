@@ -232,6 +232,40 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void aDeclaredBodyFarOverBodyLimitGets413ThenAnOrderlyClose() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { body_limit: { max: 1KiB } } ]
+                        respond: { status: 200, body: "ok\\n" }
+                """;
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml); RawHttp client = new RawHttp(sluice.port("main"))) {
+            int length = 8 << 20; // more than the proxy reads and drops after an answer
+            // the client sends it all without waiting (no Expect), as curl or a browser does, and reads after
+            CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
+                try {
+                    client.send("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: " + length + "\r\n\r\n");
+                    byte[] block = new byte[64 * 1024];
+                    for (int sent = 0; sent < length; sent += block.length) {
+                        client.send(block);
+                    }
+                    client.socket().shutdownOutput(); // done sending
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            RawHttp.Response r = client.read();
+            assertThat(r.status()).isEqualTo(413);
+            assertThat(r.header("Connection")).isEqualTo("close");
+            assertThat(r.bodyText()).contains("larger than 1KiB");
+            upload.get(60, TimeUnit.SECONDS); // the proxy read the whole body: no reset cut the upload short
+            assertThat(client.readBytes(1)).isEmpty(); // then end of stream, not a reset
+        }
+    }
+
+    @Test
     void apiKeyAndCorsInFrontOfAnUpstream(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Files.writeString(dir.resolve("keys.txt"), "k-1\n");
         String yaml = """
@@ -736,6 +770,46 @@ class GatewayFiltersTest {
     }
 
     @Test
+    void aConcurrencySlotIsHeldUntilAStaticFilesLastByteIsSent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // larger than the socket buffers between the proxy and a client that does not read
+        byte[] bytes = new byte[16 << 20];
+        java.util.Arrays.fill(bytes, (byte) 'x');
+        java.nio.file.Files.write(dir.resolve("big.bin"), bytes);
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - filters: [ { concurrency_limit: { max: 1, queue: 0 } } ]
+                        static: { root: "${ROOT}" }
+                """;
+        try (SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("ROOT", dir.toString()))) {
+            java.net.Socket slowSocket = new java.net.Socket();
+            slowSocket.setReceiveBufferSize(16 * 1024); // before connecting: the window stays small
+            slowSocket.connect(new java.net.InetSocketAddress("127.0.0.1", sluice.port("main")));
+            try (RawHttp slow = new RawHttp(slowSocket)) {
+                slow.send("GET /big.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                RawHttp.Response head = slow.readHead();
+                assertThat(head.status()).isEqualTo(200);
+
+                // the file is still being sent: its request still holds the only slot
+                try (RawHttp other = new RawHttp(sluice.port("main"))) {
+                    other.send("GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n");
+                    assertThat(other.read(true).status()).isEqualTo(503);
+                }
+
+                assertThat(slow.readBytes(bytes.length)).hasSize(bytes.length);
+                assertThat(slow.closedByServer()).isTrue(); // closed after the last write: the slot is free by now
+            }
+            try (RawHttp after = new RawHttp(sluice.port("main"))) {
+                after.send("HEAD /big.bin HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(after.read(true).status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
     void aLargeStaticFileIsCompressedToItsLastByteInEveryCoding(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         // 2 MiB of text that compresses to about three quarters: the file's chunks are still being written
@@ -764,6 +838,65 @@ class GatewayFiltersTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void aNotModifiedOnACompressRouteCarriesTheVaryAndETagOfItsOk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("page.txt"), "Sluice streams bodies. ".repeat(200));
+        String yaml = """
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /files/ }
+                        strip_prefix: /files
+                        filters: [ { compress: {} } ]
+                        static: { root: "${ROOT}" }
+                      - filters: [ { compress: {} } ]
+                        upstream: app
+                upstreams:
+                  app:
+                    endpoints: [ { address: "${UP1}" } ]
+                """;
+        try (TestUpstream app = TestUpstream.start("app", exchange -> {
+                 // always unchanged; a PNG's 304 names its type, the rest do not
+                 exchange.getResponseHeaders().set("ETag", "\"v1\"");
+                 if (exchange.getRequestURI().getPath().equals("/png")) {
+                     exchange.getResponseHeaders().set("Content-Type", "image/png");
+                 }
+                 exchange.sendResponseHeaders(304, -1);
+                 exchange.close();
+             });
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml, merged(Map.of("ROOT", dir.toString()),
+                     TestUpstream.env(app)));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /files/page.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+            RawHttp.Response ok = client.read();
+            assertThat(ok.header("Content-Encoding")).isEqualTo("gzip");
+            client.send("GET /files/page.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nIf-None-Match: "
+                    + ok.header("ETag") + "\r\n\r\n");
+            RawHttp.Response fileNotModified = client.read();
+            assertThat(fileNotModified.status()).isEqualTo(304);
+            assertThat(fileNotModified.header("Vary")).isEqualTo(ok.header("Vary")).isEqualTo("Accept-Encoding");
+            assertThat(fileNotModified.header("ETag")).isEqualTo(ok.header("ETag"));
+
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nIf-None-Match: W/\"v1\"\r\n\r\n");
+            RawHttp.Response compressible = client.read();
+            assertThat(compressible.status()).isEqualTo(304);
+            assertThat(compressible.header("Vary")).isEqualTo("Accept-Encoding");
+            assertThat(compressible.header("ETag")).isEqualTo("W/\"v1\""); // as the gzipped 200 would have it
+
+            client.send("GET /page HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"v1\"\r\n\r\n");
+            RawHttp.Response identity = client.read();
+            assertThat(identity.header("Vary")).isEqualTo("Accept-Encoding");
+            assertThat(identity.header("ETag")).isEqualTo("\"v1\""); // its 200 would not be compressed
+
+            client.send("GET /png HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nIf-None-Match: \"v1\"\r\n\r\n");
+            RawHttp.Response png = client.read();
+            assertThat(png.header("Vary")).isNull(); // a type compress leaves alone
+            assertThat(png.header("ETag")).isEqualTo("\"v1\"");
         }
     }
 

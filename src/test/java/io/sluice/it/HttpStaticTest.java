@@ -85,6 +85,45 @@ class HttpStaticTest {
     }
 
     @Test
+    void ifMatchAndIfUnmodifiedSinceAreAnsweredBeforeTheOtherConditionals() throws Exception {
+        try (SluiceUnderTest sluice = start(); RawHttp client = new RawHttp(sluice.port("main"))) {
+            Files.setLastModifiedTime(dir.resolve("public/hello.txt"),
+                    java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2020-06-01T12:00:00Z")));
+            client.send("GET /files/hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+            String etag = client.read().header("ETag"); // weak: If-Match's strong comparison never matches it
+
+            String[][] cases = {
+                    {"If-Match: *", "200"},
+                    {"If-Match: \"nope\"", "412"},
+                    {"If-Match: \"nope\", " + etag, "412"},
+                    {"If-Match: " + etag.substring(2), "412"},
+                    // If-Match first: If-None-Match would have said 304
+                    {"If-Match: \"nope\"\r\nIf-None-Match: " + etag, "412"},
+                    {"If-Unmodified-Since: Mon, 01 Jun 2020 11:59:59 GMT", "412"},
+                    {"If-Unmodified-Since: Mon, 01 Jun 2020 12:00:00 GMT", "200"},
+                    {"If-Unmodified-Since: Mon, 01 Jun 2020 11:59:59 GMT\r\nRange: bytes=0-4", "412"},
+                    {"If-Unmodified-Since: not a date", "200"},
+                    // with If-Match, If-Unmodified-Since is not looked at
+                    {"If-Match: *\r\nIf-Unmodified-Since: Mon, 01 Jun 2020 11:59:59 GMT", "200"},
+                    // both hold: on to If-None-Match
+                    {"If-Match: *\r\nIf-None-Match: " + etag, "304"},
+            };
+            for (String[] c : cases) {
+                client.send("GET /files/hello.txt HTTP/1.1\r\nHost: h\r\n" + c[0] + "\r\n\r\n");
+                RawHttp.Response r = client.read();
+                assertThat(r.status()).as(c[0]).isEqualTo(Integer.parseInt(c[1]));
+                if (r.status() == 200) {
+                    assertThat(r.bodyText()).as(c[0]).isEqualTo("hello static world\n");
+                }
+            }
+            client.send("HEAD /files/hello.txt HTTP/1.1\r\nHost: h\r\nIf-Match: \"nope\"\r\n\r\n");
+            assertThat(client.read(true).status()).isEqualTo(412);
+            client.send("GET /files/hello.txt HTTP/1.1\r\nHost: h\r\n\r\n"); // still in step
+            assertThat(client.read().bodyText()).isEqualTo("hello static world\n");
+        }
+    }
+
+    @Test
     void noPathEscapesTheRoot() throws Exception {
         try (SluiceUnderTest sluice = start()) {
             for (String path : new String[] {"/files/../secret.txt", "/files/%2e%2e/secret.txt",

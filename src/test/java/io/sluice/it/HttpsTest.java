@@ -60,6 +60,80 @@ class HttpsTest {
         }
     }
 
+    @Test
+    void aStaticFileThatShrinksWhileItIsSentEndsTheConnectionAndTheProxyGoesOn() throws Exception {
+        // big enough that the proxy stops reading the file while the client does not read (socket buffers full)
+        Path file = dir.resolve("www/shrinking.bin");
+        long size = 48L << 20;
+        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer block = java.nio.ByteBuffer.wrap("0123456789abcdef".repeat(4096).getBytes(StandardCharsets.US_ASCII));
+            for (long written = 0; written < size; written += block.capacity()) {
+                block.rewind();
+                out.write(block);
+            }
+        }
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
+            SSLSocket socket = (SSLSocket) pki.clientContext(null).getSocketFactory().createSocket();
+            socket.setReceiveBufferSize(16 * 1024); // before connecting: the window stays small
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", sluice.port("secure")));
+            try (RawHttp client = new RawHttp(socket)) {
+                client.send("GET /files/shrinking.bin HTTP/1.1\r\nHost: h\r\n\r\n");
+                RawHttp.Response head = client.readHead();
+                assertThat(head.status()).isEqualTo(200);
+                assertThat(head.header("Content-Length")).isEqualTo(Long.toString(size));
+                long received = client.readBytes(64 * 1024).length;
+
+                try (java.nio.channels.FileChannel shrink = java.nio.channels.FileChannel.open(file,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    shrink.truncate(1L << 20);
+                }
+                socket.setSoTimeout(30_000); // a safety net: without the fix nothing more comes and nothing ends
+                while (true) {
+                    byte[] part;
+                    try {
+                        part = client.readBytes(1 << 20);
+                    } catch (java.net.SocketTimeoutException e) {
+                        throw e;
+                    } catch (IOException e) {
+                        break; // a reset or a TLS alert: the connection ended
+                    }
+                    received += part.length;
+                    if (part.length < 1 << 20) {
+                        break; // end of stream
+                    }
+                }
+                assertThat(received).isLessThan(size);
+            }
+            // the worker that served the file is not busy writing empty chunks: every connection is answered
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = HttpClient.newBuilder().sslContext(pki.clientContext(null))
+                        .version(HttpClient.Version.HTTP_1_1).build()
+                        .send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + sluice.port("secure")
+                                + "/local")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP_2", "HTTP_1_1"})
+    void aRespondRoutes204HasNoContentLength(String version) throws Exception {
+        try (TestUpstream up = TestUpstream.start("a"); SluiceUnderTest sluice = SluiceUnderTest.start(yaml(""), env(up))) {
+            HttpClient c = HttpClient.newBuilder().sslContext(pki.clientContext(null))
+                    .version(HttpClient.Version.valueOf(version)).build();
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
+                    + sluice.port("secure") + "/nothing")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.version().name()).isEqualTo(version);
+            assertThat(r.statusCode()).isEqualTo(204);
+            assertThat(r.headers().firstValue("content-length")).isEmpty(); // RFC 9110 §8.6
+            assertThat(r.body()).isEmpty();
+        }
+    }
+
     static String yaml(String tlsExtra) {
         return """
                 listeners:
@@ -73,6 +147,7 @@ class HttpsTest {
                 """ + tlsExtra + """
                     routes:
                       - { match: { path_prefix: /local }, respond: { status: 200, body: "local\\n" } }
+                      - { match: { path_prefix: /nothing }, respond: { status: 204 } }
                       - { match: { path_prefix: /files/ }, strip_prefix: /files, static: { root: "${ROOT}" } }
                       - { upstream: app }
                   - name: plain

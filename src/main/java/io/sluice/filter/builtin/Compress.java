@@ -111,7 +111,11 @@ public final class Compress implements FilterFactory<Compress.Settings> {
             public void onResponse(FilterContext context) {
                 Headers out = context.response().headers();
                 int status = context.response().status();
-                if (status == 204 || status == 304 || status == 206 || status < 200 || out.contains("Content-Encoding")
+                if (status == 304) {
+                    notModified(context, out);
+                    return;
+                }
+                if (status == 204 || status == 206 || status < 200 || out.contains("Content-Encoding")
                         || noTransform(out.getAll("Cache-Control")) || !listed(settings.types(), out.get("Content-Type"))
                         || shorterThan(out.get("Content-Length"), settings.minLength())) {
                     return;
@@ -135,6 +139,23 @@ public final class Compress implements FilterFactory<Compress.Settings> {
                         }
                         return;
                     }
+                }
+            }
+
+            /**
+             * A 304 carries the Vary and ETag the 200 would have (RFC 9110 §15.4.5). Without a body or (mostly) a
+             * Content-Type, whether that 200 would be compressed is unknown: Vary always, unless a Content-Type
+             * says it would not be; the ETag weakened when the client accepts one of the algorithms.
+             */
+            private void notModified(FilterContext context, Headers out) {
+                if (out.contains("Content-Encoding") || noTransform(out.getAll("Cache-Control"))
+                        || (out.contains("Content-Type") && !listed(settings.types(), out.get("Content-Type")))) {
+                    return;
+                }
+                Cors.addVary(out, "Accept-Encoding");
+                String etag = out.get("ETag");
+                if (context.get(ACCEPTED) != null && etag != null && etag.startsWith("\"")) {
+                    out.set("ETag", "W/" + etag);
                 }
             }
 
