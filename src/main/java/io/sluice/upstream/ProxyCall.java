@@ -321,10 +321,11 @@ public final class ProxyCall implements PickContext {
         upstream.metrics(failed).attemptFailed();
         endAttempt(false);
         // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
-        // try once more on a fresh connection when the request can be replayed (not a new try: same
-        // endpoint, same clock, no retry budget spent).
+        // try once more on a fresh connection (not a new try: same endpoint, same clock, no retry budget
+        // spent), but only when sending twice is safe: an idempotent request, or nothing of it was written
+        // (Go's rule). A POST that went out may have been processed (RFC 9110 9.2.2: no automatic retry).
         if (a.reusedConnection && failure == UpstreamFailure.RESET && !a.headReceived && replayable
-                && !responseStarted && (idempotent || !requestSentAnyBody())) {
+                && !responseStarted && (idempotent || !a.requestSent)) {
             connect(begin(failed, a.startNanos));
             return;
         }
@@ -338,10 +339,6 @@ public final class ProxyCall implements PickContext {
             return;
         }
         fail(failure.status(), failure.detail(), failure.logToken());
-    }
-
-    private boolean requestSentAnyBody() {
-        return bodyBytes > 0;
     }
 
     private boolean canRetry(String condition, int code, boolean nothingSent) {
