@@ -59,10 +59,12 @@ final class Attempt {
         channel.write(message, channel.voidPromise());
     }
 
-    /** Writes the request's last part: the response timeout starts. */
+    /** Writes the request's last part: the response timeout starts, unless the response head came already. */
     void writeLast(HttpObject message, long responseTimeoutNanos) {
         channel.write(message, channel.voidPromise());
-        handler.awaitResponse(responseTimeoutNanos);
+        if (!headReceived) { // else the read timeout runs, and must go on: no other timer would end the response
+            handler.awaitResponse(responseTimeoutNanos);
+        }
     }
 
     /** The response head came: from now on the read timeout runs between two reads of the body. */
