@@ -490,6 +490,13 @@ public final class ProxyCall implements PickContext {
             attemptFailed(UpstreamFailure.MALFORMED);
             return false;
         }
+        String codings = response.headers().get(HttpHeaderNames.TRANSFER_ENCODING);
+        if (codings != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings)) {
+            // "gzip, chunked" would reach the client de-chunked but still gzip with nothing to say so, and
+            // "gzip" alone runs to the close whatever Content-Length says (RFC 9112 6.3): as nginx, refuse it
+            attemptFailed(UpstreamFailure.MALFORMED); // and close the connection: its framing is unknown
+            return false;
+        }
         a.headReceived = true;
         a.startReadTimer(upstream.config().timeouts().read().toNanos());
         long now = System.nanoTime();
