@@ -32,6 +32,8 @@ final class Attempt {
     boolean headReceived;
     /** Between a 1xx head and the empty last part the decoder follows it with. */
     boolean interim;
+    /** 1xx heads received so far (bounded: see ProxyCall.MAX_INTERIM). */
+    int interims;
     /** The upstream keeps the connection after this response. */
     boolean keepAlive;
     /** The upstream answered 101 to an upgrade: the connection becomes a tunnel after the head. */

@@ -57,6 +57,9 @@ public final class ProxyCall implements PickContext {
         }
     }
 
+    /** Interim (1xx) responses an upstream may send before its final one; more is a malformed response. */
+    static final int MAX_INTERIM = 16;
+
     private final Downstream downstream;
     private final Exchange exchange;
     private final Upstream upstream;
@@ -478,6 +481,11 @@ public final class ProxyCall implements PickContext {
         int code = response.status().code();
         Attempt a = attempt;
         if (code < 200 && code != 101) {
+            if (++a.interims > MAX_INTERIM) {
+                // Read before any final head, 1xx heads are not held back by a slow client: bound them.
+                attemptFailed(UpstreamFailure.MALFORMED);
+                return false;
+            }
             a.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false, true); // reuse is the final head's to say
