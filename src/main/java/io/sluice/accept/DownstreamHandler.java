@@ -585,10 +585,15 @@ public final class DownstreamHandler extends ChannelInboundHandlerAdapter
 
     @Override
     public void sendInterim(HttpResponse interim) {
+        Exchange current = exchange;
+        if (current != null && current.clientVersion() == HttpVersion.HTTP_1_0) {
+            return; // RFC 9110 15.2: no 1xx to an HTTP/1.0 client
+        }
         ctx.write(interim, ctx.voidPromise());
         // The encoder waits for the end of every head it writes, even a bodiless one; the upstream's empty
         // end of a 1xx is dropped, so end it here.
         ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        ctx.flush(); // an early hint is of use only early: not held until the final head
     }
 
     @Override

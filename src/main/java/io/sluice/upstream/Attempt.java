@@ -32,6 +32,8 @@ final class Attempt {
     boolean headReceived;
     /** Between a 1xx head and the empty last part the decoder follows it with. */
     boolean interim;
+    /** 1xx heads received so far (bounded: see ProxyCall.MAX_INTERIM). */
+    int interims;
     /** The upstream keeps the connection after this response. */
     boolean keepAlive;
     /** The upstream answered 101 to an upgrade: the connection becomes a tunnel after the head. */
@@ -59,10 +61,12 @@ final class Attempt {
         channel.write(message, channel.voidPromise());
     }
 
-    /** Writes the request's last part: the response timeout starts. */
+    /** Writes the request's last part: the response timeout starts, unless the response head came already. */
     void writeLast(HttpObject message, long responseTimeoutNanos) {
         channel.write(message, channel.voidPromise());
-        handler.awaitResponse(responseTimeoutNanos);
+        if (!headReceived) { // else the read timeout runs, and must go on: no other timer would end the response
+            handler.awaitResponse(responseTimeoutNanos);
+        }
     }
 
     /** The response head came: from now on the read timeout runs between two reads of the body. */

@@ -57,6 +57,9 @@ public final class ProxyCall implements PickContext {
         }
     }
 
+    /** Interim (1xx) responses an upstream may send before its final one; more is a malformed response. */
+    static final int MAX_INTERIM = 16;
+
     private final Downstream downstream;
     private final Exchange exchange;
     private final Upstream upstream;
@@ -321,10 +324,11 @@ public final class ProxyCall implements PickContext {
         upstream.metrics(failed).attemptFailed();
         endAttempt(false);
         // A pooled connection the upstream closed just as we reused it says nothing about the endpoint:
-        // try once more on a fresh connection when the request can be replayed (not a new try: same
-        // endpoint, same clock, no retry budget spent).
+        // try once more on a fresh connection (not a new try: same endpoint, same clock, no retry budget
+        // spent), but only when sending twice is safe: an idempotent request, or nothing of it was written
+        // (Go's rule). A POST that went out may have been processed (RFC 9110 9.2.2: no automatic retry).
         if (a.reusedConnection && failure == UpstreamFailure.RESET && !a.headReceived && replayable
-                && !responseStarted && (idempotent || !requestSentAnyBody())) {
+                && !responseStarted && (idempotent || !a.requestSent)) {
             connect(begin(failed, a.startNanos));
             return;
         }
@@ -338,10 +342,6 @@ public final class ProxyCall implements PickContext {
             return;
         }
         fail(failure.status(), failure.detail(), failure.logToken());
-    }
-
-    private boolean requestSentAnyBody() {
-        return bodyBytes > 0;
     }
 
     private boolean canRetry(String condition, int code, boolean nothingSent) {
@@ -481,6 +481,11 @@ public final class ProxyCall implements PickContext {
         int code = response.status().code();
         Attempt a = attempt;
         if (code < 200 && code != 101) {
+            if (++a.interims > MAX_INTERIM) {
+                // Read before any final head, 1xx heads are not held back by a slow client: bound them.
+                attemptFailed(UpstreamFailure.MALFORMED);
+                return false;
+            }
             a.interim = true; // 1xx: the decoder follows with an empty last part; the real head comes next
             if (code != 100) {
                 HopByHopHeaders.stripResponse(response.headers(), false, true); // reuse is the final head's to say
@@ -491,6 +496,13 @@ public final class ProxyCall implements PickContext {
         if (code == 101 && !upgradeRequest) {
             // A switch nobody asked for: what follows is not HTTP, and the client never wanted a tunnel.
             attemptFailed(UpstreamFailure.MALFORMED);
+            return false;
+        }
+        String codings = response.headers().get(HttpHeaderNames.TRANSFER_ENCODING);
+        if (codings != null && !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings)) {
+            // "gzip, chunked" would reach the client de-chunked but still gzip with nothing to say so, and
+            // "gzip" alone runs to the close whatever Content-Length says (RFC 9112 6.3): as nginx, refuse it
+            attemptFailed(UpstreamFailure.MALFORMED); // and close the connection: its framing is unknown
             return false;
         }
         a.headReceived = true;

@@ -107,6 +107,35 @@ class FlowPoolTest {
         }
     }
 
+    /**
+     * The upstream takes a POST on a pooled connection and closes without answering: it may have acted on
+     * it, so the proxy must not send it again (RFC 9110 9.2.2), not even on a fresh connection, retry or not.
+     */
+    @Test
+    void aPostLostOnAPooledConnectionIsNotSentAgain() throws Exception {
+        AtomicInteger posts = new AtomicInteger();
+        try (RawServer up = new RawServer((s, i) -> {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            String head;
+            while ((head = RawServer.readHead(in)) != null) {
+                if (head.startsWith("POST ")) {
+                    posts.incrementAndGet();
+                    return; // read, then closed without an answer
+                }
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        }); SluiceUnderTest sluice = SluiceUnderTest.start(YAML.replace("500ms", "60s"), Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            assertThat(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+            RawHttp.Response r = client.send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(502);
+            assertThat(posts.get()).as("POSTs the upstream received").isEqualTo(1);
+            assertThat(up.accepted()).isEqualTo(1);
+        }
+    }
+
     @Test
     void connectionCloseAndCloseDelimitedResponsesAreNotPooled() throws Exception {
         try (RawServer up = new RawServer((s, i) -> {

@@ -349,4 +349,64 @@ class HttpFramingTest {
             assertThat(client.read().bodyText()).isEqualTo("/next");
         }
     }
+
+    /** The 103 reaches the client while the upstream still works on the final answer. */
+    @Test
+    void anEarlyHintIsSentOnAtOnceNotWithTheFinalHead() throws Exception {
+        java.util.concurrent.CountDownLatch hintSeen = new java.util.concurrent.CountDownLatch(1);
+        try (RawUpstream up = RawUpstream.start((request, out) -> {
+                write(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n");
+                try {
+                    hintSeen.await(30, java.util.concurrent.TimeUnit.SECONDS); // the final head waits for the client
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                write(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
+                return true;
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.socket().setSoTimeout(10_000);
+            client.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response hints = client.read();
+            assertThat(hints.status()).isEqualTo(103);
+            assertThat(hints.header("Link")).isEqualTo("</a.css>; rel=preload");
+            hintSeen.countDown();
+            assertThat(client.read().bodyText()).isEqualTo("final");
+        }
+    }
+
+    /** RFC 9110 15.2: an HTTP/1.0 client gets no 1xx, only the final answer. */
+    @Test
+    void anHttp10ClientGetsNoEarlyHints() throws Exception {
+        try (RawUpstream up = RawUpstream.start(HttpFramingTest::echoTarget);
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /hints HTTP/1.0\r\nHost: h\r\n\r\n");
+            RawHttp.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyText()).isEqualTo("final");
+        }
+    }
+
+    /** An upstream that sends 1xx after 1xx is a malformed one: 502 after at most 16 of them. */
+    @Test
+    void endlessInterimResponsesAre502() throws Exception {
+        try (RawUpstream up = RawUpstream.start((request, out) -> {
+                write(out, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n".repeat(100)
+                        + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
+                return true;
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /hints HTTP/1.1\r\nHost: h\r\n\r\n");
+            int interims = 0;
+            RawHttp.Response response;
+            while ((response = client.read()).status() == 103) {
+                interims++;
+            }
+            assertThat(response.status()).isEqualTo(502);
+            assertThat(interims).isLessThanOrEqualTo(16);
+        }
+    }
 }

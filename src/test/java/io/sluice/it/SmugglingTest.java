@@ -311,6 +311,30 @@ class SmugglingTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello"})
+    void aResponseTransferCodingOtherThanChunkedIs502AndItsConnectionIsNotReused(String rest) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawUpstream up = RawUpstream.start((request, out) -> {
+                out.write((n.getAndIncrement() == 0 ? "HTTP/1.1 200 OK\r\n" + rest : OK)
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                out.flush();
+                return true;
+            });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, env(up));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(502);
+            client.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response next = client.read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.bodyText()).isEqualTo("ok");
+            assertThat(up.connections()).as("a fresh upstream connection for the next request").isEqualTo(2);
+        }
+    }
+
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> bodylessAnswersWithStrayBytes() {
         return java.util.stream.Stream.of(
                 org.junit.jupiter.params.provider.Arguments.of("GET", "HTTP/1.1 204 No Content\r\n\r\nstray"),

@@ -74,6 +74,39 @@ class UpstreamReadTimeoutTest {
         }
     }
 
+    /**
+     * The upstream answers before the request body has ended, then stalls: the end of the body the client
+     * sends afterwards must not stop the read timeout (it used to switch to the response timeout, which does
+     * nothing once a head came, and the exchange hung).
+     */
+    @Test
+    void theReadTimeoutStillRunsWhenTheRequestBodyEndsAfterTheResponseHead() throws Exception {
+        try (RawServer up = new RawServer((socket, i) -> {
+            InputStream in = socket.getInputStream();
+            RawServer.readHead(in);
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            try {
+                while (in.read() != -1) {
+                    // the rest of the request body, then nothing more is sent
+                }
+            } catch (SocketException reset) {
+                // the proxy gave up on this connection
+            }
+        });
+             SluiceUnderTest sluice = SluiceUnderTest.start(YAML, Map.of("UP1", up.address()));
+             RawHttp client = new RawHttp(sluice.port("main"))) {
+            client.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+            assertThat(client.readHead().status()).isEqualTo(200);
+            assertThat(new String(client.readChunk(), StandardCharsets.US_ASCII)).isEqualTo("a");
+            client.send("0\r\n\r\n"); // the body ends after the response head came
+            client.socket().setSoTimeout(10_000); // timeouts.read is 1s
+            assertThat(client.closedByServer()).as("response cut off without its last chunk").isTrue();
+        }
+    }
+
     @Test
     void aSlowClientDoesNotCountAgainstTheUpstream() throws Exception {
         int length = 16 * 1024 * 1024; // far more than the socket buffers between the two hold
