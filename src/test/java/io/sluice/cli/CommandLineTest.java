@@ -110,6 +110,32 @@ class CommandLineTest {
     }
 
     @Test
+    void checkPrintsOneLinePerErrorWhateverTheValuesHold() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        // a double-quoted YAML string can hold a newline, a tab or an ESC; echoed as-is they forged an error
+        Files.writeString(file, """
+                server:
+                  shutdown_timeout: "5s\\nother.yaml:1:1: forged"
+                  max_request_head: "1x\\t\\e[2J"
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:8080
+                    routes: [ { upstream: app } ]
+                upstreams:
+                  app:
+                    endpoints: [ { address: "127.0.0.1:9" } ]
+                """);
+        try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(1);
+            String out = p.output();
+            assertThat(out.lines().toList()).isNotEmpty()
+                    .allSatisfy(line -> assertThat(line).startsWith(file + ":").matches(".*:\\d+:\\d+: .*"));
+            assertThat(out).contains("5s\\nother.yaml:1:1: forged").contains("1x\\t\\x1b[2J")
+                    .doesNotContain("\u001b");
+        }
+    }
+
+    @Test
     void runRefusesABadFileWithTheSameMessages() throws Exception {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, "listeners: 3\n");
