@@ -27,9 +27,15 @@ final class ObserveBinder {
         Path file = "stdout".equals(where) ? null : f.path("path");
         List<String> fields = new ArrayList<>();
         if (f.has("fields")) {
-            for (String field : f.strings("fields")) {
+            List<Node> items = r.list(f.node("fields"), "fields");
+            for (Node item : items == null ? List.<Node>of() : items) {
+                String field = r.text(item, "fields");
+                if (field == null) {
+                    continue; // reported by text()
+                }
                 if (!AccessLogConfig.FIELDS.contains(field)) {
-                    r.error(f.node("fields"), "unknown access_log field '" + field + "'"
+                    // at the item, not the list: COL points at the bad value
+                    r.error(item, "unknown access_log field '" + field + "'"
                             + Suggestions.didYouMean(field, AccessLogConfig.FIELDS)
                             + " (expected some of " + String.join(", ", AccessLogConfig.FIELDS) + ")");
                 } else {

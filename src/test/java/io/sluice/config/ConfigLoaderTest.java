@@ -724,6 +724,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anUnknownAccessLogFieldIsReportedAtTheItem() {
+        assertThat(errors("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes: [ { respond: { status: 200 } } ]
+                access_log:
+                  format: json
+                  fields: [ status, duraton_ms,
+                            method ]
+                """)).singleElement().asString()
+                .startsWith("test.yaml:6:21: unknown access_log field 'duraton_ms'");
+    }
+
+    @Test
     void severalErrorsAreReportedAtOnceInFileOrder() {
         List<String> errors = errors("""
                 server:
