@@ -1,5 +1,7 @@
 package io.sluice.admin;
 
+import static io.sluice.observe.AccessLogFormat.printable;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
@@ -84,7 +86,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (guard != null && ctx.channel().localAddress() instanceof InetSocketAddress local) {
             FullHttpResponse refusal = guard.check(request, path, local);
             if (refusal != null) {
-                log.warn("admin {} {} {}: {}", ctx.channel().remoteAddress(), request.method(), path,
+                // decoded, so %0a would start a forged line in the process log
+                log.warn("admin {} {} {}: {}", ctx.channel().remoteAddress(), request.method(), printable(path),
                         refusal.content().toString(StandardCharsets.UTF_8).strip());
                 send(ctx, request, refusal);
                 return;
@@ -109,7 +112,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 response = answer(ctx, request, path);
             }
         } catch (IOException | RuntimeException e) {
-            log.warn("admin {} {} {}: answering failed", ctx.channel().remoteAddress(), request.method(), path, e);
+            log.warn("admin {} {} {}: answering failed", ctx.channel().remoteAddress(), request.method(), printable(path),
+                    e);
             response = text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
         }
         send(ctx, request, response);

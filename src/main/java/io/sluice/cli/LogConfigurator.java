@@ -26,14 +26,22 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
     /** The file appender when SLUICE_LOG_FILE is set, else null. */
     private static volatile FileAppender<ILoggingEvent> file;
 
-    /** Closes and reopens the process log file by its name (after logrotate moved it); nothing without one. */
+    /**
+     * Reopens the process log file by its name (after logrotate moved it); nothing without one. The new
+     * file is opened while the appender runs and swapped in under its lock, so no line is dropped; when it
+     * cannot be opened, logging goes on to the file already open (a stop and start lost the lines between,
+     * and after a failed start nothing was logged any more).
+     */
     public static void reopen() {
         FileAppender<ILoggingEvent> f = file;
-        if (f != null) {
-            synchronized (f) {
-                f.stop();
-                f.start(); // opens the file again, appending
-            }
+        if (f == null) {
+            return;
+        }
+        try {
+            f.openFile(f.getFile()); // closes the old stream only once the new one is open
+        } catch (java.io.IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(LogConfigurator.class).warn(
+                    "process log: cannot reopen {}, writing on to the file already open: {}", f.getFile(), e.toString());
         }
     }
 

@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
  * Expands {@code ${NAME}} and {@code ${NAME:-default}} in a configuration value from an environment map.
  * As in the shell, the default is used when NAME is unset or empty; {@code ${NAME}} with NAME unset is an
  * error (set but empty expands to nothing). NAME is letters, digits and underscores, not starting with a
- * digit. There is no escape: a value cannot contain a literal {@code ${}.
+ * digit. There is no escape: a value cannot contain a literal {@code ${}. A default cannot hold a reference:
+ * {@code ${A:-${B}}} would otherwise end at the first brace and use the literal {@code ${B}}.
  */
 public final class EnvExpander {
 
@@ -53,6 +54,11 @@ public final class EnvExpander {
             }
             String value = env.get(name);
             if (sep >= 0) {
+                if (ref.indexOf("${", sep + 2) >= 0) {
+                    // unsupported, and its literal text would become the value (a guessable admin token)
+                    throw new IllegalArgumentException("a default cannot contain ${...} in '" + text
+                            + "'; set the variable instead");
+                }
                 if (value == null || value.isEmpty()) {
                     value = ref.substring(sep + 2);
                 } else {

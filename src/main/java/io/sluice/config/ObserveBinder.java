@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +26,23 @@ final class ObserveBinder {
         AccessLogConfig.Format format = f.value("format", AccessLogConfig.Format.COMBINED, ObserveBinder::format);
         String where = f.name("path", "stdout");
         Path file = "stdout".equals(where) ? null : f.path("path");
+        if (file != null) {
+            String problem = unwritable(file);
+            if (problem != null) {
+                r.error(f.node("path"), "access_log path '" + file + "' cannot be written: " + problem);
+            }
+        }
         List<String> fields = new ArrayList<>();
         if (f.has("fields")) {
-            for (String field : f.strings("fields")) {
+            List<Node> items = r.list(f.node("fields"), "fields");
+            for (Node item : items == null ? List.<Node>of() : items) {
+                String field = r.text(item, "fields");
+                if (field == null) {
+                    continue; // reported by text()
+                }
                 if (!AccessLogConfig.FIELDS.contains(field)) {
-                    r.error(f.node("fields"), "unknown access_log field '" + field + "'"
+                    // at the item, not the list: COL points at the bad value
+                    r.error(item, "unknown access_log field '" + field + "'"
                             + Suggestions.didYouMean(field, AccessLogConfig.FIELDS)
                             + " (expected some of " + String.join(", ", AccessLogConfig.FIELDS) + ")");
                 } else {
@@ -41,6 +54,33 @@ final class ObserveBinder {
         }
         int queue = f.integer("queue_size", AccessLogConfig.DEFAULT_QUEUE_SIZE, 16, 1 << 20);
         return new AccessLogConfig(enabled, format, file, fields, queue);
+    }
+
+    /**
+     * Why the access log cannot be opened at {@code file} (appended to, created with its directories), or
+     * null. Checked here so {@code sluice check} catches it with a position, not the first {@code run}.
+     */
+    static String unwritable(Path file) {
+        if (Files.isDirectory(file)) {
+            return "it is a directory (name a file in it, e.g. " + file.resolve("access.log") + ")";
+        }
+        if (Files.exists(file)) {
+            return Files.isWritable(file) ? null : "no permission to write it (fix its owner or mode)";
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        Path dir = parent;
+        while (dir != null && !Files.exists(dir)) {
+            dir = dir.getParent(); // created when the log is opened
+        }
+        if (dir == null) {
+            return null;
+        }
+        if (!Files.isDirectory(dir)) {
+            return dir + " is not a directory (fix the path)";
+        }
+        // only a directory that exists: a missing one is often made at start (systemd LogsDirectory=)
+        return !dir.equals(parent) || Files.isWritable(dir) ? null
+                : "no permission to create files in " + dir + " (fix its owner or mode, or choose another path)";
     }
 
     static TracingConfig tracing(YamlReader r, Node node) {

@@ -246,6 +246,16 @@ public final class AccessLogFormat {
         return false;
     }
 
+    /**
+     * {@code v} as {@link #escapeQuoted} writes it: safe to put in a log line, which a CR, LF or ESC in a
+     * request's text could otherwise split or forge.
+     */
+    public static String printable(CharSequence v) {
+        StringBuilder sb = new StringBuilder(v.length() + 8);
+        escapeQuoted(sb, v);
+        return sb.toString();
+    }
+
     /** As Apache does: {@code "} and {@code \} escaped, control and non-ASCII bytes as \xHH. */
     static void escapeQuoted(StringBuilder sb, CharSequence v) {
         for (int i = 0; i < v.length(); i++) {

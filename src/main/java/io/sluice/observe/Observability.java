@@ -30,22 +30,60 @@ public final class Observability implements AutoCloseable {
 
     /** Applies {@code config}'s access_log and tracing; a new access log replaces the old one. Control thread. */
     public synchronized void configure(SluiceConfig config) throws IOException {
-        tracing = config.tracing().enabled();
-        configureExport(config.tracing());
+        commit(prepare(config));
+    }
+
+    /**
+     * The first half of a reload: opens the access log {@code config} needs, if it is a new one, and
+     * changes nothing in force, so a reload refused later leaves tracing and the log as they were.
+     * Hand the result to {@link #commit} once the reload is in force, or to {@link #abandon}.
+     */
+    public synchronized Prepared prepare(SluiceConfig config) throws IOException {
         AccessLogConfig next = config.accessLog() != null && config.accessLog().enabled() ? config.accessLog() : null;
         if (Objects.equals(next, accessLogConfig)) {
+            return new Prepared(config, false, null, null);
+        }
+        return new Prepared(config, true, next, next == null ? null : AccessLog.open(next, metrics.observed()));
+    }
+
+    /** Puts {@code p} in force: tracing, the span export and (if it changed) the access log. */
+    public synchronized void commit(Prepared p) {
+        tracing = p.config.tracing().enabled();
+        configureExport(p.config.tracing());
+        if (!p.logChanged) {
             return;
         }
-        AccessLog opened = next == null ? null : AccessLog.open(next, metrics.observed());
         AccessLog old = accessLog;
-        accessLog = opened;
-        accessLogConfig = next;
+        accessLog = p.log;
+        accessLogConfig = p.logConfig;
         if (old != null) {
             old.close();
         }
-        if (opened != null) {
-            log.info("access log: {} to {}", next.format().name().toLowerCase(java.util.Locale.ROOT),
-                    next.file() == null ? "stdout" : next.file());
+        if (p.log != null) {
+            log.info("access log: {} to {}", p.logConfig.format().name().toLowerCase(java.util.Locale.ROOT),
+                    p.logConfig.file() == null ? "stdout" : p.logConfig.file());
+        }
+    }
+
+    /** Drops {@code p} after a refused reload: closes the access log it opened, if any. */
+    public synchronized void abandon(Prepared p) {
+        if (p != null && p.log != null) {
+            p.log.close();
+        }
+    }
+
+    /** A configuration's observability, made ready by {@link #prepare}, not yet in force. */
+    public static final class Prepared {
+        private final SluiceConfig config;
+        private final boolean logChanged;
+        private final AccessLogConfig logConfig;
+        private final AccessLog log;
+
+        private Prepared(SluiceConfig config, boolean logChanged, AccessLogConfig logConfig, AccessLog log) {
+            this.config = config;
+            this.logChanged = logChanged;
+            this.logConfig = logConfig;
+            this.log = log;
         }
     }
 

@@ -508,57 +508,66 @@ public final class Sluice implements AutoCloseable {
      * {@code keepUnchanged} (a discovery change), upstreams it does not change stay as they are.
      */
     private void swap(SluiceConfig next, boolean keepUnchanged) throws Exception {
-        observability.configure(next); // a bad access_log path fails the reload before anything changed
-        if (!resolverConfig.equals(next.server().resolver())) {
-            log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
-        }
-        if (!config.server().transport().equals(next.server().transport())) {
-            log.warn("server.transport changed: the running transport ({}) stays; the new one applies at the next start",
-                    transport.name());
-        }
-        Map<String, Upstream> nextUpstreams = buildUpstreams(next, upstreams, keepUnchanged);
-        io.sluice.state.RedisStore previousRedis = redis;
-        if (!Objects.equals(config.redis(), next.redis())) { // a new store for the filters built from here on
-            redis = next.redis() == null ? null : io.sluice.state.RedisStore.start(next.redis());
-            filterChains.redis(redis);
-        }
-        filterChains.beginBuild();
+        // opened now (a bad access_log path fails the reload before anything changed), in force only once
+        // the listeners are bound: a refused reload keeps the running tracing and access log
+        io.sluice.observe.Observability.Prepared observed = observability.prepare(next);
+        Map<String, Upstream> nextUpstreams;
         Map<String, RunningListener> kept = new LinkedHashMap<>();
-        List<RunningListener> added = new ArrayList<>();
         Map<String, Upstream> previousUpstreams = upstreams;
-        upstreams = nextUpstreams; // bind() reads it for tcp listeners
+        io.sluice.state.RedisStore previousRedis = redis;
         try {
-            for (ListenerConfig lc : next.listeners()) {
-                RunningListener current = listeners.get(lc.name());
-                if (current != null && current.config.address().equals(lc.address())
-                        && current.config.protocol() == lc.protocol()) {
-                    kept.put(lc.name(), current);
-                } else {
-                    RunningListener sameAddress = findByAddress(lc);
-                    if (sameAddress != null && sameAddress.config.protocol() == lc.protocol()
-                            && !kept.containsValue(sameAddress)) {
-                        kept.put(lc.name(), sameAddress); // renamed: keep the socket
-                    } else {
-                        RunningListener fresh = bind(lc);
-                        added.add(fresh);
-                        kept.put(lc.name(), fresh);
-                    }
-                }
+            if (!resolverConfig.equals(next.server().resolver())) {
+                log.warn("server.resolver changed: the running resolver stays; the new settings apply at the next start");
             }
-        } catch (Exception e) {
-            for (RunningListener r : added) {
-                r.channel.close();
+            if (!config.server().transport().equals(next.server().transport())) {
+                log.warn("server.transport changed: the running transport ({}) stays; the new one applies at the next start",
+                        transport.name());
             }
-            upstreams = previousUpstreams;
-            if (redis != previousRedis) {
-                if (redis != null) {
-                    redis.close();
-                }
-                redis = previousRedis;
+            nextUpstreams = buildUpstreams(next, upstreams, keepUnchanged);
+            if (!Objects.equals(config.redis(), next.redis())) { // a new store for the filters built from here on
+                redis = next.redis() == null ? null : io.sluice.state.RedisStore.start(next.redis());
                 filterChains.redis(redis);
             }
+            filterChains.beginBuild();
+            List<RunningListener> added = new ArrayList<>();
+            upstreams = nextUpstreams; // bind() reads it for tcp listeners
+            try {
+                for (ListenerConfig lc : next.listeners()) {
+                    RunningListener current = listeners.get(lc.name());
+                    if (current != null && current.config.address().equals(lc.address())
+                            && current.config.protocol() == lc.protocol()) {
+                        kept.put(lc.name(), current);
+                    } else {
+                        RunningListener sameAddress = findByAddress(lc);
+                        if (sameAddress != null && sameAddress.config.protocol() == lc.protocol()
+                                && !kept.containsValue(sameAddress)) {
+                            kept.put(lc.name(), sameAddress); // renamed: keep the socket
+                        } else {
+                            RunningListener fresh = bind(lc);
+                            added.add(fresh);
+                            kept.put(lc.name(), fresh);
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                for (RunningListener r : added) {
+                    r.channel.close();
+                }
+                upstreams = previousUpstreams;
+                if (redis != previousRedis) {
+                    if (redis != null) {
+                        redis.close();
+                    }
+                    redis = previousRedis;
+                    filterChains.redis(redis);
+                }
+                throw e;
+            }
+        } catch (Throwable e) {
+            observability.abandon(observed);
             throw e;
         }
+        observability.commit(observed);
         for (Map.Entry<String, RunningListener> entry : kept.entrySet()) {
             RunningListener r = entry.getValue();
             ListenerConfig lc = next.listeners().stream().filter(l -> l.name().equals(entry.getKey())).findFirst()

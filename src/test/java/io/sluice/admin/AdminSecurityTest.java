@@ -2,6 +2,9 @@ package io.sluice.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin API's refusals (contract.md, Admin API): a state-changing request with a Host that does not
@@ -164,5 +168,24 @@ class AdminSecurityTest {
                 .isEqualTo(200);
         assertThat(status(send("POST", DRAIN, "Host: other.internal:" + port, "Authorization: Bearer s3cret")))
                 .isEqualTo(403);
+    }
+
+    @Test
+    void aRefusedPathIsLoggedOnOneLineWithItsControlCharactersEscaped() throws Exception {
+        start("127.0.0.1", null, List.of());
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger adminLog = (Logger) LoggerFactory.getLogger(AdminHandler.class);
+        logged.start();
+        adminLog.addAppender(logged);
+        try {
+            // what any web page can send cross-origin: %0a would start a forged line, %1b a terminal escape
+            String r = send("POST", "/api/x%0a2026-01-01%20INFO%20forged%1b%5b2J", "Host: attacker.example:" + port);
+            assertThat(status(r)).isEqualTo(403);
+        } finally {
+            adminLog.detachAppender(logged);
+        }
+        assertThat(logged.list).hasSize(1); // logged before the answer is sent
+        String line = logged.list.get(0).getFormattedMessage();
+        assertThat(line).doesNotContain("\n", "\r", "\u001b").contains("/api/x\\x0a2026-01-01 INFO forged\\x1b[2J");
     }
 }

@@ -110,6 +110,65 @@ class CommandLineTest {
     }
 
     @Test
+    void checkPrintsOneLinePerErrorWhateverTheValuesHold() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        // a double-quoted YAML string can hold a newline, a tab or an ESC; echoed as-is they forged an error
+        Files.writeString(file, """
+                server:
+                  shutdown_timeout: "5s\\nother.yaml:1:1: forged"
+                  max_request_head: "1x\\t\\e[2J"
+                listeners:
+                  - name: main
+                    address: 127.0.0.1:8080
+                    routes: [ { upstream: app } ]
+                upstreams:
+                  app:
+                    endpoints: [ { address: "127.0.0.1:9" } ]
+                """);
+        try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+            assertThat(p.waitFor()).isEqualTo(1);
+            String out = p.output();
+            assertThat(out.lines().toList()).isNotEmpty()
+                    .allSatisfy(line -> assertThat(line).startsWith(file + ":").matches(".*:\\d+:\\d+: .*"));
+            assertThat(out).contains("5s\\nother.yaml:1:1: forged").contains("1x\\t\\x1b[2J")
+                    .doesNotContain("\u001b");
+        }
+    }
+
+    @Test
+    void checkAndRunRefuseAnAccessLogPathThatCannotBeWritten() throws Exception {
+        // a parent that is a regular file: unwritable for root too, where a read-only directory is not
+        Path notADir = Files.writeString(dir.resolve("plain.txt"), "x");
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, config(8080, "      - upstream: app") + "access_log:\n  path: plain.txt/access.log\n");
+        for (String command : new String[] {"check", "run"}) {
+            try (SluiceProcess p = SluiceProcess.start(command, file.toString())) {
+                assertThat(p.waitFor()).isEqualTo(1);
+                assertThat(p.output()).contains(file + ":11:9: access_log path '" + notADir.resolve("access.log")
+                        + "' cannot be written: " + notADir + " is not a directory (fix the path)");
+            }
+        }
+    }
+
+    @Test
+    void checkReportsAnAccessLogInADirectoryWithoutWritePermission() throws Exception {
+        Path readOnly = Files.createDirectory(dir.resolve("ro"));
+        assertThat(readOnly.toFile().setWritable(false, false)).isTrue();
+        try {
+            // root may write anywhere, so permissions prove nothing there
+            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(readOnly), "permissions do not apply (root)");
+            Path file = dir.resolve("bad.yaml");
+            Files.writeString(file, config(8080, "      - upstream: app") + "access_log: { path: ro/access.log }\n");
+            try (SluiceProcess p = SluiceProcess.start("check", file.toString())) {
+                assertThat(p.waitFor()).isEqualTo(1);
+                assertThat(p.output()).contains(file + ":11:21: access_log path").contains("no permission");
+            }
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
+    }
+
+    @Test
     void runRefusesABadFileWithTheSameMessages() throws Exception {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, "listeners: 3\n");

@@ -241,4 +241,28 @@ class SignalsTest {
             assertThat(Files.readString(dir.resolve("logs/sluice.log.1"))).doesNotContain("reopened");
         }
     }
+
+    @Test
+    void aProcessLogThatCannotBeReopenedKeepsLoggingToTheOldFile() throws Exception {
+        int port = SluiceProcess.freePort();
+        Path file = write(config(port, SluiceProcess.freePort(), "upstream: app"));
+        Path processLog = dir.resolve("logs/sluice.log");
+        Path rotated = dir.resolve("logs/sluice.log.1");
+        try (SluiceProcess p = SluiceProcess.startWith(List.of(), java.util.Map.of("SLUICE_LOG_FILE", processLog.toString()),
+                "run", file.toString())) {
+            p.awaitServing(port);
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(processLog).contains("sluice started"));
+            Files.move(processLog, rotated);
+            Files.createDirectory(processLog); // a directory cannot be opened as the log, not even by root
+            p.signal("USR1");
+            // logged after the failed reopen: it must still reach the file already open
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(rotated).contains("access log: reopened"));
+            assertThat(Files.readString(rotated)).contains("process log: cannot reopen");
+
+            Files.delete(processLog);
+            p.signal("USR1");
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.isRegularFile(processLog)
+                    && Files.readString(processLog).contains("access log: reopened"));
+        }
+    }
 }

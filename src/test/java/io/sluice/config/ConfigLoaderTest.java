@@ -711,6 +711,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aReferenceInsideADefaultIsAnErrorNotItsLiteralText() {
+        // ADMIN_TOKEN unset used to give the admin token the literal text "${FALLBACK}"
+        assertThat(errors("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes: [ { respond: { status: 200 } } ]
+                admin: { address: 127.0.0.1:9901, token: "${ADMIN_TOKEN:-${FALLBACK}}" }
+                """, Map.of("FALLBACK", "s3cret"))).containsExactly(
+                "test.yaml:4:42: a default cannot contain ${...} in '${ADMIN_TOKEN:-${FALLBACK}}';"
+                        + " set the variable instead");
+    }
+
+    @Test
+    void anUnknownAccessLogFieldIsReportedAtTheItem() {
+        assertThat(errors("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes: [ { respond: { status: 200 } } ]
+                access_log:
+                  format: json
+                  fields: [ status, duraton_ms,
+                            method ]
+                """)).singleElement().asString()
+                .startsWith("test.yaml:6:21: unknown access_log field 'duraton_ms'");
+    }
+
+    @Test
     void severalErrorsAreReportedAtOnceInFileOrder() {
         List<String> errors = errors("""
                 server:

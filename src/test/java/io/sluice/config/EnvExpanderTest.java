@@ -34,6 +34,13 @@ class EnvExpanderTest {
     }
 
     @Test
+    void aDefaultCannotHoldAReference() {
+        assertThatThrownBy(() -> env.expand("${MISSING:-${HOST}}")).hasMessage(
+                "a default cannot contain ${...} in '${MISSING:-${HOST}}'; set the variable instead");
+        assertThatThrownBy(() -> env.expand("${PORT:-x${HOST}}")).hasMessageContaining("a default cannot contain");
+    }
+
+    @Test
     void malformedReferencesAreErrors() {
         assertThatThrownBy(() -> env.expand("${HOST")).hasMessage(
                 "unterminated '${' in '${HOST' (expected ${NAME} or ${NAME:-default})");

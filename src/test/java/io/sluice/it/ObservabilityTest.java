@@ -1,6 +1,7 @@
 package io.sluice.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -123,6 +124,34 @@ class ObservabilityTest {
             assertThat(lines.get(5).get("status").asInt()).isEqualTo(404);
             assertThat(lines.get(5).get("route").asText()).isEmpty();
         }
+    }
+
+    @Test
+    void aRefusedReloadKeepsTheRunningAccessLog() throws Exception {
+        Path dir = Files.createTempDirectory("sluice-log");
+        Path oldLog = dir.resolve("old.log");
+        Path newLog = dir.resolve("new.log");
+        try (TestUpstream up = TestUpstream.start("a");
+             java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml(oldLog.toString(), "json"), TestUpstream.env(up))) {
+            // a second listener on a port already taken: the reload is refused after the file was read
+            String refused = yaml(newLog.toString(), "json").replace("listeners:\n", """
+                    listeners:
+                      - name: second
+                        address: 127.0.0.1:%d
+                        routes: [ { respond: { status: 200 } } ]
+                    """.formatted(busy.getLocalPort()));
+            assertThatThrownBy(() -> sluice.reload(refused, TestUpstream.env(up))).isNotNull();
+
+            assertThat(get(sluice.uri("main", "/hello")).statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(60)).until(() -> lines(oldLog) + lines(newLog) >= 1);
+            assertThat(lines(oldLog)).isEqualTo(1);
+            assertThat(lines(newLog)).isZero();
+        }
+    }
+
+    private static long lines(Path file) throws java.io.IOException {
+        return Files.exists(file) ? Files.readAllLines(file).size() : 0;
     }
 
     @Test
