@@ -71,9 +71,21 @@ public final class CircuitBreaker implements MeteredBreaker {
     private final LongAdder opened = new LongAdder();
 
     public CircuitBreaker(CircuitBreakerConfig config, LongSupplier nanoTime) {
+        this(config, nanoTime, null);
+    }
+
+    /**
+     * @param before the breaker of the same upstream whose settings a reload changed, or null: its counters go
+     *               on here (counters in {@code /metrics} never go back), its state starts over (closed)
+     */
+    public CircuitBreaker(CircuitBreakerConfig config, LongSupplier nanoTime, CircuitBreaker before) {
         this.config = config;
         this.nanoTime = nanoTime;
         this.bucketNanos = Math.max(1, config.window().toNanos() / BUCKETS);
+        if (before != null) {
+            refused.add(before.refused());
+            opened.add(before.opened());
+        }
     }
 
     public CircuitBreakerConfig config() {

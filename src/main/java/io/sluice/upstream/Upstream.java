@@ -127,7 +127,7 @@ public final class Upstream implements MeteredUpstream {
         } else if (before != null && before.breaker != null && before.breaker.config().equals(breakerConfig)) {
             this.breaker = before.breaker; // its state survives the reload
         } else {
-            this.breaker = new CircuitBreaker(breakerConfig, System::nanoTime);
+            this.breaker = new CircuitBreaker(breakerConfig, System::nanoTime, before == null ? null : before.breaker);
         }
         StickyConfig stickyConfig = config.policies().sticky();
         this.sticky = stickyConfig == null ? null

@@ -174,4 +174,27 @@ class CircuitBreakerFlowTest {
             }
         }
     }
+
+    @Test
+    void itsCountersGoOnWhenAReloadChangesItsSettings() throws Exception {
+        try (TestUpstream app = TestUpstream.start("app", exchange -> {
+                 exchange.sendResponseHeaders(502, -1);
+                 exchange.close();
+             })) {
+            try (SluiceUnderTest sluice = SluiceUnderTest.start(config("""
+                        circuit_breaker: { min_requests: 1, open_for: 1h }
+                    """), TestUpstream.env(app))) {
+                get(sluice, "/x");
+                assertThat(get(sluice, "/y").statusCode()).isEqualTo(503); // refused
+                assertThat(metrics(sluice)).contains("sluice_upstream_circuit_opened_total{upstream=\"app\"} 1")
+                        .contains("sluice_upstream_circuit_refused_total{upstream=\"app\"} 1");
+                sluice.reload(config("""
+                            circuit_breaker: { min_requests: 1, open_for: 2h }
+                        """), TestUpstream.env(app)); // new settings: the state starts over, the counts go on
+                assertThat(circuit(sluice)).isEqualTo("closed");
+                assertThat(metrics(sluice)).contains("sluice_upstream_circuit_opened_total{upstream=\"app\"} 1")
+                        .contains("sluice_upstream_circuit_refused_total{upstream=\"app\"} 1");
+            }
+        }
+    }
 }
