@@ -47,6 +47,7 @@ public final class ObservedMetrics {
     final Counter passiveEjections;
     final Counter accessLogLines;
     final Counter accessLogDropped;
+    final Counter accessLogLost;
     final Counter tracingSpans;
     final Counter clientTimeouts;
     private final ConcurrentMap<List<String>, RouteMetrics> routes = new ConcurrentHashMap<>();
@@ -110,6 +111,9 @@ public final class ObservedMetrics {
                 .help("Access log lines queued for writing").withoutExemplars().register(registry);
         accessLogDropped = Counter.builder().name("sluice_access_log_dropped_total")
                 .help("Access log lines dropped because the writer's queue was full (a slow disk or pipe)")
+                .withoutExemplars().register(registry);
+        accessLogLost = Counter.builder().name("sluice_access_log_lost_total")
+                .help("Access log lines queued but lost because writing them failed (a full disk, an I/O error)")
                 .withoutExemplars().register(registry);
         tracingSpans = Counter.builder().name("sluice_tracing_spans_total")
                 .help("Spans for OTLP export, by result: exported (sent and accepted), failed (the export failed"
@@ -189,6 +193,11 @@ public final class ObservedMetrics {
     /** For the access log: one line queued, or dropped. */
     public void accessLogLine(boolean queued) {
         (queued ? accessLogLines : accessLogDropped).inc();
+    }
+
+    /** For the access log's writer: {@code lines} queued lines whose write failed. */
+    public void accessLogLost(int lines) {
+        accessLogLost.inc(lines);
     }
 
     /** For OTLP export: the counter of spans with {@code result} exported, failed or dropped. */

@@ -157,7 +157,7 @@ public final class AccessLog implements AutoCloseable {
                         out.flush();
                     }
                 } catch (IOException e) {
-                    log.warn("access log: write failed, {} line(s) lost: {}", batch.size(), e.toString());
+                    writeFailed(batch.size(), e);
                 }
                 batch.clear();
             }
@@ -169,6 +169,26 @@ public final class AccessLog implements AutoCloseable {
             } catch (IOException e) {
                 log.warn("access log: close failed: {}", e.toString());
             }
+        }
+    }
+
+    /** Lines lost since the last warning, and when it was given: a full disk fails every batch. */
+    private long lostSinceWarning;
+    private long lastWarningNanos;
+
+    /**
+     * Counts a failed batch in {@code sluice_access_log_lost_total} and warns at most once a minute (the process
+     * log is often on the same full disk; a warning per batch would be up to a hundred a second).
+     */
+    private void writeFailed(int lines, IOException e) {
+        metrics.accessLogLost(lines);
+        lostSinceWarning += lines;
+        long now = System.nanoTime();
+        if (lastWarningNanos == 0 || now - lastWarningNanos >= java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+            log.warn("access log: writing failed, {} line(s) lost since the last warning (sluice_access_log_lost_total"
+                    + " counts them): {}", lostSinceWarning, e.toString());
+            lostSinceWarning = 0;
+            lastWarningNanos = now | 1; // never 0 once set
         }
     }
 

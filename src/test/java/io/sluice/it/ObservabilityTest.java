@@ -155,6 +155,20 @@ class ObservabilityTest {
     }
 
     @Test
+    void linesLostToAFullDiskAreCounted() throws Exception {
+        Path full = Path.of("/dev/full"); // every write fails with ENOSPC, as on a full disk
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "/dev/full");
+        try (TestUpstream up = TestUpstream.start("a");
+             SluiceUnderTest sluice = SluiceUnderTest.start(yaml(full.toString(), "json"), TestUpstream.env(up))) {
+            for (int i = 0; i < 5; i++) {
+                assertThat(get(sluice.uri("main", "/hello")).statusCode()).isEqualTo(200);
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                    metric(get(sluice.adminUri("/metrics")).body(), "sluice_access_log_lost_total") >= 5);
+        }
+    }
+
+    @Test
     void combinedFormat() throws Exception {
         Path log = Files.createTempDirectory("sluice-log").resolve("access.log");
         try (TestUpstream up = TestUpstream.start("a");
