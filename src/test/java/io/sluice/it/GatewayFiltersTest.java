@@ -841,25 +841,28 @@ class GatewayFiltersTest {
         }
     }
 
+    /** compress on a static route (/files/, root ${ROOT}) and on an upstream route (app at ${UP1}). */
+    private static final String COMPRESS_YAML = """
+            listeners:
+              - name: main
+                address: 127.0.0.1:0
+                routes:
+                  - match: { path_prefix: /files/ }
+                    strip_prefix: /files
+                    filters: [ { compress: {} } ]
+                    static: { root: "${ROOT}" }
+                  - filters: [ { compress: {} } ]
+                    upstream: app
+            upstreams:
+              app:
+                endpoints: [ { address: "${UP1}" } ]
+            """;
+
     @Test
     void aNotModifiedOnACompressRouteCarriesTheVaryAndETagOfItsOk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         java.nio.file.Files.writeString(dir.resolve("page.txt"), "Sluice streams bodies. ".repeat(200));
-        String yaml = """
-                listeners:
-                  - name: main
-                    address: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: /files/ }
-                        strip_prefix: /files
-                        filters: [ { compress: {} } ]
-                        static: { root: "${ROOT}" }
-                      - filters: [ { compress: {} } ]
-                        upstream: app
-                upstreams:
-                  app:
-                    endpoints: [ { address: "${UP1}" } ]
-                """;
+        String yaml = COMPRESS_YAML;
         try (TestUpstream app = TestUpstream.start("app", exchange -> {
                  // always unchanged; a PNG's 304 names its type, the rest do not
                  exchange.getResponseHeaders().set("ETag", "\"v1\"");
@@ -905,21 +908,7 @@ class GatewayFiltersTest {
             throws Exception {
         String text = "Sluice streams bodies. ".repeat(200);
         java.nio.file.Files.writeString(dir.resolve("page.txt"), text);
-        String yaml = """
-                listeners:
-                  - name: main
-                    address: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: /files/ }
-                        strip_prefix: /files
-                        filters: [ { compress: {} } ]
-                        static: { root: "${ROOT}" }
-                      - filters: [ { compress: {} } ]
-                        upstream: app
-                upstreams:
-                  app:
-                    endpoints: [ { address: "${UP1}" } ]
-                """;
+        String yaml = COMPRESS_YAML;
         try (TestUpstream app = TestUpstream.start("app", exchange -> {
                  String path = exchange.getRequestURI().getPath();
                  byte[] body = (path.equals("/small") ? "tiny" : text).getBytes(StandardCharsets.UTF_8);
