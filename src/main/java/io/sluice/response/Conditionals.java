@@ -23,17 +23,7 @@ public final class Conditionals {
     public static boolean preconditionFailed(List<String> ifMatch, String ifUnmodifiedSince, String etag,
                                              long modifiedMillis) {
         if (!ifMatch.isEmpty()) {
-            String ours = etag == null ? null : etag.trim();
-            boolean strong = ours != null && !ours.startsWith("W/");
-            for (String line : ifMatch) {
-                for (String tag : line.split(",")) {
-                    String candidate = tag.trim();
-                    if (candidate.equals("*") || (strong && candidate.equals(ours))) {
-                        return false;
-                    }
-                }
-            }
-            return true;
+            return !listed(ifMatch, etag, false);
         }
         if (ifUnmodifiedSince == null || modifiedMillis < 0) {
             return false;
@@ -50,16 +40,7 @@ public final class Conditionals {
     public static boolean notModified(List<String> ifNoneMatch, String ifModifiedSince, String etag,
                                       long modifiedMillis) {
         if (!ifNoneMatch.isEmpty()) {
-            String ours = etag == null ? null : opaque(etag.trim());
-            for (String line : ifNoneMatch) {
-                for (String tag : line.split(",")) {
-                    String candidate = tag.trim();
-                    if (candidate.equals("*") || opaque(candidate).equals(ours)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
+            return listed(ifNoneMatch, etag, true);
         }
         if (ifModifiedSince == null || modifiedMillis < 0) {
             return false;
@@ -91,6 +72,26 @@ public final class Conditionals {
     public static long millisOf(String httpDate) {
         Date date = httpDate == null ? null : DateFormatter.parseHttpDate(httpDate);
         return date == null ? -1 : date.getTime();
+    }
+
+    /**
+     * Whether an entity-tag list field (every line of it) has {@code *} or a tag matching {@code etag}: by the
+     * weak comparison, or by the strong one, where a weak tag matches nothing (RFC 9110 §8.8.3.2).
+     */
+    private static boolean listed(List<String> lines, String etag, boolean weak) {
+        String ours = etag == null ? null : etag.trim();
+        if (ours != null && ours.startsWith("W/")) {
+            ours = weak ? opaque(ours) : null;
+        }
+        for (String line : lines) {
+            for (String tag : line.split(",")) {
+                String candidate = tag.trim();
+                if (candidate.equals("*") || (ours != null && (weak ? opaque(candidate) : candidate).equals(ours))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The entity-tag without its weakness indicator, for the weak comparison. */
